@@ -1,0 +1,305 @@
+//! The nom grammar: one function per ABNF production of RFC 7644 §3.4.2.2
+//! (Figure 1) and §3.5.2, plus the error plumbing that turns nom's errors
+//! into a [`ParseError`] with a position and a message a person can act on.
+//!
+//! The grammar is LL(1) apart from two places (`not` may also be an
+//! attribute name; a value path may be followed by Entra's `.subAttr op
+//! value`), so every production commits as soon as it has seen its first
+//! token: errors are reported where they are, and no input is parsed twice,
+//! which keeps parsing linear in the input length.
+
+mod attr_path;
+mod expr;
+mod patch_path;
+mod value;
+
+use std::fmt::Write as _;
+
+use nom::error::ErrorKind;
+use nom::{Err, IResult};
+
+pub(crate) use self::attr_path::{check_attr_name, check_schema_urn};
+use crate::{AttrPath, Filter, ParseError, PatchPath};
+
+/// The result of one production.
+pub(crate) type PResult<'a, O> = IResult<&'a str, O, PError<'a>>;
+
+/// The parser's error: the input where it happened and what was expected.
+#[derive(Debug)]
+pub(crate) struct PError<'a> {
+    input: &'a str,
+    expected: Expected,
+}
+
+/// What the parser wanted to see, or what it objects to.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Expected {
+    /// The start of a filter expression.
+    Filter,
+    /// An `ATTRNAME`.
+    AttrName,
+    /// An `ATTRNAME` after `.`.
+    SubAttrName,
+    /// A path had two sub-attributes.
+    SecondSubAttr,
+    /// A schema URN prefix that is not `urn:NID:NSS`.
+    SchemaUrn,
+    /// A comparison operator after an attribute path.
+    CompareOp,
+    /// A `compValue`.
+    CompValue,
+    /// A number literal that is malformed.
+    Number,
+    /// A number literal beyond what JSON numbers can hold here.
+    NumberRange,
+    /// A string literal without its closing quote.
+    UnterminatedString,
+    /// An unknown escape in a string literal.
+    Escape,
+    /// A `\u` escape without four hex digits.
+    UnicodeEscape,
+    /// A `\u` escape of half a surrogate pair.
+    LoneSurrogate,
+    /// A raw control character in a string literal.
+    ControlChar,
+    /// `and`, `or` or the end of the input.
+    End,
+    /// `and`, `or` or `)`.
+    CloseParen,
+    /// `and`, `or` or `]`.
+    CloseBracket,
+    /// The end of a PATCH path.
+    PathEnd,
+    /// A sub-attribute on the attribute before `[`.
+    SubAttrBeforeBracket,
+    /// A value path inside a value filter.
+    NestedValuePath,
+    /// A schema URN on a path inside a value filter.
+    UrnInValueFilter,
+    /// Nesting beyond the configured limit.
+    TooDeep(usize),
+    /// Anything nom itself reports.
+    Nom(ErrorKind),
+}
+
+impl<'a> PError<'a> {
+    pub(crate) fn new(input: &'a str, expected: Expected) -> Self {
+        Self { input, expected }
+    }
+
+    /// A recoverable error: an alternative may still match.
+    pub(crate) fn error<T>(input: &'a str, expected: Expected) -> PResult<'a, T> {
+        Err(Err::Error(Self::new(input, expected)))
+    }
+
+    /// A committed error: the input is wrong here.
+    pub(crate) fn failure<T>(input: &'a str, expected: Expected) -> PResult<'a, T> {
+        Err(Err::Failure(Self::new(input, expected)))
+    }
+
+    fn into_parse_error(self, original: &str) -> ParseError {
+        let position = original.len().saturating_sub(self.input.len());
+        let nom_kind;
+        let what = match self.expected {
+            Expected::TooDeep(limit) => {
+                return ParseError::new(
+                    position,
+                    format!("the filter nests deeper than the limit of {limit} levels"),
+                );
+            }
+            Expected::Filter => r#"expected an attribute path, "not" or "(""#,
+            Expected::AttrName => "expected an attribute name",
+            Expected::SubAttrName => r#"expected a sub-attribute name after ".""#,
+            Expected::SecondSubAttr => {
+                "an attribute path has at most one sub-attribute, found another"
+            }
+            Expected::SchemaUrn => {
+                "expected a schema URN of the form urn:NID:NSS before the attribute name"
+            }
+            Expected::CompareOp => "expected a comparison operator",
+            Expected::CompValue => {
+                "expected a value (a double-quoted string, a number, true, false or null)"
+            }
+            Expected::Number => "malformed number",
+            Expected::NumberRange => "number out of range",
+            Expected::UnterminatedString => "string has no closing double quote",
+            Expected::Escape => {
+                r#"invalid escape in string (valid: \" \\ \/ \b \f \n \r \t \uXXXX)"#
+            }
+            Expected::UnicodeEscape => r"expected four hex digits after \u",
+            Expected::LoneSurrogate => r"\u escape is half of a surrogate pair",
+            Expected::ControlChar => "control character in string must be escaped",
+            Expected::End => r#"expected "and", "or" or the end of the filter"#,
+            Expected::CloseParen => r#"expected "and", "or" or ")""#,
+            Expected::CloseBracket => r#"expected "and", "or" or "]""#,
+            Expected::PathEnd => "expected the end of the path",
+            Expected::SubAttrBeforeBracket => {
+                r#"the attribute before "[" cannot have a sub-attribute"#
+            }
+            Expected::NestedValuePath => "a value filter cannot contain another value path",
+            Expected::UrnInValueFilter => {
+                "paths inside a value filter are relative and cannot carry a schema URN"
+            }
+            Expected::Nom(kind) => {
+                nom_kind = kind;
+                nom_kind.description()
+            }
+        };
+        let mut message = what.to_owned();
+        if !matches!(
+            self.expected,
+            Expected::SecondSubAttr
+                | Expected::UnterminatedString
+                | Expected::LoneSurrogate
+                | Expected::SubAttrBeforeBracket
+                | Expected::NestedValuePath
+                | Expected::UrnInValueFilter
+        ) {
+            message.push_str(", found ");
+            describe_token(&mut message, self.input);
+        }
+        ParseError::new(position, message)
+    }
+}
+
+impl<'a> nom::error::ParseError<&'a str> for PError<'a> {
+    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
+        Self::new(input, Expected::Nom(kind))
+    }
+
+    fn append(_input: &'a str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+
+    /// Of two failed alternatives, report the one that got further.
+    fn or(self, other: Self) -> Self {
+        if other.input.len() < self.input.len() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// Appends a short quotation of the token that starts `rest`.
+fn describe_token(out: &mut String, rest: &str) {
+    const MAX_CHARS: usize = 24;
+    let Some(first) = rest.chars().next() else {
+        out.push_str("the end of the input");
+        return;
+    };
+    let token = if "()[]\"".contains(first) || first.is_whitespace() {
+        &rest[..first.len_utf8()]
+    } else {
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "()[]\"".contains(c))
+            .unwrap_or(rest.len());
+        &rest[..end]
+    };
+    let mut chars = token.chars();
+    let shown: String = chars.by_ref().take(MAX_CHARS).collect();
+    let ellipsis = if chars.next().is_some() { "…" } else { "" };
+    // Debug-escape so that control characters and quotes stay visible.
+    let _ = write!(out, "{:?}", format!("{shown}{ellipsis}"));
+}
+
+/// Limits and entry points; see [`crate::Parser`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_depth: usize,
+    pub(crate) max_len: usize,
+}
+
+impl Limits {
+    fn check_len(self, input: &str) -> Result<(), ParseError> {
+        if input.len() > self.max_len {
+            return Err(ParseError::new(
+                self.max_len,
+                format!(
+                    "the input is {} bytes long, more than the limit of {} bytes",
+                    input.len(),
+                    self.max_len
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn filter(self, input: &str) -> Result<Filter, ParseError> {
+        self.check_len(input)?;
+        finish(input, expr::parse_complete_filter(self, input))
+    }
+
+    pub(crate) fn patch_path(self, input: &str) -> Result<PatchPath, ParseError> {
+        self.check_len(input)?;
+        finish(input, patch_path::parse_complete_path(self, input))
+    }
+
+    pub(crate) fn attr_path(self, input: &str) -> Result<AttrPath, ParseError> {
+        self.check_len(input)?;
+        finish(input, attr_path::parse_complete_attr_path(input))
+    }
+}
+
+fn finish<O>(original: &str, result: PResult<'_, O>) -> Result<O, ParseError> {
+    match result {
+        Ok((_, out)) => Ok(out),
+        Err(Err::Error(e) | Err::Failure(e)) => Err(e.into_parse_error(original)),
+        // Only complete-input parsers are used, which never ask for more.
+        Err(Err::Incomplete(_)) => Err(ParseError::new(
+            original.len(),
+            "unexpected end of the input".to_owned(),
+        )),
+    }
+}
+
+/// Skips optional whitespace.
+pub(crate) fn ws0(i: &str) -> &str {
+    i.trim_start_matches([' ', '\t', '\r', '\n'])
+}
+
+/// `true` if `c` can continue a name or keyword, so that a keyword must not
+/// be followed by it (`andrew` is not `and`).
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '$' | '.' | ':')
+}
+
+/// Matches `kw` without regard to ASCII case, at a word boundary.
+pub(crate) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
+    let head = i.get(..kw.len())?;
+    if !head.eq_ignore_ascii_case(kw) {
+        return None;
+    }
+    let rest = &i[kw.len()..];
+    match rest.chars().next() {
+        Some(c) if is_word_char(c) => None,
+        _ => Some(rest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_need_a_word_boundary() {
+        assert_eq!(keyword("and b", "and"), Some(" b"));
+        assert_eq!(keyword("AND(b", "and"), Some("(b"));
+        assert_eq!(keyword("andrew", "and"), None);
+        assert_eq!(keyword("an", "and"), None);
+        assert_eq!(keyword("añd", "and"), None);
+    }
+
+    #[test]
+    fn tokens_are_quoted_briefly() {
+        let mut s = String::new();
+        describe_token(&mut s, "equals \"x\"");
+        assert_eq!(s, "\"equals\"");
+        s.clear();
+        describe_token(&mut s, "");
+        assert_eq!(s, "the end of the input");
+        s.clear();
+        describe_token(&mut s, &"a".repeat(100));
+        assert_eq!(s, format!("\"{}…\"", "a".repeat(24)));
+    }
+}
