@@ -555,20 +555,22 @@ impl PartialEq for AttrPath {
 
 impl Eq for AttrPath {}
 
+/// Hashes `s` consistently with [`eq_opt`].
+fn hash_folded<H: Hasher>(s: Option<&str>, state: &mut H) {
+    match s {
+        Some(s) => {
+            state.write_u8(1);
+            for b in s.bytes() {
+                state.write_u8(b.to_ascii_lowercase());
+            }
+            state.write_u8(0xff);
+        }
+        None => state.write_u8(0),
+    }
+}
+
 impl Hash for AttrPath {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        fn hash_folded<H: Hasher>(s: Option<&str>, state: &mut H) {
-            match s {
-                Some(s) => {
-                    state.write_u8(1);
-                    for b in s.bytes() {
-                        state.write_u8(b.to_ascii_lowercase());
-                    }
-                    state.write_u8(0xff);
-                }
-                None => state.write_u8(0),
-            }
-        }
         hash_folded(self.schema(), state);
         hash_folded(Some(self.name()), state);
         hash_folded(self.sub_attr(), state);
@@ -671,7 +673,11 @@ impl std::error::Error for InvalidValuePath {}
 /// assert_eq!(path.sub_attr(), Some("value"));
 /// # Ok::<(), scim_filter::ParseError>(())
 /// ```
-#[derive(Clone, Debug, Eq, Hash, PartialEq)]
+///
+/// Equality and hashing ignore ASCII case in attribute names, as for
+/// [`AttrPath`]: `emails[type eq "work"].value` equals
+/// `EMAILS[TYPE eq "work"].VALUE`.
+#[derive(Clone, Debug)]
 pub struct PatchPath {
     /// With a filter, the multi-valued attribute (no sub-attribute); without
     /// one, the whole path.
@@ -735,6 +741,24 @@ impl PatchPath {
             Some(_) => self.sub_attr.as_deref(),
             None => self.attr.sub_attr(),
         }
+    }
+}
+
+impl PartialEq for PatchPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.attr == other.attr
+            && self.filter == other.filter
+            && eq_opt(self.sub_attr.as_deref(), other.sub_attr.as_deref())
+    }
+}
+
+impl Eq for PatchPath {}
+
+impl Hash for PatchPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.attr.hash(state);
+        self.filter.hash(state);
+        hash_folded(self.sub_attr.as_deref(), state);
     }
 }
 

@@ -209,9 +209,18 @@ impl Matcher {
     /// value that the schema facts did not announce.
     pub fn matches(&self, resource: &Value) -> Result<bool, EvalError> {
         match resource {
-            Value::Object(obj) => self.root.eval(obj, true),
+            Value::Object(obj) => self.matches_object(obj),
             _ => Ok(false),
         }
+    }
+
+    /// Whether the JSON object `resource` matches.
+    ///
+    /// # Errors
+    ///
+    /// As [`Matcher::matches`].
+    pub fn matches_object(&self, resource: &Map<String, Value>) -> Result<bool, EvalError> {
+        self.root.eval(resource, true)
     }
 }
 

@@ -59,6 +59,11 @@ pub use crate::ast::{
 };
 pub use crate::error::ParseError;
 
+// Compiles the README's examples as doctests, as http's lib.rs does.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Parses a filter with the default limits.
 ///
 /// # Errors

@@ -62,7 +62,10 @@ fn parse_name_and_sub(i: &str) -> PResult<'_, (&str, Option<&str>)> {
 /// ABNF omits `$`.
 pub(crate) fn split_attr_name(i: &str) -> Option<(&str, &str)> {
     let bytes = i.as_bytes();
-    if i.len() >= 4 && i[..4].eq_ignore_ascii_case("$ref") {
+    // `get`, not `[..4]`: byte 4 may fall inside a multi-byte character.
+    if i.get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("$ref"))
+    {
         let rest = &i[4..];
         return match rest.chars().next() {
             Some(c) if is_name_char(c) => None,

@@ -2,15 +2,15 @@
 
 use super::attr_path::{parse_attr_path, split_attr_name};
 use super::expr::{State, committed, parse_bracketed_filter};
-use super::{Expected, Limits, PError, PResult};
+use super::{Expected, Limits, PError, PResult, ws0};
 use crate::PatchPath;
 
 /// `PATH = attrPath / valuePath [subAttr]`, spanning the whole input
-/// (surrounding whitespace is ignored).
+/// (surrounding whitespace is ignored). Trailing input is reported where
+/// its first token starts, as for filters.
 pub(crate) fn parse_complete_path(limits: Limits, i: &str) -> PResult<'_, PatchPath> {
-    let i = i.trim_start_matches([' ', '\t', '\r', '\n']);
-    let (rest, path) = committed(parse_path(State::new(limits), i))?;
-    let rest = rest.trim_end_matches([' ', '\t', '\r', '\n']);
+    let (rest, path) = committed(parse_path(State::new(limits), ws0(i)))?;
+    let rest = ws0(rest);
     if !rest.is_empty() {
         return PError::failure(rest, Expected::PathEnd);
     }

@@ -71,10 +71,29 @@ fn parse_number(i: &str) -> PResult<'_, Number> {
     if rest.chars().next().is_some_and(is_word_char) {
         return PError::failure(i, Expected::Number);
     }
-    match serde_json::from_str::<Number>(text) {
-        Ok(n) => Ok((rest, n)),
-        Err(_) => PError::failure(i, Expected::NumberRange),
+    match json_number(text) {
+        Some(n) => Ok((rest, n)),
+        None => PError::failure(i, Expected::NumberRange),
     }
+}
+
+/// The value of `text`, which matches the `number` rule: an integer if it
+/// has neither fraction nor exponent and fits in 64 bits, otherwise the
+/// nearest finite `f64` (`None` beyond `f64`'s range).
+///
+/// Floats go through std's parser, which rounds correctly; serde_json's
+/// rounds correctly only with its `float_roundtrip` feature, and without it
+/// a printed float could parse back one unit in the last place off.
+fn json_number(text: &str) -> Option<Number> {
+    if !text.contains(['.', 'e', 'E']) {
+        if let Ok(n) = text.parse::<u64>() {
+            return Some(n.into());
+        }
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(n.into());
+        }
+    }
+    text.parse::<f64>().ok().and_then(Number::from_f64)
 }
 
 /// `string = quotation-mark *char quotation-mark` (RFC 8259 §7), decoding

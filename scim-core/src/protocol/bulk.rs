@@ -1,0 +1,405 @@
+//! `POST /Bulk` (RFC 7644 §3.7): several operations in one request, with
+//! `bulkId` references between them, `failOnErrors`, and the advertised
+//! `maxOperations` and `maxPayloadSize` enforced.
+
+use std::collections::BTreeMap;
+
+use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
+use http::{HeaderValue, Method, Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::handler::{Call, dispatch, route};
+use super::json::parse_body;
+use super::response::{self, SCIM_JSON};
+use crate::Error;
+use crate::error::ErrorResponse;
+use crate::schema::SchemaUrn;
+
+const BULK_ID_PREFIX: &str = "bulkId:";
+
+/// One operation of the request.
+struct Operation {
+    method: Method,
+    bulk_id: Option<String>,
+    version: Option<String>,
+    path: String,
+    data: Option<Value>,
+}
+
+pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
+    let max_operations = call.inner.config.bulk_max_operations;
+    if max_operations == 0 {
+        return Err(Error::NotImplemented(
+            "this service does not support /Bulk".to_owned(),
+        ));
+    }
+    let Value::Object(body) = parse_body(body)? else {
+        return Err(Error::InvalidSyntax(
+            "a bulk request must be a JSON object".to_owned(),
+        ));
+    };
+    let mut schemas_ok = false;
+    let mut fail_on_errors = None;
+    let mut raw_ops = None;
+    for (key, value) in body {
+        match key.to_ascii_lowercase().as_str() {
+            "schemas" => {
+                schemas_ok = value.as_array().is_some_and(|a| {
+                    a.iter().any(|s| {
+                        s.as_str()
+                            .is_some_and(|s| SchemaUrn::BULK_REQUEST.matches(s))
+                    })
+                });
+            }
+            "failonerrors" => {
+                fail_on_errors = match value {
+                    Value::Null => None,
+                    Value::Number(n) => match n.as_u64() {
+                        Some(n) if n >= 1 => Some(n),
+                        _ => {
+                            return Err(Error::InvalidValue(
+                                "\"failOnErrors\" must be an integer of at least 1".to_owned(),
+                            ));
+                        }
+                    },
+                    _ => {
+                        return Err(Error::InvalidValue(
+                            "\"failOnErrors\" must be an integer of at least 1".to_owned(),
+                        ));
+                    }
+                };
+            }
+            "operations" => raw_ops = Some(value),
+            _ => {}
+        }
+    }
+    if !schemas_ok {
+        return Err(Error::InvalidSyntax(format!(
+            "a bulk request must list \"{}\" in \"schemas\"",
+            SchemaUrn::BULK_REQUEST
+        )));
+    }
+    let Some(Value::Array(raw_ops)) = raw_ops else {
+        return Err(Error::InvalidSyntax(
+            "a bulk request needs an \"Operations\" array".to_owned(),
+        ));
+    };
+    if raw_ops.len() > max_operations {
+        return Err(Error::PayloadTooLarge(format!(
+            "the bulk request has {} operations; the limit is {max_operations}",
+            raw_ops.len()
+        )));
+    }
+    let ops = raw_ops
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| parse_operation(i, raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::BTreeSet::new();
+    for op in &ops {
+        if let Some(id) = &op.bulk_id {
+            if !seen.insert(id.clone()) {
+                return Err(Error::InvalidValue(format!("bulkId {id:?} is used twice")));
+            }
+        }
+    }
+
+    let mut results: Vec<Option<Value>> = vec![None; ops.len()];
+    let mut resolved: BTreeMap<String, String> = BTreeMap::new();
+    let mut failed_ids: Vec<String> = Vec::new();
+    let mut errors = 0u64;
+    // Operations run in order; one that refers to a bulkId not created yet
+    // waits for a later pass, so forward references resolve too.
+    loop {
+        let mut progressed = false;
+        for (i, op) in ops.iter().enumerate() {
+            if results[i].is_some() || fail_on_errors.is_some_and(|max| errors >= max) {
+                continue;
+            }
+            let refs = references(op);
+            if let Some(bad) = refs.iter().find(|r| failed_ids.contains(r)) {
+                results[i] = Some(failure(
+                    op,
+                    &Error::InvalidValue(format!(
+                        "bulkId {bad:?} refers to an operation that failed"
+                    )),
+                ));
+                errors += 1;
+                progressed = true;
+                continue;
+            }
+            if refs.iter().any(|r| !resolved.contains_key(r)) {
+                continue;
+            }
+            let outcome = run_operation(call, op, &resolved).await;
+            progressed = true;
+            match outcome {
+                Ok((result, created_id)) => {
+                    if let (Some(bulk_id), Some(id)) = (&op.bulk_id, created_id) {
+                        resolved.insert(bulk_id.clone(), id);
+                    }
+                    if result_failed(&result) {
+                        errors += 1;
+                        if let Some(bulk_id) = &op.bulk_id {
+                            failed_ids.push(bulk_id.clone());
+                        }
+                    }
+                    results[i] = Some(result);
+                }
+                Err(e) => {
+                    errors += 1;
+                    if let Some(bulk_id) = &op.bulk_id {
+                        failed_ids.push(bulk_id.clone());
+                    }
+                    results[i] = Some(failure(op, &e));
+                }
+            }
+        }
+        if !progressed || fail_on_errors.is_some_and(|max| errors >= max) {
+            break;
+        }
+    }
+    let stopped = fail_on_errors.is_some_and(|max| errors >= max);
+    let mut out = Vec::with_capacity(ops.len());
+    for (op, result) in ops.iter().zip(results) {
+        match result {
+            Some(r) => out.push(r),
+            None if stopped => {}
+            None => out.push(failure(
+                op,
+                &Error::InvalidValue(
+                    "a bulkId this operation refers to was never created (unknown or circular reference)"
+                        .to_owned(),
+                ),
+            )),
+        }
+    }
+    Ok(response::json(
+        StatusCode::OK,
+        &json!({"schemas": [SchemaUrn::BULK_RESPONSE], "Operations": out}),
+    ))
+}
+
+fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
+    let Value::Object(raw) = raw else {
+        return Err(Error::InvalidSyntax(format!(
+            "bulk operation {index} must be an object"
+        )));
+    };
+    let mut method = None;
+    let mut bulk_id = None;
+    let mut version = None;
+    let mut path = None;
+    let mut data = None;
+    for (key, value) in raw {
+        match key.to_ascii_lowercase().as_str() {
+            "method" => method = value.as_str().map(str::to_ascii_uppercase),
+            "bulkid" => bulk_id = value.as_str().map(str::to_owned),
+            "version" => version = value.as_str().map(str::to_owned),
+            "path" => path = value.as_str().map(str::to_owned),
+            "data" => data = Some(value),
+            _ => {}
+        }
+    }
+    let method = match method.as_deref() {
+        Some("POST") => Method::POST,
+        Some("PUT") => Method::PUT,
+        Some("PATCH") => Method::PATCH,
+        Some("DELETE") => Method::DELETE,
+        other => {
+            return Err(Error::InvalidValue(format!(
+                "bulk operation {index} has method {other:?}; use POST, PUT, PATCH or DELETE"
+            )));
+        }
+    };
+    let Some(path) = path.filter(|p| p.starts_with('/')) else {
+        return Err(Error::InvalidValue(format!(
+            "bulk operation {index} needs a \"path\" such as \"/Users\""
+        )));
+    };
+    if method == Method::POST && bulk_id.is_none() {
+        return Err(Error::InvalidValue(format!(
+            "bulk operation {index} is a POST and needs a \"bulkId\""
+        )));
+    }
+    if method != Method::DELETE && data.is_none() {
+        return Err(Error::InvalidValue(format!(
+            "bulk operation {index} needs \"data\""
+        )));
+    }
+    Ok(Operation {
+        method,
+        bulk_id,
+        version,
+        path,
+        data,
+    })
+}
+
+/// The bulkIds an operation refers to, in its path and its data.
+fn references(op: &Operation) -> Vec<String> {
+    let mut out = Vec::new();
+    for segment in op.path.split('/') {
+        if let Some(id) = segment.strip_prefix(BULK_ID_PREFIX) {
+            out.push(id.to_owned());
+        }
+    }
+    if let Some(data) = &op.data {
+        collect_references(data, &mut out);
+    }
+    out
+}
+
+fn collect_references(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            if let Some(id) = s.strip_prefix(BULK_ID_PREFIX) {
+                out.push(id.to_owned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, out)),
+        Value::Object(obj) => obj.values().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+fn substitute(value: &mut Value, resolved: &BTreeMap<String, String>) {
+    match value {
+        Value::String(s) => {
+            if let Some(id) = s
+                .strip_prefix(BULK_ID_PREFIX)
+                .and_then(|id| resolved.get(id))
+            {
+                *s = id.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| substitute(v, resolved)),
+        Value::Object(obj) => obj.values_mut().for_each(|v| substitute(v, resolved)),
+        _ => {}
+    }
+}
+
+/// Runs one operation through the same endpoints as a direct request.
+async fn run_operation(
+    call: &mut Call<'_>,
+    op: &Operation,
+    resolved: &BTreeMap<String, String>,
+) -> Result<(Value, Option<String>), Error> {
+    let path: String = op
+        .path
+        .split('/')
+        .map(|segment| match segment.strip_prefix(BULK_ID_PREFIX) {
+            Some(id) => resolved
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| segment.to_owned()),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let full_path = format!("{}{}", call.inner.config.base_path, path);
+    let route = route(call.inner, &full_path)?;
+    if matches!(route, super::handler::Route::Bulk) {
+        return Err(Error::InvalidValue(
+            "a bulk operation cannot be another bulk request".to_owned(),
+        ));
+    }
+    let mut builder = http::Request::builder()
+        .method(op.method.clone())
+        .uri(&full_path)
+        .header(CONTENT_TYPE, SCIM_JSON);
+    if let Some(host) = call.parts.headers.get(http::header::HOST) {
+        builder = builder.header(http::header::HOST, host.clone());
+    }
+    if let Some(version) = &op.version {
+        builder = builder.header(
+            IF_MATCH,
+            HeaderValue::from_str(version)
+                .map_err(|_| Error::InvalidValue(format!("{version:?} is not a version")))?,
+        );
+    }
+    let (parts, ()) = builder
+        .body(())
+        .map_err(|e| Error::InvalidValue(format!("invalid bulk operation path: {e}")))?
+        .into_parts();
+    let body = match &op.data {
+        Some(data) => {
+            let mut data = data.clone();
+            substitute(&mut data, resolved);
+            serde_json::to_vec(&data).map_err(|e| Error::InvalidValue(e.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    let mut sub = Call {
+        inner: call.inner,
+        parts: &parts,
+        principal: call.principal.clone(),
+        info: &mut *call.info,
+    };
+    let response = match dispatch(&mut sub, route, &body).await {
+        Ok(r) => r,
+        Err(e) => return Ok((failure(op, &e), None)),
+    };
+    let status = response.status();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut result = Map::new();
+    result.insert("method".to_owned(), Value::String(op.method.to_string()));
+    if let Some(id) = &op.bulk_id {
+        result.insert("bulkId".to_owned(), Value::String(id.clone()));
+    }
+    let body: Option<Value> = serde_json::from_slice(response.body()).ok();
+    let location = header(LOCATION).or_else(|| {
+        body.as_ref()
+            .and_then(|b| b.get("meta")?.get("location")?.as_str().map(str::to_owned))
+    });
+    if let Some(location) = &location {
+        result.insert("location".to_owned(), Value::String(location.clone()));
+    }
+    if let Some(etag) = header(ETAG) {
+        result.insert("version".to_owned(), Value::String(etag));
+    }
+    result.insert(
+        "status".to_owned(),
+        Value::String(status.as_u16().to_string()),
+    );
+    if status.is_client_error() || status.is_server_error() {
+        if let Some(body) = body.clone() {
+            result.insert("response".to_owned(), body);
+        }
+    }
+    let created_id = (status == StatusCode::CREATED)
+        .then(|| body.as_ref()?.get("id")?.as_str().map(str::to_owned))
+        .flatten();
+    Ok((Value::Object(result), created_id))
+}
+
+fn failure(op: &Operation, e: &Error) -> Value {
+    let mut result = Map::new();
+    result.insert("method".to_owned(), Value::String(op.method.to_string()));
+    if let Some(id) = &op.bulk_id {
+        result.insert("bulkId".to_owned(), Value::String(id.clone()));
+    }
+    result.insert(
+        "status".to_owned(),
+        Value::String(e.status().as_u16().to_string()),
+    );
+    result.insert(
+        "response".to_owned(),
+        serde_json::to_value(ErrorResponse::from(e)).unwrap_or(Value::Null),
+    );
+    Value::Object(result)
+}
+
+fn result_failed(result: &Value) -> bool {
+    result
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<u16>().ok())
+        .is_some_and(|s| s >= 400)
+}

@@ -1,0 +1,741 @@
+//! Routing and the resource endpoints (RFC 7644 §3.3–§3.6, §3.4.3).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http::header::{CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
+use http::{Method, Request, Response, StatusCode};
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+use super::query::Params;
+use super::response::{self, RequestInfo};
+use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
+use crate::Error;
+use crate::id::{ResourceId, Version};
+use crate::list::{ListQuery, ListResponse, Page, QueryResult};
+use crate::patch::{PatchRequest, apply, member_delta};
+use crate::project::Projection;
+use crate::resource::{Meta, Resource, now_rfc3339, prepare_create, prepare_replace};
+use crate::schema::ResourceSchema;
+use crate::store::StoreError;
+use crate::tolerance::Context;
+
+/// How often a write that lost a race without `If-Match` is retried.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// Where a request goes.
+pub(super) enum Route {
+    ServiceProviderConfig,
+    ResourceTypes(Option<String>),
+    Schemas(Option<String>),
+    Bulk,
+    RootSearch,
+    Me,
+    Collection(Arc<ResourceSchema>),
+    Search(Arc<ResourceSchema>),
+    Resource(Arc<ResourceSchema>, String),
+}
+
+impl Route {
+    fn is_discovery(&self) -> bool {
+        matches!(
+            self,
+            Self::ServiceProviderConfig | Self::ResourceTypes(_) | Self::Schemas(_)
+        )
+    }
+}
+
+/// Everything an endpoint needs about the request.
+pub(super) struct Call<'a> {
+    pub(super) inner: &'a Inner,
+    pub(super) parts: &'a http::request::Parts,
+    pub(super) principal: Option<Principal>,
+    pub(super) info: &'a mut RequestInfo,
+}
+
+pub(super) async fn handle<B: AsRef<[u8]>>(
+    inner: &Inner,
+    request: Request<B>,
+) -> Response<Vec<u8>> {
+    let (parts, body) = request.into_parts();
+    let mut info = RequestInfo::default();
+    let mut response = match run(inner, &parts, body.as_ref(), &mut info).await {
+        Ok(r) => r,
+        Err(e) => response::error(&e, Some(&inner.auth.challenge())),
+    };
+    inner.counters.add(info.fired);
+    response.extensions_mut().insert(info);
+    response
+}
+
+async fn run(
+    inner: &Inner,
+    parts: &http::request::Parts,
+    body: &[u8],
+    info: &mut RequestInfo,
+) -> Result<Response<Vec<u8>>, Error> {
+    let route = route(inner, parts.uri.path());
+    let public = inner.config.public_discovery && route.as_ref().is_ok_and(Route::is_discovery);
+    let principal = if public {
+        None
+    } else {
+        let p = inner.auth.authenticate(parts).await?;
+        info.tenant = Some(p.tenant.as_str().to_owned());
+        Some(p)
+    };
+    let route = route?;
+    if body.len() > inner.config.max_payload_size {
+        return Err(Error::PayloadTooLarge(format!(
+            "the request body is {} bytes; the limit is {}",
+            body.len(),
+            inner.config.max_payload_size
+        )));
+    }
+    if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
+        check_content_type(parts)?;
+    }
+    let mut call = Call {
+        inner,
+        parts,
+        principal,
+        info,
+    };
+    dispatch(&mut call, route, body).await
+}
+
+/// Runs a routed request; also used by `/Bulk` for its operations.
+///
+/// Boxed so that `/Bulk`, which dispatches its operations through here, does
+/// not make the future type recursive.
+pub(super) fn dispatch<'a, 'b: 'a>(
+    call: &'a mut Call<'b>,
+    route: Route,
+    body: &'a [u8],
+) -> BoxedResponse<'a> {
+    Box::pin(dispatch_inner(call, route, body))
+}
+
+/// A boxed, sendable response future.
+pub(super) type BoxedResponse<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, Error>> + Send + 'a>>;
+
+async fn dispatch_inner(
+    call: &mut Call<'_>,
+    route: Route,
+    body: &[u8],
+) -> Result<Response<Vec<u8>>, Error> {
+    let method = call.parts.method.clone();
+    let get_only = || response::method_not_allowed("GET", &method);
+    let post_only = || response::method_not_allowed("POST", &method);
+    match route {
+        Route::ServiceProviderConfig if method == Method::GET => {
+            Ok(discovery::service_provider_config(call))
+        }
+        Route::ResourceTypes(id) if method == Method::GET => {
+            discovery::resource_types(call, id.as_deref())
+        }
+        Route::Schemas(id) if method == Method::GET => discovery::schemas(call, id.as_deref()),
+        Route::ServiceProviderConfig | Route::ResourceTypes(_) | Route::Schemas(_) => {
+            Ok(get_only())
+        }
+        Route::Me => Err(Error::NotImplemented(
+            "this service does not support /Me; address users by id".to_owned(),
+        )),
+        Route::Bulk if method == Method::POST => bulk::handle(call, body).await,
+        Route::RootSearch if method == Method::POST => root_search(call, body).await,
+        Route::Search(rt) if method == Method::POST => {
+            let params = Params::from_search_request(parse_body(body)?)?;
+            list(call, &rt, &params).await
+        }
+        Route::Bulk | Route::RootSearch | Route::Search(_) => Ok(post_only()),
+        Route::Collection(rt) => match method {
+            Method::GET => {
+                let params = Params::from_query(call.parts.uri.query())?;
+                list(call, &rt, &params).await
+            }
+            Method::POST => create(call, &rt, body).await,
+            _ => Ok(response::method_not_allowed("GET, POST", &method)),
+        },
+        Route::Resource(rt, id) => {
+            let id = ResourceId::new(id)
+                .map_err(|_| Error::NotFound(format!("no {} with that id", rt.name())))?;
+            match method {
+                Method::GET => get(call, &rt, &id).await,
+                Method::PUT => replace(call, &rt, &id, body).await,
+                Method::PATCH => patch(call, &rt, &id, body).await,
+                Method::DELETE => delete(call, &rt, &id).await,
+                _ => Ok(response::method_not_allowed(
+                    "GET, PUT, PATCH, DELETE",
+                    &method,
+                )),
+            }
+        }
+    }
+}
+
+/// Maps the path (below the base path) to a route.
+pub(super) fn route(inner: &Inner, path: &str) -> Result<Route, Error> {
+    let base = inner.config.base_path.as_str();
+    let rest = strip_prefix_ignore_case(path, base)
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+        .ok_or_else(|| Error::NotFound(format!("{path} is not below {base}")))?;
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let not_found = || Error::NotFound(format!("no SCIM endpoint at {path}"));
+    let seg = |i: usize| segments.get(i).map(String::as_str);
+    let route = match (seg(0), seg(1), segments.len()) {
+        (Some(s), None, 1) if s.eq_ignore_ascii_case("ServiceProviderConfig") => {
+            Route::ServiceProviderConfig
+        }
+        (Some(s), id, 1 | 2) if s.eq_ignore_ascii_case("ResourceTypes") => {
+            Route::ResourceTypes(id.map(str::to_owned))
+        }
+        (Some(s), id, 1 | 2) if s.eq_ignore_ascii_case("Schemas") => {
+            Route::Schemas(id.map(str::to_owned))
+        }
+        (Some(s), None, 1) if s.eq_ignore_ascii_case("Bulk") => Route::Bulk,
+        (Some(".search"), None, 1) => Route::RootSearch,
+        (Some(s), _, _) if s.eq_ignore_ascii_case("Me") => Route::Me,
+        (Some(s), rest, 1 | 2) => {
+            let rt = inner.registry.by_endpoint(s).ok_or_else(not_found)?.clone();
+            match rest {
+                None => Route::Collection(rt),
+                Some(".search") => Route::Search(rt),
+                Some(id) => Route::Resource(rt, id.to_owned()),
+            }
+        }
+        _ => return Err(not_found()),
+    };
+    Ok(route)
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// Bodies are JSON: `application/scim+json`, `application/json` or any
+/// `+json` type, with any parameters. A missing type is accepted.
+fn check_content_type(parts: &http::request::Parts) -> Result<(), Error> {
+    let Some(value) = parts.headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedMediaType(format!(
+            "send the body as application/scim+json, not {essence:?}"
+        )))
+    }
+}
+
+impl Call<'_> {
+    pub(super) fn tenant(&self) -> Result<&crate::store::TenantId, Error> {
+        self.principal
+            .as_ref()
+            .map(|p| &p.tenant)
+            .ok_or_else(|| Error::Unauthorized("authentication required".to_owned()))
+    }
+
+    /// The public URL of the base path.
+    pub(super) fn base_url(&self) -> String {
+        let config = &self.inner.config;
+        if let Some(url) = &config.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = self
+            .parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| self.parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let scheme = self
+            .parts
+            .uri
+            .scheme_str()
+            .unwrap_or(config.default_scheme.as_str());
+        format!("{scheme}://{host}{}", config.base_path)
+    }
+
+    fn location(&self, rt: &ResourceSchema, id: &ResourceId) -> String {
+        let id = percent_encoding::utf8_percent_encode(id.as_str(), SEGMENT);
+        format!(
+            "{}/{}/{id}",
+            self.base_url(),
+            rt.resource_type().endpoint_segment()
+        )
+    }
+
+    fn context(&self) -> Context {
+        Context::new(self.inner.config.policy)
+    }
+
+    fn header(&self, name: http::header::HeaderName) -> Option<&str> {
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Characters escaped in a path segment.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The response for one resource: `location` set, projected, with `ETag`.
+fn resource_response(
+    call: &Call<'_>,
+    rt: &ResourceSchema,
+    resource: Resource,
+    status: StatusCode,
+    projection: &Projection,
+) -> Response<Vec<u8>> {
+    let location = call.location(rt, resource.id());
+    let etag = resource.version().as_str().to_owned();
+    let mut resource = resource;
+    resource.set_location(&location);
+    let mut json = resource.into_json();
+    projection.apply(rt, &mut json);
+    let response = response::json(status, &json);
+    let location = (status == StatusCode::CREATED).then_some(location.as_str());
+    response::with_resource_headers(response, &etag, location)
+}
+
+async fn create(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    body: &[u8],
+) -> Result<Response<Vec<u8>>, Error> {
+    let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
+    let value = parse_body(body)?;
+    let mut cx = call.context();
+    let prepared = prepare_create(rt, value, &mut cx);
+    call.info.fired.merge(cx.fired);
+    let prepared = prepared?;
+    let now = now_rfc3339();
+    let meta = Meta::new(rt.name(), now, Version::from_revision(1));
+    let resource = Resource::new(ResourceId::generate(), prepared, &meta);
+    let stored = call
+        .inner
+        .store
+        .create(call.tenant()?, rt, resource)
+        .await
+        .map_err(|e| store_error(e, rt))?;
+    Ok(resource_response(
+        call,
+        rt,
+        stored,
+        StatusCode::CREATED,
+        &projection,
+    ))
+}
+
+async fn get(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+) -> Result<Response<Vec<u8>>, Error> {
+    let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
+    let resource = load(call, rt, id, &projection).await?;
+    if let Some(inm) = call.header(IF_NONE_MATCH) {
+        if resource.version().matches_header(inm) {
+            let response = response::empty(StatusCode::NOT_MODIFIED);
+            return Ok(response::with_resource_headers(
+                response,
+                resource.version().as_str(),
+                None,
+            ));
+        }
+    }
+    Ok(resource_response(
+        call,
+        rt,
+        resource,
+        StatusCode::OK,
+        &projection,
+    ))
+}
+
+/// Reads one resource or answers 404.
+async fn load(
+    call: &Call<'_>,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+    projection: &Projection,
+) -> Result<Resource, Error> {
+    call.inner
+        .store
+        .get(call.tenant()?, rt, id, projection)
+        .await
+        .map_err(|e| store_error(e, rt))?
+        .ok_or_else(|| not_found(rt, id))
+}
+
+fn not_found(rt: &ResourceSchema, id: &ResourceId) -> Error {
+    Error::NotFound(format!("{} {id} not found", rt.name()))
+}
+
+/// Maps a store error, naming the resource type in `404`s.
+fn store_error(e: StoreError, rt: &ResourceSchema) -> Error {
+    match e {
+        StoreError::NotFound => Error::NotFound(format!("{} not found", rt.name())),
+        other => Error::Store(other),
+    }
+}
+
+/// Checks `If-Match` against the current version.
+fn check_if_match(call: &Call<'_>, current: &Version) -> Result<(), Error> {
+    match call.header(IF_MATCH) {
+        Some(tags) if !current.matches_header(tags) => Err(Error::PreconditionFailed(format!(
+            "If-Match {tags} does not match the current version {current}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Decides what to do after a write lost a compare-and-swap race.
+fn retry_or_fail(
+    call: &Call<'_>,
+    attempt: usize,
+    e: StoreError,
+    rt: &ResourceSchema,
+) -> Result<(), Error> {
+    match e {
+        StoreError::VersionMismatch if call.header(IF_MATCH).is_some() => {
+            Err(Error::PreconditionFailed(
+                "the resource changed since the version given in If-Match".to_owned(),
+            ))
+        }
+        StoreError::VersionMismatch if attempt + 1 < WRITE_ATTEMPTS => Ok(()),
+        other => Err(store_error(other, rt)),
+    }
+}
+
+async fn replace(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+    body: &[u8],
+) -> Result<Response<Vec<u8>>, Error> {
+    let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
+    let value = parse_body(body)?;
+    let mut attempt = 0;
+    loop {
+        let existing = load(call, rt, id, &Projection::all()).await?;
+        check_if_match(call, existing.version())?;
+        let mut cx = call.context();
+        let prepared = prepare_replace(rt, value.clone(), &existing, &mut cx);
+        call.info.fired.merge(cx.fired);
+        let prepared = prepared?;
+        let old = existing.meta();
+        let mut meta = Meta::new(rt.name(), old.created, existing.version().clone());
+        meta.last_modified = now_rfc3339();
+        let resource = Resource::new(id.clone(), prepared, &meta);
+        match call
+            .inner
+            .store
+            .replace(call.tenant()?, rt, resource, existing.version())
+            .await
+        {
+            Ok(stored) => {
+                return Ok(resource_response(
+                    call,
+                    rt,
+                    stored,
+                    StatusCode::OK,
+                    &projection,
+                ));
+            }
+            Err(e) => retry_or_fail(call, attempt, e, rt)?,
+        }
+        attempt += 1;
+    }
+}
+
+async fn patch(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+    body: &[u8],
+) -> Result<Response<Vec<u8>>, Error> {
+    let params = Params::from_query(call.parts.uri.query())?;
+    let projection = params.projection(rt)?;
+    let mut cx = call.context();
+    let request = PatchRequest::parse(parse_body(body)?, &mut cx);
+    call.info.fired.merge(cx.fired);
+    let request = request?;
+    let wants_body = params.attributes.is_some() || params.excluded_attributes.is_some();
+    let no_content = !wants_body
+        && match call.inner.config.patch_response {
+            PatchResponse::NoContent => true,
+            PatchResponse::Resource => false,
+            PatchResponse::NoContentForGroups => rt.core().attribute("members").is_some(),
+        };
+
+    let mut cx = call.context();
+    let delta = member_delta(rt, &request, &mut cx);
+    call.info.fired.merge(cx.fired);
+    if let Some(delta) = delta? {
+        let mut attempt = 0;
+        let version = loop {
+            let expected = match call.header(IF_MATCH) {
+                Some(_) => {
+                    let current = load(call, rt, id, &Projection::id_only()).await?;
+                    check_if_match(call, current.version())?;
+                    Some(current.version().clone())
+                }
+                None => None,
+            };
+            let result = call
+                .inner
+                .store
+                .modify_members(
+                    call.tenant()?,
+                    rt,
+                    id,
+                    &delta,
+                    expected.as_ref(),
+                    &now_rfc3339(),
+                )
+                .await;
+            match result {
+                Ok(v) => break v,
+                Err(e) => retry_or_fail(call, attempt, e, rt)?,
+            }
+            attempt += 1;
+        };
+        if no_content {
+            let response = response::empty(StatusCode::NO_CONTENT);
+            return Ok(response::with_resource_headers(
+                response,
+                version.as_str(),
+                None,
+            ));
+        }
+        let resource = load(call, rt, id, &projection).await?;
+        return Ok(resource_response(
+            call,
+            rt,
+            resource,
+            StatusCode::OK,
+            &projection,
+        ));
+    }
+
+    let mut attempt = 0;
+    loop {
+        let existing = load(call, rt, id, &Projection::all()).await?;
+        check_if_match(call, existing.version())?;
+        let mut cx = call.context();
+        let outcome = apply(rt, existing.json(), &request, &mut cx);
+        call.info.fired.merge(cx.fired);
+        let outcome = outcome?;
+        let stored = if outcome.changed {
+            let mut json = outcome.resource;
+            if let Some(Value::Object(meta)) = json.get_mut("meta") {
+                meta.insert("lastModified".to_owned(), Value::String(now_rfc3339()));
+            }
+            let updated = Resource::from_json(json)?;
+            match call
+                .inner
+                .store
+                .replace(call.tenant()?, rt, updated, existing.version())
+                .await
+            {
+                Ok(stored) => stored,
+                Err(e) => {
+                    retry_or_fail(call, attempt, e, rt)?;
+                    attempt += 1;
+                    continue;
+                }
+            }
+        } else {
+            existing
+        };
+        if no_content {
+            let response = response::empty(StatusCode::NO_CONTENT);
+            return Ok(response::with_resource_headers(
+                response,
+                stored.version().as_str(),
+                None,
+            ));
+        }
+        return Ok(resource_response(
+            call,
+            rt,
+            stored,
+            StatusCode::OK,
+            &projection,
+        ));
+    }
+}
+
+async fn delete(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+) -> Result<Response<Vec<u8>>, Error> {
+    let expected = match call.header(IF_MATCH) {
+        Some(_) => {
+            let current = load(call, rt, id, &Projection::id_only()).await?;
+            check_if_match(call, current.version())?;
+            Some(current.version().clone())
+        }
+        None => None,
+    };
+    match call
+        .inner
+        .store
+        .delete(call.tenant()?, rt, id, expected.as_ref())
+        .await
+    {
+        Ok(()) => Ok(response::empty(StatusCode::NO_CONTENT)),
+        Err(StoreError::NotFound) => Err(not_found(rt, id)),
+        Err(StoreError::VersionMismatch) => Err(Error::PreconditionFailed(
+            "the resource changed since the version given in If-Match".to_owned(),
+        )),
+        Err(e) => Err(store_error(e, rt)),
+    }
+}
+
+/// `GET /{type}` and `POST /{type}/.search`.
+async fn list(
+    call: &mut Call<'_>,
+    rt: &ResourceSchema,
+    params: &Params,
+) -> Result<Response<Vec<u8>>, Error> {
+    let query = params.list_query(rt, &call.inner.config)?;
+    if let Some(filter) = &query.filter {
+        // Refuse what the RFC forbids (ordering a boolean) before any store
+        // runs the query, whatever the store does with filters.
+        filter.matcher(rt)?;
+    }
+    let result = call
+        .inner
+        .store
+        .query(call.tenant()?, rt, &query)
+        .await
+        .map_err(|e| store_error(e, rt))?;
+    let start = match query.page {
+        Page::Index { start_index, .. } => Some(start_index),
+        Page::Cursor { .. } => None,
+    };
+    let next_cursor = result.next_cursor.clone();
+    let total = result.total_results;
+    let resources = project_all(call, rt, &query, result);
+    let mut body = ListResponse::new(total, start, resources);
+    body.next_cursor = next_cursor;
+    Ok(response::json(StatusCode::OK, &body))
+}
+
+fn project_all(
+    call: &Call<'_>,
+    rt: &ResourceSchema,
+    query: &ListQuery,
+    result: QueryResult,
+) -> Vec<Value> {
+    result
+        .resources
+        .into_iter()
+        .map(|mut r| {
+            let location = call.location(rt, r.id());
+            r.set_location(&location);
+            let mut json = r.into_json();
+            query.projection.apply(rt, &mut json);
+            Value::Object(json)
+        })
+        .collect()
+}
+
+/// `POST /.search`: every resource type, in registry order.
+async fn root_search(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
+    let params = Params::from_search_request(parse_body(body)?)?;
+    if params.cursor.is_some() {
+        return Err(Error::InvalidValue(
+            "cursor paging is not available across resource types; search one type".to_owned(),
+        ));
+    }
+    if params.sort_by.is_some() {
+        return Err(Error::InvalidValue(
+            "sortBy is not available across resource types; search one type".to_owned(),
+        ));
+    }
+    let types: Vec<Arc<ResourceSchema>> = call.inner.registry.resource_types().cloned().collect();
+    // First the totals, then the slice of the combined sequence.
+    let mut totals = Vec::with_capacity(types.len());
+    let mut page = None;
+    for rt in &types {
+        let mut q = params.list_query(rt, &call.inner.config)?;
+        page.get_or_insert_with(|| q.page.clone());
+        q.page = Page::Index {
+            start_index: 1,
+            count: 0,
+        };
+        q.projection = Projection::id_only();
+        let r = call
+            .inner
+            .store
+            .query(call.tenant()?, rt, &q)
+            .await
+            .map_err(|e| store_error(e, rt))?;
+        totals.push(r.total_results);
+    }
+    let (start_index, count) = match page {
+        Some(Page::Index { start_index, count }) => (start_index, count),
+        _ => (1, call.inner.config.default_page_size),
+    };
+    let total: u64 = totals.iter().sum();
+    let mut skip = start_index - 1;
+    let mut remaining = count;
+    let mut resources = Vec::new();
+    for (rt, type_total) in types.iter().zip(&totals) {
+        if remaining == 0 {
+            break;
+        }
+        if skip >= *type_total {
+            skip -= type_total;
+            continue;
+        }
+        let mut q = params.list_query(rt, &call.inner.config)?;
+        q.page = Page::Index {
+            start_index: skip + 1,
+            count: remaining,
+        };
+        skip = 0;
+        let r = call
+            .inner
+            .store
+            .query(call.tenant()?, rt, &q)
+            .await
+            .map_err(|e| store_error(e, rt))?;
+        remaining = remaining.saturating_sub(r.resources.len() as u64);
+        resources.extend(project_all(call, rt, &q, r));
+    }
+    Ok(response::json(
+        StatusCode::OK,
+        &ListResponse::new(total, Some(start_index), resources),
+    ))
+}

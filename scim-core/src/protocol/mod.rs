@@ -1,0 +1,191 @@
+//! The SCIM protocol service (RFC 7644 §3), independent of any web
+//! framework: it takes an `http::Request` whose body has been read and
+//! returns an `http::Response`.
+//!
+//! ```
+//! # #[cfg(feature = "memory-store")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use std::sync::Arc;
+//!
+//! use scim_core::protocol::{Service, ServiceConfig, SingleTenant};
+//! use scim_core::schema::Registry;
+//! use scim_core::store::memory::MemoryStore;
+//!
+//! let service = Service::new(
+//!     Arc::new(MemoryStore::new()),
+//!     Registry::standard(),
+//!     Arc::new(SingleTenant::new("secret-token")),
+//!     ServiceConfig::new("/scim/v2"),
+//! );
+//! let request = http::Request::post("/scim/v2/Users")
+//!     .header("authorization", "Bearer secret-token")
+//!     .header("content-type", "application/scim+json")
+//!     .body(br#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen"}"#.to_vec())
+//!     .expect("valid request");
+//! let response = service.handle(request).await;
+//! assert_eq!(response.status(), 201);
+//! assert!(response.headers().contains_key("location"));
+//! # }
+//! # #[cfg(not(feature = "memory-store"))]
+//! # fn main() {}
+//! ```
+//!
+//! Mounting it in hyper or axum takes a few lines; see the guide
+//! "Mounting the service in your framework" in the repository's `docs/`.
+
+mod auth;
+mod bulk;
+mod discovery;
+mod handler;
+mod json;
+mod query;
+mod response;
+
+use std::sync::Arc;
+
+pub use self::auth::{
+    AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token, constant_time_eq,
+};
+pub use self::json::parse_body;
+pub use self::response::{RequestInfo, SCIM_JSON};
+use crate::schema::Registry;
+use crate::store::ResourceStore;
+use crate::tolerance::{Counters, Policy};
+
+/// The SCIM error response for `error` (RFC 7644 §3.12), for embedding
+/// servers that fail before the service sees a request (a body over the
+/// limit, a timeout).
+pub fn error_response(error: &crate::Error) -> http::Response<Vec<u8>> {
+    response::error(error, None)
+}
+
+/// How the service answers a successful PATCH (RFC 7644 §3.5.2 allows `200`
+/// with the resource or `204`).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum PatchResponse {
+    /// `200` with the resource for resource types without `members`, `204`
+    /// for groups: what Entra ID asks for, and cheap for large groups.
+    #[default]
+    NoContentForGroups,
+    /// Always `200` with the resource.
+    Resource,
+    /// Always `204`.
+    NoContent,
+}
+
+/// The service's settings.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServiceConfig {
+    /// The path prefix the service is mounted under, e.g. `/scim/v2`
+    /// (empty for the root).
+    pub base_path: String,
+    /// The public URL of the base path, e.g. `https://scim.example.com/scim/v2`,
+    /// for `Location` and `meta.location`. Without it the URL is built from
+    /// the request's `Host` header and [`ServiceConfig::default_scheme`].
+    pub public_url: Option<String>,
+    /// The scheme assumed when building URLs from `Host` (`http`, or
+    /// `https` behind TLS).
+    pub default_scheme: String,
+    /// Which client deviations are accepted.
+    pub policy: Policy,
+    /// The largest request body accepted, in bytes (also advertised as the
+    /// bulk `maxPayloadSize`).
+    pub max_payload_size: usize,
+    /// The largest page (`filter.maxResults`); larger `count`s are capped.
+    pub max_results: u64,
+    /// The page size when a request gives no `count`.
+    pub default_page_size: u64,
+    /// The most operations a `/Bulk` request may carry; `0` disables bulk.
+    pub bulk_max_operations: usize,
+    /// How a successful PATCH is answered.
+    pub patch_response: PatchResponse,
+    /// Whether `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`
+    /// answer without authentication (they reveal no tenant data).
+    pub public_discovery: bool,
+    /// `documentationUri` in the service provider configuration.
+    pub documentation_uri: Option<String>,
+}
+
+impl ServiceConfig {
+    /// Defaults for a service mounted at `base_path`: the Entra ID policy,
+    /// 1 MiB bodies, pages of 100 up to 1,000, bulk up to 1,000 operations.
+    pub fn new(base_path: impl Into<String>) -> Self {
+        let base_path = base_path.into().trim_end_matches('/').to_owned();
+        Self {
+            base_path,
+            public_url: None,
+            default_scheme: "http".to_owned(),
+            policy: Policy::default(),
+            max_payload_size: 1024 * 1024,
+            max_results: 1000,
+            default_page_size: 100,
+            bulk_max_operations: 1000,
+            patch_response: PatchResponse::default(),
+            public_discovery: false,
+            documentation_uri: None,
+        }
+    }
+}
+
+/// The SCIM service: routing, content negotiation, authentication, and
+/// every endpoint of RFC 7644 over a [`ResourceStore`]. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn ResourceStore>,
+    registry: Registry,
+    auth: Arc<dyn Authenticator>,
+    config: ServiceConfig,
+    counters: Counters,
+}
+
+impl Service {
+    /// A service over `store` for the resource types in `registry`.
+    pub fn new(
+        store: Arc<dyn ResourceStore>,
+        registry: Registry,
+        auth: Arc<dyn Authenticator>,
+        config: ServiceConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                auth,
+                config,
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// Answers one request. Never panics and never fails: every error is a
+    /// SCIM error response (RFC 7644 §3.12).
+    pub async fn handle<B: AsRef<[u8]>>(
+        &self,
+        request: http::Request<B>,
+    ) -> http::Response<Vec<u8>> {
+        handler::handle(&self.inner, request).await
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// How often each tolerance has been used since start.
+    pub fn tolerance_counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+}

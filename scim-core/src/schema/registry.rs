@@ -1,0 +1,581 @@
+//! The resource types an application serves, their schemas and extensions,
+//! and path resolution through them.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::builtin::{common_attributes, enterprise_user_schema, group_schema, user_schema};
+use super::{Attribute, Schema, SchemaUrn, find_attribute};
+use crate::Error;
+use crate::filter::AttrPath;
+use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
+
+/// A resource type (RFC 7643 §6): a name, an endpoint, a core schema and
+/// its extensions.
+#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ResourceType {
+    /// The resource type's id and name, e.g. `User`.
+    pub name: String,
+    /// The endpoint relative to the base URL, e.g. `/Users`.
+    pub endpoint: String,
+    /// What the resource type is.
+    #[serde(default)]
+    pub description: String,
+    /// The core schema.
+    pub schema: SchemaUrn,
+    /// The extension schemas.
+    #[serde(default)]
+    pub schema_extensions: Vec<SchemaExtension>,
+}
+
+impl ResourceType {
+    /// A resource type without extensions.
+    pub fn new(name: impl Into<String>, endpoint: impl Into<String>, schema: SchemaUrn) -> Self {
+        Self {
+            name: name.into(),
+            endpoint: endpoint.into(),
+            description: String::new(),
+            schema,
+            schema_extensions: Vec::new(),
+        }
+    }
+
+    /// The same resource type with a description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The endpoint's path segment without the leading slash (`Users`).
+    pub fn endpoint_segment(&self) -> &str {
+        self.endpoint.trim_start_matches('/')
+    }
+}
+
+/// An extension schema of a resource type (RFC 7643 §6
+/// `schemaExtensions`).
+#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SchemaExtension {
+    /// The extension's schema URN.
+    pub schema: SchemaUrn,
+    /// Whether every resource of the type must carry the extension.
+    pub required: bool,
+}
+
+impl SchemaExtension {
+    /// An extension reference.
+    pub fn new(schema: SchemaUrn, required: bool) -> Self {
+        Self { schema, required }
+    }
+}
+
+/// Collects schemas and resource types at start-up; [`RegistryBuilder::build`]
+/// checks them and freezes them into a [`Registry`].
+///
+/// # Examples
+///
+/// Registering a Sign In Enterprise host extension on top of the standard
+/// User and Group types:
+///
+/// ```
+/// use scim_core::schema::{AttrType, Attribute, RegistryBuilder, Schema, SchemaUrn};
+///
+/// let host = SchemaUrn::new("urn:example:params:scim:schemas:extension:signin:2.0:Host")?;
+/// let registry = RegistryBuilder::standard()
+///     .schema(Schema::new(
+///         host.clone(),
+///         "Host",
+///         vec![Attribute::new("badgeNumber", AttrType::String)],
+///     ))
+///     .extend("User", host, false)
+///     .build()?;
+/// let users = registry.resource_type("User").expect("registered");
+/// assert!(users.resolve(&"urn:example:params:scim:schemas:extension:signin:2.0:Host:badgeNumber".parse()?).is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RegistryBuilder {
+    schemas: Vec<Schema>,
+    resource_types: Vec<ResourceType>,
+}
+
+impl RegistryBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The standard set: `User` (with the optional Enterprise User
+    /// extension) at `/Users` and `Group` at `/Groups`.
+    pub fn standard() -> Self {
+        let mut user =
+            ResourceType::new("User", "/Users", SchemaUrn::USER).with_description("User Account");
+        user.schema_extensions
+            .push(SchemaExtension::new(SchemaUrn::ENTERPRISE_USER, false));
+        Self::new()
+            .schema(user_schema())
+            .schema(group_schema())
+            .schema(enterprise_user_schema())
+            .resource_type(user)
+            .resource_type(
+                ResourceType::new("Group", "/Groups", SchemaUrn::GROUP).with_description("Group"),
+            )
+    }
+
+    /// Adds (or replaces, by URN) a schema.
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schemas.retain(|s| s.id != schema.id);
+        self.schemas.push(schema);
+        self
+    }
+
+    /// Adds (or replaces, by name) a resource type.
+    #[must_use]
+    pub fn resource_type(mut self, resource_type: ResourceType) -> Self {
+        self.resource_types
+            .retain(|t| !t.name.eq_ignore_ascii_case(&resource_type.name));
+        self.resource_types.push(resource_type);
+        self
+    }
+
+    /// Adds an extension schema to the resource type called `name`. Checked
+    /// by [`RegistryBuilder::build`].
+    #[must_use]
+    pub fn extend(mut self, name: &str, schema: SchemaUrn, required: bool) -> Self {
+        if let Some(t) = self
+            .resource_types
+            .iter_mut()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+        {
+            t.schema_extensions.retain(|e| e.schema != schema);
+            t.schema_extensions
+                .push(SchemaExtension::new(schema, required));
+        } else {
+            // Remembered as a type without endpoint, so that `build` reports
+            // the unknown name instead of silently dropping the extension.
+            let mut t = ResourceType::new(name, "", schema.clone());
+            t.schema_extensions
+                .push(SchemaExtension::new(schema, required));
+            self.resource_types.push(t);
+        }
+        self
+    }
+
+    /// Checks the registrations and freezes them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidValue`] if a resource type names an unknown schema,
+    /// two types share an endpoint, an endpoint is malformed, or an
+    /// extension schema defines an attribute twice.
+    pub fn build(self) -> Result<Registry, Error> {
+        let find = |urn: &SchemaUrn| {
+            self.schemas
+                .iter()
+                .find(|s| &s.id == urn)
+                .cloned()
+                .ok_or_else(|| Error::InvalidValue(format!("schema {urn} is not registered")))
+        };
+        let mut types = Vec::with_capacity(self.resource_types.len());
+        for rt in &self.resource_types {
+            let segment = rt.endpoint_segment();
+            if !rt.endpoint.starts_with('/')
+                || segment.is_empty()
+                || segment.contains(['/', '?', '#'])
+            {
+                return Err(Error::InvalidValue(format!(
+                    "resource type {} needs an endpoint like \"/{}s\", not {:?}",
+                    rt.name, rt.name, rt.endpoint
+                )));
+            }
+            if types.iter().any(|t: &Arc<ResourceSchema>| {
+                t.resource_type
+                    .endpoint_segment()
+                    .eq_ignore_ascii_case(segment)
+            }) {
+                return Err(Error::InvalidValue(format!(
+                    "two resource types use the endpoint {}",
+                    rt.endpoint
+                )));
+            }
+            let core = find(&rt.schema)?;
+            let mut extensions = Vec::with_capacity(rt.schema_extensions.len());
+            for ext in &rt.schema_extensions {
+                extensions.push((find(&ext.schema)?, ext.required));
+            }
+            for schema in std::iter::once(&core).chain(extensions.iter().map(|(s, _)| s)) {
+                check_unique_names(&schema.attributes, &schema.id)?;
+            }
+            types.push(Arc::new(ResourceSchema {
+                resource_type: rt.clone(),
+                core,
+                extensions,
+                common: common_attributes(),
+            }));
+        }
+        Ok(Registry {
+            inner: Arc::new(RegistryInner {
+                schemas: self.schemas,
+                types,
+            }),
+        })
+    }
+}
+
+fn check_unique_names(attrs: &[Attribute], schema: &SchemaUrn) -> Result<(), Error> {
+    for (i, a) in attrs.iter().enumerate() {
+        if attrs[..i]
+            .iter()
+            .any(|b| b.name.eq_ignore_ascii_case(&a.name))
+        {
+            return Err(Error::InvalidValue(format!(
+                "schema {schema} defines the attribute {} twice",
+                a.name
+            )));
+        }
+        check_unique_names(&a.sub_attributes, schema)?;
+    }
+    Ok(())
+}
+
+/// The frozen set of schemas and resource types. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    inner: Arc<RegistryInner>,
+}
+
+#[derive(Debug)]
+struct RegistryInner {
+    schemas: Vec<Schema>,
+    types: Vec<Arc<ResourceSchema>>,
+}
+
+impl Registry {
+    /// The standard registry: User (with Enterprise User) and Group.
+    pub fn standard() -> Self {
+        match RegistryBuilder::standard().build() {
+            Ok(r) => r,
+            // The built-in schemas are fixed data checked by this crate's
+            // tests, so building them cannot fail.
+            Err(e) => unreachable!("built-in schemas are consistent: {e}"),
+        }
+    }
+
+    /// Every registered schema.
+    pub fn schemas(&self) -> &[Schema] {
+        &self.inner.schemas
+    }
+
+    /// The schema with this URN.
+    pub fn schema(&self, urn: &str) -> Option<&Schema> {
+        self.inner.schemas.iter().find(|s| s.id.matches(urn))
+    }
+
+    /// Every resource type.
+    pub fn resource_types(&self) -> impl Iterator<Item = &Arc<ResourceSchema>> {
+        self.inner.types.iter()
+    }
+
+    /// The resource type with this name (`User`), ignoring case.
+    pub fn resource_type(&self, name: &str) -> Option<&Arc<ResourceSchema>> {
+        self.inner
+            .types
+            .iter()
+            .find(|t| t.resource_type.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The resource type served at this endpoint segment (`Users`), ignoring
+    /// case.
+    pub fn by_endpoint(&self, segment: &str) -> Option<&Arc<ResourceSchema>> {
+        self.inner.types.iter().find(|t| {
+            t.resource_type
+                .endpoint_segment()
+                .eq_ignore_ascii_case(segment)
+        })
+    }
+}
+
+/// One resource type with its schemas resolved: everything validation,
+/// PATCH, projection and filtering need to know about its attributes.
+#[derive(Debug)]
+pub struct ResourceSchema {
+    resource_type: ResourceType,
+    core: Schema,
+    extensions: Vec<(Schema, bool)>,
+    common: Vec<Attribute>,
+}
+
+/// An attribute path resolved through a [`ResourceSchema`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct ResolvedPath<'a> {
+    /// The extension schema the attribute belongs to; `None` for the core
+    /// schema and the common attributes (`id`, `externalId`, `meta`).
+    pub extension: Option<&'a Schema>,
+    /// The attribute.
+    pub attr: &'a Attribute,
+    /// The sub-attribute, if the path names one.
+    pub sub: Option<&'a Attribute>,
+    /// Whether the path used the legacy `urn:…:User.attribute` notation
+    /// (a dot instead of a colon after the extension URN).
+    pub legacy_dotted_urn: bool,
+}
+
+impl ResolvedPath<'_> {
+    /// The innermost attribute: the sub-attribute if any, else the
+    /// attribute.
+    pub fn leaf(&self) -> &Attribute {
+        self.sub.unwrap_or(self.attr)
+    }
+
+    /// The key under which the attribute sits in the resource JSON's top
+    /// level: the extension URN, or the attribute name.
+    pub fn top_key(&self) -> &str {
+        match self.extension {
+            Some(ext) => ext.id.as_str(),
+            None => &self.attr.name,
+        }
+    }
+
+    /// The canonical path text, for messages (`name.givenName`,
+    /// `urn:…:User:department`).
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        if let Some(ext) = self.extension {
+            out.push_str(ext.id.as_str());
+            out.push(':');
+        }
+        out.push_str(&self.attr.name);
+        if let Some(sub) = self.sub {
+            out.push('.');
+            out.push_str(&sub.name);
+        }
+        out
+    }
+}
+
+impl ResourceSchema {
+    /// The resource type.
+    pub fn resource_type(&self) -> &ResourceType {
+        &self.resource_type
+    }
+
+    /// The resource type's name (`User`).
+    pub fn name(&self) -> &str {
+        &self.resource_type.name
+    }
+
+    /// The core schema.
+    pub fn core(&self) -> &Schema {
+        &self.core
+    }
+
+    /// The extension schemas with their `required` flags.
+    pub fn extensions(&self) -> impl Iterator<Item = (&Schema, bool)> {
+        self.extensions.iter().map(|(s, r)| (s, *r))
+    }
+
+    /// The extension schema with this URN, ignoring case.
+    pub fn extension(&self, urn: &str) -> Option<&Schema> {
+        self.extensions
+            .iter()
+            .map(|(s, _)| s)
+            .find(|s| s.id.matches(urn))
+    }
+
+    /// The common attributes `id`, `externalId` and `meta` (RFC 7643 §3.1).
+    pub fn common_attributes(&self) -> &[Attribute] {
+        &self.common
+    }
+
+    /// A top-level attribute of the core schema or a common attribute,
+    /// ignoring case.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.core
+            .attribute(name)
+            .or_else(|| find_attribute(&self.common, name))
+    }
+
+    /// Resolves a path (`userName`, `name.givenName`,
+    /// `urn:…:enterprise:2.0:User:manager.value`) to its attribute. Returns
+    /// `None` for unknown attributes and for a path that names a whole
+    /// extension (see [`ResourceSchema::extension_of_path`]).
+    pub fn resolve(&self, path: &AttrPath) -> Option<ResolvedPath<'_>> {
+        let (extension, attrs_of) = match path.schema() {
+            None => (None, None),
+            Some(urn) if self.core.id.matches(urn) => (None, None),
+            Some(urn) => match self.extension(urn) {
+                Some(ext) => (Some(ext), Some(ext)),
+                None => return self.resolve_legacy_dotted(path),
+            },
+        };
+        let attr = match attrs_of {
+            Some(ext) => ext.attribute(path.name())?,
+            None => self.attribute(path.name())?,
+        };
+        let sub = match path.sub_attr() {
+            Some(sub) => Some(attr.sub_attribute(sub)?),
+            None => None,
+        };
+        Some(ResolvedPath {
+            extension,
+            attr,
+            sub,
+            legacy_dotted_urn: false,
+        })
+    }
+
+    /// `urn:…:enterprise:2.0:User.department` parses as schema
+    /// `urn:…:enterprise:2.0`, attribute `User`, sub-attribute `department`;
+    /// Entra ID's pre-2019 jobs sent this form.
+    fn resolve_legacy_dotted(&self, path: &AttrPath) -> Option<ResolvedPath<'_>> {
+        let urn = format!("{}:{}", path.schema()?, path.name());
+        let ext = self.extension(&urn)?;
+        let attr = ext.attribute(path.sub_attr()?)?;
+        Some(ResolvedPath {
+            extension: Some(ext),
+            attr,
+            sub: None,
+            legacy_dotted_urn: true,
+        })
+    }
+
+    /// The extension a path names as a whole
+    /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`).
+    pub fn extension_of_path(&self, path: &AttrPath) -> Option<&Schema> {
+        self.extension(&path.to_urn()?)
+    }
+
+    /// The attributes at the top level of a resource: the common ones and
+    /// the core schema's, in that order.
+    pub fn top_level_attributes(&self) -> impl Iterator<Item = &Attribute> {
+        self.common.iter().chain(self.core.attributes.iter())
+    }
+}
+
+impl SchemaFacts for ResourceSchema {
+    fn attribute(&self, attr: AttrRef<'_>) -> AttrFacts {
+        let resolved = attr
+            .schema
+            .map_or_else(
+                || AttrPath::new(attr.name),
+                |s| AttrPath::new(attr.name).and_then(|p| p.with_schema(s)),
+            )
+            .ok()
+            .and_then(|p| self.resolve(&p));
+        let Some(resolved) = resolved else {
+            return AttrFacts::default();
+        };
+        let leaf = match attr.sub_attr {
+            Some(sub) => match resolved.attr.sub_attribute(sub) {
+                Some(s) => s,
+                None => return AttrFacts::default(),
+            },
+            None => resolved.attr,
+        };
+        AttrFacts::new(leaf.case_exact, Some(leaf.kind.value_kind()))
+    }
+
+    fn is_core_schema(&self, urn: &str) -> bool {
+        self.core.id.matches(urn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::eval::ValueKind;
+
+    fn users() -> Arc<ResourceSchema> {
+        Registry::standard().resource_type("user").unwrap().clone()
+    }
+
+    fn path(s: &str) -> AttrPath {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn paths_resolve_through_core_common_and_extension_schemas() {
+        let users = users();
+        let r = users.resolve(&path("NAME.GIVENNAME")).unwrap();
+        assert_eq!(r.display(), "name.givenName");
+        assert_eq!(users.resolve(&path("id")).unwrap().attr.name, "id");
+        assert_eq!(
+            users.resolve(&path("meta.lastModified")).unwrap().display(),
+            "meta.lastModified"
+        );
+        let r = users
+            .resolve(&path(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            ))
+            .unwrap();
+        assert_eq!(r.top_key(), SchemaUrn::ENTERPRISE_USER.as_str());
+        assert_eq!(r.leaf().name, "value");
+        let r = users
+            .resolve(&path("urn:ietf:params:scim:schemas:core:2.0:User:userName"))
+            .unwrap();
+        assert!(r.extension.is_none());
+        assert!(users.resolve(&path("nope")).is_none());
+        assert!(users.resolve(&path("name.nope")).is_none());
+        assert!(users.resolve(&path("urn:example:x:userName")).is_none());
+    }
+
+    #[test]
+    fn legacy_dotted_extension_paths_resolve_and_say_so() {
+        let users = users();
+        let r = users
+            .resolve(&path(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department",
+            ))
+            .unwrap();
+        assert!(r.legacy_dotted_urn);
+        assert_eq!(r.attr.name, "department");
+    }
+
+    #[test]
+    fn a_bare_extension_urn_names_the_extension() {
+        let users = users();
+        let p = path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
+        assert!(users.resolve(&p).is_none());
+        assert_eq!(
+            users.extension_of_path(&p).unwrap().id,
+            SchemaUrn::ENTERPRISE_USER
+        );
+    }
+
+    #[test]
+    fn facts_come_from_the_schema() {
+        let users = users();
+        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("emails.value")));
+        assert!(!facts.case_exact);
+        assert_eq!(facts.kind, Some(ValueKind::String));
+        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("id")));
+        assert!(facts.case_exact);
+        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("active")));
+        assert_eq!(facts.kind, Some(ValueKind::Boolean));
+        assert!(users.is_core_schema("urn:ietf:params:scim:schemas:core:2.0:user"));
+        assert!(!users.is_core_schema(SchemaUrn::ENTERPRISE_USER.as_str()));
+    }
+
+    #[test]
+    fn build_refuses_inconsistent_registrations() {
+        let unknown = RegistryBuilder::standard()
+            .extend("User", SchemaUrn::from_static("urn:example:a:b"), false)
+            .build();
+        assert!(matches!(unknown, Err(Error::InvalidValue(_))));
+        let no_type = RegistryBuilder::standard()
+            .extend("Device", SchemaUrn::ENTERPRISE_USER, false)
+            .build();
+        assert!(no_type.is_err());
+        let clash = RegistryBuilder::standard()
+            .resource_type(ResourceType::new("People", "/users", SchemaUrn::USER))
+            .build();
+        assert!(clash.is_err());
+    }
+}

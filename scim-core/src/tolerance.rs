@@ -1,0 +1,335 @@
+//! Named tolerances for what real clients send that RFC 7644 does not
+//! allow, switchable one by one, and a record of which ones fired.
+//!
+//! The core is strict: with [`Policy::strict`] every deviation is refused
+//! with the RFC's error. Each [`Tolerance`] accepts one deviation and
+//! normalises it, so the stored resource and every response stay strict RFC
+//! JSON. [`Policy::entra_id`] enables everything Microsoft Entra ID is known
+//! to send; it is also [`Policy::default`], because refusing those shapes
+//! breaks provisioning for the most common client.
+//!
+//! Operations report the tolerances they used in a [`Fired`] set, and a
+//! [`Counters`] value totals them, so an integrator can see what an identity
+//! provider really sends.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One deviation from RFC 7643/7644 that a [`Policy`] may accept.
+#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+#[non_exhaustive]
+pub enum Tolerance {
+    /// PATCH `op` in any case (`Replace`, `ADD`): Entra ID's default job
+    /// sends PascalCase.
+    CaseInsensitiveOp,
+    /// The strings `"true"`/`"false"` in any case for boolean attributes
+    /// (Entra ID sends `"True"`/`"False"`). Other strings stay errors.
+    StringBooleans,
+    /// Keys of a path-less PATCH `add`/`replace` value that are themselves
+    /// paths: `"name.givenName"`, `"urn:…:enterprise:2.0:User:department"`,
+    /// `"emails[type eq \"work\"].value"`.
+    PathKeysInValue,
+    /// `remove` with a `value` on a multi-valued attribute removes exactly
+    /// the listed values (Entra ID's member removal), and on a single-valued
+    /// attribute removes the attribute only if it holds that value. Without
+    /// this tolerance such an operation is refused, never widened into
+    /// removing every value.
+    RemoveByValue,
+    /// A filtered `add`/`replace` (`emails[type eq "other"].value`) whose
+    /// filter matches no value creates the value from the filter's `eq`
+    /// clauses, when the filter is only `eq` clauses joined by `and`.
+    CreateOnFilteredMiss,
+    /// A bare string for a complex attribute that has a `value`
+    /// sub-attribute (`"manager": "26118915-6090-4610-87e4-49d8ca9f808d"`)
+    /// means `{"value": …}`; an empty string means no value.
+    ScalarForComplex,
+    /// A one-element array for a single-valued attribute means its element
+    /// (`"manager": [{"value": …}]`).
+    SingleValueArray,
+    /// A single value for a multi-valued attribute means a one-element
+    /// array (`"members": {"value": …}`).
+    ScalarForMultiValued,
+    /// The pre-2019 extension notation with a dot after the URN:
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department`.
+    LegacyDottedUrn,
+    /// A PATCH operation on an attribute no schema defines is skipped
+    /// instead of failing the whole request with `invalidPath` (a rejected
+    /// attribute would also block the `active` change riding with it).
+    IgnoreUnknownPatchAttributes,
+}
+
+impl Tolerance {
+    /// Every tolerance.
+    pub const ALL: [Self; 10] = [
+        Self::CaseInsensitiveOp,
+        Self::StringBooleans,
+        Self::PathKeysInValue,
+        Self::RemoveByValue,
+        Self::CreateOnFilteredMiss,
+        Self::ScalarForComplex,
+        Self::SingleValueArray,
+        Self::ScalarForMultiValued,
+        Self::LegacyDottedUrn,
+        Self::IgnoreUnknownPatchAttributes,
+    ];
+
+    /// A stable kebab-case name, for logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CaseInsensitiveOp => "case-insensitive-op",
+            Self::StringBooleans => "string-booleans",
+            Self::PathKeysInValue => "path-keys-in-value",
+            Self::RemoveByValue => "remove-by-value",
+            Self::CreateOnFilteredMiss => "create-on-filtered-miss",
+            Self::ScalarForComplex => "scalar-for-complex",
+            Self::SingleValueArray => "single-value-array",
+            Self::ScalarForMultiValued => "scalar-for-multi-valued",
+            Self::LegacyDottedUrn => "legacy-dotted-urn",
+            Self::IgnoreUnknownPatchAttributes => "ignore-unknown-patch-attributes",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << self.index()
+    }
+
+    fn index(self) -> u32 {
+        match self {
+            Self::CaseInsensitiveOp => 0,
+            Self::StringBooleans => 1,
+            Self::PathKeysInValue => 2,
+            Self::RemoveByValue => 3,
+            Self::CreateOnFilteredMiss => 4,
+            Self::ScalarForComplex => 5,
+            Self::SingleValueArray => 6,
+            Self::ScalarForMultiValued => 7,
+            Self::LegacyDottedUrn => 8,
+            Self::IgnoreUnknownPatchAttributes => 9,
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which tolerances are enabled.
+///
+/// # Examples
+///
+/// ```
+/// use scim_core::tolerance::{Policy, Tolerance};
+///
+/// let policy = Policy::strict().with(Tolerance::StringBooleans);
+/// assert!(policy.allows(Tolerance::StringBooleans));
+/// assert!(!policy.allows(Tolerance::RemoveByValue));
+/// assert!(Policy::entra_id().allows(Tolerance::RemoveByValue));
+/// ```
+#[derive(Clone, Copy, Eq, PartialEq)]
+pub struct Policy {
+    enabled: u32,
+}
+
+impl Policy {
+    /// No tolerances: RFC 7643/7644 as written.
+    pub const fn strict() -> Self {
+        Self { enabled: 0 }
+    }
+
+    /// Everything Microsoft Entra ID is known to send (see `entra.md` in
+    /// the repository and the PATCH guide): all tolerances.
+    pub fn entra_id() -> Self {
+        Tolerance::ALL
+            .iter()
+            .fold(Self::strict(), |p, t| p.with(*t))
+    }
+
+    /// The same policy with `tolerance` enabled.
+    #[must_use]
+    pub fn with(self, tolerance: Tolerance) -> Self {
+        Self {
+            enabled: self.enabled | tolerance.bit(),
+        }
+    }
+
+    /// The same policy with `tolerance` disabled.
+    #[must_use]
+    pub fn without(self, tolerance: Tolerance) -> Self {
+        Self {
+            enabled: self.enabled & !tolerance.bit(),
+        }
+    }
+
+    /// Whether `tolerance` is enabled.
+    pub fn allows(self, tolerance: Tolerance) -> bool {
+        self.enabled & tolerance.bit() != 0
+    }
+
+    /// The enabled tolerances.
+    pub fn iter(self) -> impl Iterator<Item = Tolerance> {
+        Tolerance::ALL.into_iter().filter(move |t| self.allows(*t))
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::entra_id()
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(Tolerance::name))
+            .finish()
+    }
+}
+
+/// The tolerances one operation used.
+#[derive(Clone, Copy, Default, Eq, PartialEq)]
+pub struct Fired {
+    bits: u32,
+}
+
+impl Fired {
+    /// Records that `tolerance` was used.
+    pub fn record(&mut self, tolerance: Tolerance) {
+        self.bits |= tolerance.bit();
+    }
+
+    /// Whether `tolerance` was used.
+    pub fn contains(self, tolerance: Tolerance) -> bool {
+        self.bits & tolerance.bit() != 0
+    }
+
+    /// Whether no tolerance was used.
+    pub fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    /// The tolerances used.
+    pub fn iter(self) -> impl Iterator<Item = Tolerance> {
+        Tolerance::ALL
+            .into_iter()
+            .filter(move |t| self.contains(*t))
+    }
+
+    /// Adds another record to this one.
+    pub fn merge(&mut self, other: Self) {
+        self.bits |= other.bits;
+    }
+}
+
+impl fmt::Debug for Fired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.iter().map(Tolerance::name))
+            .finish()
+    }
+}
+
+impl fmt::Display for Fired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, t) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(t.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// Running totals of fired tolerances, safe to share between threads.
+#[derive(Debug, Default)]
+pub struct Counters {
+    counts: [AtomicU64; Tolerance::ALL.len()],
+}
+
+impl Counters {
+    /// Adds one to the count of every tolerance in `fired`.
+    pub fn add(&self, fired: Fired) {
+        for t in fired.iter() {
+            self.counts[t.index() as usize].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many operations used `tolerance`.
+    pub fn count(&self, tolerance: Tolerance) -> u64 {
+        self.counts[tolerance.index() as usize].load(Ordering::Relaxed)
+    }
+
+    /// Every tolerance with its count.
+    pub fn snapshot(&self) -> Vec<(Tolerance, u64)> {
+        Tolerance::ALL
+            .iter()
+            .map(|t| (*t, self.count(*t)))
+            .collect()
+    }
+}
+
+/// What an operation that accepts client input needs: the policy, and a
+/// record of which tolerances it used.
+// Two fields that are the whole point of the type; adding a field would
+// change what a context is.
+#[allow(clippy::exhaustive_structs)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context {
+    /// The tolerances the operation may use.
+    pub policy: Policy,
+    /// The tolerances it used.
+    pub fired: Fired,
+}
+
+impl Context {
+    /// A context for `policy` with nothing fired yet.
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy,
+            fired: Fired::default(),
+        }
+    }
+
+    /// If `tolerance` is allowed, records it and returns `true`.
+    pub fn tolerate(&mut self, tolerance: Tolerance) -> bool {
+        let allowed = self.policy.allows(tolerance);
+        if allowed {
+            self.fired.record(tolerance);
+        }
+        allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_indexes_are_distinct_and_in_range() {
+        let mut seen = 0u32;
+        for t in Tolerance::ALL {
+            assert_eq!(seen & t.bit(), 0, "{t}");
+            seen |= t.bit();
+            assert!((t.index() as usize) < Tolerance::ALL.len());
+        }
+    }
+
+    #[test]
+    fn context_records_only_allowed_tolerances() {
+        let mut cx = Context::new(Policy::strict().with(Tolerance::StringBooleans));
+        assert!(cx.tolerate(Tolerance::StringBooleans));
+        assert!(!cx.tolerate(Tolerance::RemoveByValue));
+        assert_eq!(
+            cx.fired.iter().collect::<Vec<_>>(),
+            [Tolerance::StringBooleans]
+        );
+        let counters = Counters::default();
+        counters.add(cx.fired);
+        counters.add(cx.fired);
+        assert_eq!(counters.count(Tolerance::StringBooleans), 2);
+        assert_eq!(counters.count(Tolerance::RemoveByValue), 0);
+        assert_eq!(cx.fired.to_string(), "string-booleans");
+    }
+}

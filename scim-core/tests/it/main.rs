@@ -1,0 +1,7 @@
+//! Integration tests of scim-core: RFC and Entra ID vectors, end to end
+//! through the public API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod input;
+mod patch;

@@ -1,0 +1,7 @@
+//! Protocol tests: the SCIM service driven in-process over the in-memory
+//! store, as Entra ID and RFC 7644 clients drive it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod endpoints;
+mod entra;
