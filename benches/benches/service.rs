@@ -39,11 +39,14 @@ async fn send(service: &Service, method: &str, path: &str, body: Option<&Value>)
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut config = ServiceConfig::new("/scim/v2");
+    // Room for the POST of a 100,000-member group below.
+    config.max_payload_size = 64 * 1024 * 1024;
     let service = Service::new(
         Arc::new(MemoryStore::new()),
         Registry::standard(),
         Arc::new(SingleTenant::new("bench")),
-        ServiceConfig::new("/scim/v2"),
+        config,
     );
     let ids: Vec<String> = runtime.block_on(async {
         let mut ids = Vec::with_capacity(USERS);

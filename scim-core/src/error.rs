@@ -52,6 +52,11 @@ pub enum Error {
     /// More results than the service will return. `400 tooMany`.
     #[error("{0}")]
     TooMany(String),
+    /// The request conflicts with the state of the service in a way no
+    /// retry of the same request resolves (circular bulk references,
+    /// persistent write contention). `409` without `scimType`.
+    #[error("{0}")]
+    Conflict(String),
     /// The resource or endpoint does not exist. `404`.
     #[error("{0}")]
     NotFound(String),
@@ -108,7 +113,7 @@ impl Error {
             | Self::NoTarget(_)
             | Self::InvalidCursor(_)
             | Self::TooMany(_) => StatusCode::BAD_REQUEST,
-            Self::Uniqueness(_) => StatusCode::CONFLICT,
+            Self::Uniqueness(_) | Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -356,6 +361,7 @@ mod tests {
             (Error::TooMany("x".into()), 400, Some("tooMany")),
             (Error::InvalidCursor("x".into()), 400, Some("invalidCursor")),
             (Error::NotFound("x".into()), 404, None),
+            (Error::Conflict("x".into()), 409, None),
             (Error::MethodNotAllowed("x".into()), 405, None),
             (Error::PreconditionFailed("x".into()), 412, None),
             (Error::PayloadTooLarge("x".into()), 413, None),

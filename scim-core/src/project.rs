@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::Error;
 use crate::filter::AttrPath;
+use crate::resource::Resource;
 use crate::schema::{Attribute, JsonObject, ResourceSchema, Returned};
 
 /// Which attributes a response carries.
@@ -127,6 +129,36 @@ impl Projection {
     /// unless named, and whatever the lists exclude; `returned: always`
     /// attributes and `schemas` always stay.
     pub fn apply(&self, schema: &ResourceSchema, resource: &mut JsonObject) {
+        if self.mode == Mode::Default {
+            // The common case, on every response: remove only what the
+            // schema hides by default.
+            for hidden in schema.hidden_by_default() {
+                let container = match &hidden.extension {
+                    Some(urn) => match resource.get_mut(urn) {
+                        Some(Value::Object(ext)) => ext,
+                        _ => continue,
+                    },
+                    None => &mut *resource,
+                };
+                match &hidden.sub {
+                    None => {
+                        container.remove(&hidden.attr);
+                    }
+                    Some(sub) => match container.get_mut(&hidden.attr) {
+                        Some(Value::Object(obj)) => {
+                            obj.remove(sub);
+                        }
+                        Some(Value::Array(items)) => {
+                            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                                item.remove(sub);
+                            }
+                        }
+                        _ => {}
+                    },
+                }
+            }
+            return;
+        }
         let keys: Vec<String> = resource.keys().cloned().collect();
         for key in keys {
             if key == "schemas" {
@@ -250,6 +282,80 @@ enum Keep {
     Yes,
     No,
     Subs(BTreeSet<String>),
+}
+
+/// A resource as a response carries it: projected, with `meta.location`.
+///
+/// With the default projection (every response to Entra ID's queries) it
+/// is serialized straight from the stored JSON, without copying it; other
+/// projections copy and trim it first.
+#[derive(Debug)]
+pub(crate) struct Projected<'a> {
+    pub(crate) schema: &'a ResourceSchema,
+    pub(crate) projection: &'a Projection,
+    pub(crate) resource: &'a Resource,
+    pub(crate) location: &'a str,
+}
+
+impl Serialize for Projected<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let hidden = self.schema.hidden_by_default();
+        let streamable = self.projection.mode == Mode::Default
+            && hidden
+                .iter()
+                .all(|h| h.extension.is_none() && h.sub.is_none());
+        if !streamable {
+            let mut resource = self.resource.clone();
+            resource.set_location(self.location);
+            let mut json = resource.into_json();
+            self.projection.apply(self.schema, &mut json);
+            return json.serialize(s);
+        }
+        let json = self.resource.json();
+        let is_hidden = |k: &str| hidden.iter().any(|h| h.attr == k);
+        let count = json.keys().filter(|k| !is_hidden(k)).count();
+        let mut map = s.serialize_map(Some(count))?;
+        for (key, value) in json {
+            if is_hidden(key) {
+                continue;
+            }
+            if key == "meta" {
+                map.serialize_entry(key, &WithLocation(value, self.location))?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// `meta` with `location` set, in the same (sorted) key order that
+/// inserting it into the map would give.
+struct WithLocation<'a>(&'a Value, &'a str);
+
+impl Serialize for WithLocation<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const LOCATION: &str = "location";
+        let Value::Object(meta) = self.0 else {
+            return self.0.serialize(s);
+        };
+        let count = meta.len() + usize::from(!meta.contains_key(LOCATION));
+        let mut map = s.serialize_map(Some(count))?;
+        let mut written = false;
+        for (key, value) in meta {
+            if !written && key.as_str() >= LOCATION {
+                map.serialize_entry(LOCATION, self.1)?;
+                written = true;
+            }
+            if key != LOCATION {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        if !written {
+            map.serialize_entry(LOCATION, self.1)?;
+        }
+        map.end()
+    }
 }
 
 /// Keeps (or, with `remove`, drops) the named sub-attributes of a complex
@@ -428,6 +534,42 @@ mod tests {
             Projection::parse(users, Some("name..x"), None),
             Err(Error::InvalidPath(_))
         ));
+    }
+
+    #[test]
+    fn streamed_default_projection_equals_the_copying_one() {
+        use crate::id::{ResourceId, Version};
+        use crate::resource::Meta;
+
+        let registry = Registry::standard();
+        let users = registry.resource_type("User").unwrap();
+        let mut body = user();
+        body.remove("id");
+        body.remove("meta");
+        let resource = Resource::new(
+            ResourceId::new("1").unwrap(),
+            body,
+            &Meta::new("User", "2020-01-01T00:00:00Z", Version::from_revision(3)),
+        );
+        for projection in [
+            Projection::all(),
+            Projection::parse(users, Some("userName"), None).unwrap(),
+            Projection::parse(users, None, Some("emails")).unwrap(),
+        ] {
+            let streamed = serde_json::to_string(&Projected {
+                schema: users,
+                projection: &projection,
+                resource: &resource,
+                location: "https://example.com/Users/1",
+            })
+            .unwrap();
+            let mut copy = resource.clone();
+            copy.set_location("https://example.com/Users/1");
+            let mut json = copy.into_json();
+            projection.apply(users, &mut json);
+            assert_eq!(streamed, serde_json::to_string(&json).unwrap());
+            assert!(!streamed.contains("secret"));
+        }
     }
 
     #[test]

@@ -282,6 +282,20 @@ fn compile(
             let path = cmp.path();
             let steps = Steps::new(path, facts, container);
             let attr_facts = facts.attribute(attr_ref(path, container));
+            // A complex attribute compared without a sub-attribute compares
+            // its `value`, with `value`'s case-exactness and type.
+            let cmp_facts = match (attr_facts.kind, path.sub_attr()) {
+                (Some(ValueKind::Complex), None) => {
+                    let mut value = attr_ref(path, container);
+                    if value.sub_attr.is_none() {
+                        value.sub_attr = Some("value");
+                        facts.attribute(value)
+                    } else {
+                        attr_facts
+                    }
+                }
+                _ => attr_facts,
+            };
             let operand = match cmp.value() {
                 CompValue::Null => {
                     let present = Node::Present(steps);
@@ -296,7 +310,7 @@ fn compile(
                 CompValue::Number(n) => Operand::Number(n.clone()),
                 CompValue::String(s) => Operand::String {
                     raw: s.as_str().into(),
-                    folded: (!attr_facts.case_exact).then(|| fold(s).into()),
+                    folded: (!cmp_facts.case_exact).then(|| fold(s).into()),
                     datetime: OffsetDateTime::parse(s, &Rfc3339).ok(),
                 },
             };
@@ -321,8 +335,8 @@ fn compile(
                     cmp.op()
                 },
                 operand,
-                case_exact: attr_facts.case_exact,
-                kind: attr_facts.kind,
+                case_exact: cmp_facts.case_exact,
+                kind: cmp_facts.kind,
             }));
             if cmp.op() == CompareOp::Ne {
                 Node::Not(Box::new(node))
@@ -638,6 +652,37 @@ mod tests {
         assert!(matches("f ge 2.5", &r));
         assert!(matches("big gt -1", &r));
         assert!(!matches("n eq \"10\"", &r));
+    }
+
+    #[test]
+    fn a_complex_attribute_without_sub_attribute_compares_with_the_facts_of_value() {
+        struct Facts;
+        impl SchemaFacts for Facts {
+            fn attribute(&self, attr: AttrRef<'_>) -> AttrFacts {
+                match attr.sub_attr {
+                    None => AttrFacts::new(false, Some(ValueKind::Complex)),
+                    Some(_) => AttrFacts::new(true, Some(ValueKind::String)),
+                }
+            }
+        }
+        let r = json!({"members": [{"value": "AbC"}]});
+        let exact = |f: &str| {
+            crate::parse(f)
+                .unwrap()
+                .matcher(&Facts)
+                .unwrap()
+                .matches(&r)
+                .unwrap()
+        };
+        assert!(exact(r#"members eq "AbC""#));
+        assert!(
+            !exact(r#"members eq "abc""#),
+            "members eq follows members.value's caseExact"
+        );
+        assert_eq!(
+            exact(r#"members eq "abc""#),
+            exact(r#"members.value eq "abc""#)
+        );
     }
 
     #[test]

@@ -1,11 +1,42 @@
-//! The reference SCIM server for Microsoft Entra ID host provisioning.
+//! The Sign In Enterprise reference SCIM server: the endpoint an IT admin
+//! points Microsoft Entra ID at to provision hosts (SCIM Users) and host
+//! groups (SCIM Groups).
 //!
-//! It is being built issue by issue: for now it only reports that it is
-//! not ready, so that nobody mistakes it for a working server.
+//! Run with `cargo run --release -p scim-server-example`: it creates an
+//! SQLite database under `./scim-data`, a first tenant, and prints the
+//! tenant URL and token to paste into Entra ID.
+//!
+//! It is also the example of embedding `scim-core`: the HTTP glue is in
+//! `http.rs`, the host storage in `db/`, tenants and tokens in `tenant.rs`.
+
+mod cli;
+mod db;
+mod http;
+mod ratelimit;
+mod serve;
+mod tenant;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    eprintln!("scim-server-example: the server is not built yet; see the project's open issues");
-    ExitCode::FAILURE
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -118,12 +118,10 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
             }
             let refs = references(op);
             if let Some(bad) = refs.iter().find(|r| failed_ids.contains(r)) {
-                results[i] = Some(failure(
-                    op,
-                    &Error::InvalidValue(format!(
-                        "bulkId {bad:?} refers to an operation that failed"
-                    )),
+                let error = Error::InvalidValue(format!(
+                    "bulkId {bad:?} refers to an operation that failed"
                 ));
+                results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
                 errors += 1;
                 progressed = true;
                 continue;
@@ -151,7 +149,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                     if let Some(bulk_id) = &op.bulk_id {
                         failed_ids.push(bulk_id.clone());
                     }
-                    results[i] = Some(failure(op, &e));
+                    results[i] = Some(failure(op, &e, target_location(call, op, &resolved)));
                 }
             }
         }
@@ -160,18 +158,29 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         }
     }
     let stopped = fail_on_errors.is_some_and(|max| errors >= max);
+    let defined: std::collections::BTreeSet<&str> =
+        ops.iter().filter_map(|op| op.bulk_id.as_deref()).collect();
     let mut out = Vec::with_capacity(ops.len());
     for (op, result) in ops.iter().zip(results) {
         match result {
             Some(r) => out.push(r),
             None if stopped => {}
-            None => out.push(failure(
-                op,
-                &Error::InvalidValue(
-                    "a bulkId this operation refers to was never created (unknown or circular reference)"
-                        .to_owned(),
-                ),
-            )),
+            None => {
+                let refs = references(op);
+                // RFC 7644 §3.7.1 lets a service refuse circular references
+                // with 409 after trying; an unknown bulkId is the client's
+                // mistake.
+                let error = match refs.iter().find(|r| !defined.contains(r.as_str())) {
+                    Some(unknown) => Error::InvalidValue(format!(
+                        "bulkId {unknown:?} is not defined by any operation of this request"
+                    )),
+                    None => Error::Conflict(format!(
+                        "the bulkIds {} refer to each other in a cycle; create the resources first, then link them",
+                        refs.join(", ")
+                    )),
+                };
+                out.push(failure(op, &error, target_location(call, op, &resolved)));
+            }
         }
     }
     Ok(response::json(
@@ -330,6 +339,8 @@ async fn run_operation(
         }
         None => Vec::new(),
     };
+    let location_of_path =
+        (op.method != Method::POST).then(|| format!("{}{path}", call.base_url()));
     let mut sub = Call {
         inner: call.inner,
         parts: &parts,
@@ -338,7 +349,7 @@ async fn run_operation(
     };
     let response = match dispatch(&mut sub, route, &body).await {
         Ok(r) => r,
-        Err(e) => return Ok((failure(op, &e), None)),
+        Err(e) => return Ok((failure(op, &e, location_of_path), None)),
     };
     let status = response.status();
     let header = |name| {
@@ -354,10 +365,12 @@ async fn run_operation(
         result.insert("bulkId".to_owned(), Value::String(id.clone()));
     }
     let body: Option<Value> = serde_json::from_slice(response.body()).ok();
-    let location = header(LOCATION).or_else(|| {
-        body.as_ref()
-            .and_then(|b| b.get("meta")?.get("location")?.as_str().map(str::to_owned))
-    });
+    let location = header(LOCATION)
+        .or_else(|| {
+            body.as_ref()
+                .and_then(|b| b.get("meta")?.get("location")?.as_str().map(str::to_owned))
+        })
+        .or(location_of_path);
     if let Some(location) = &location {
         result.insert("location".to_owned(), Value::String(location.clone()));
     }
@@ -379,11 +392,14 @@ async fn run_operation(
     Ok((Value::Object(result), created_id))
 }
 
-fn failure(op: &Operation, e: &Error) -> Value {
+fn failure(op: &Operation, e: &Error, location: Option<String>) -> Value {
     let mut result = Map::new();
     result.insert("method".to_owned(), Value::String(op.method.to_string()));
     if let Some(id) = &op.bulk_id {
         result.insert("bulkId".to_owned(), Value::String(id.clone()));
+    }
+    if let Some(location) = location {
+        result.insert("location".to_owned(), Value::String(location));
     }
     result.insert(
         "status".to_owned(),
@@ -394,6 +410,30 @@ fn failure(op: &Operation, e: &Error) -> Value {
         serde_json::to_value(ErrorResponse::from(e)).unwrap_or(Value::Null),
     );
     Value::Object(result)
+}
+
+/// The URL an operation on an existing resource targets (RFC 7644 §3.7:
+/// every result but a failed POST carries `location`).
+fn target_location(
+    call: &Call<'_>,
+    op: &Operation,
+    resolved: &BTreeMap<String, String>,
+) -> Option<String> {
+    if op.method == Method::POST {
+        return None;
+    }
+    let path: Vec<String> = op
+        .path
+        .split('/')
+        .map(|segment| match segment.strip_prefix(BULK_ID_PREFIX) {
+            Some(id) => resolved
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| segment.to_owned()),
+            None => segment.to_owned(),
+        })
+        .collect();
+    Some(format!("{}{}", call.base_url(), path.join("/")))
 }
 
 fn result_failed(result: &Value) -> bool {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::header::{CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
 use http::{Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::query::Params;
@@ -15,14 +16,14 @@ use crate::Error;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
 use crate::patch::{PatchRequest, apply, member_delta};
-use crate::project::Projection;
+use crate::project::{Projected, Projection};
 use crate::resource::{Meta, Resource, now_rfc3339, prepare_create, prepare_replace};
-use crate::schema::ResourceSchema;
+use crate::schema::{ResourceSchema, SchemaUrn};
 use crate::store::StoreError;
 use crate::tolerance::Context;
 
 /// How often a write that lost a race without `If-Match` is retried.
-const WRITE_ATTEMPTS: usize = 8;
+const WRITE_ATTEMPTS: usize = 16;
 
 /// Where a request goes.
 pub(super) enum Route {
@@ -270,16 +271,22 @@ impl Call<'_> {
             .uri
             .scheme_str()
             .unwrap_or(config.default_scheme.as_str());
-        format!("{scheme}://{host}{}", config.base_path)
+        let mut url = String::with_capacity(scheme.len() + 3 + host.len() + config.base_path.len());
+        url.push_str(scheme);
+        url.push_str("://");
+        url.push_str(host);
+        url.push_str(&config.base_path);
+        url
     }
 
+    /// The URL of one resource.
     fn location(&self, rt: &ResourceSchema, id: &ResourceId) -> String {
-        let id = percent_encoding::utf8_percent_encode(id.as_str(), SEGMENT);
-        format!(
-            "{}/{}/{id}",
-            self.base_url(),
-            rt.resource_type().endpoint_segment()
-        )
+        let mut url = self.base_url();
+        url.push('/');
+        url.push_str(rt.resource_type().endpoint_segment());
+        url.push('/');
+        url.extend(percent_encoding::utf8_percent_encode(id.as_str(), SEGMENT));
+        url
     }
 
     fn context(&self) -> Context {
@@ -314,14 +321,15 @@ fn resource_response(
     projection: &Projection,
 ) -> Response<Vec<u8>> {
     let location = call.location(rt, resource.id());
-    let etag = resource.version().as_str().to_owned();
-    let mut resource = resource;
-    resource.set_location(&location);
-    let mut json = resource.into_json();
-    projection.apply(rt, &mut json);
-    let response = response::json(status, &json);
+    let body = Projected {
+        schema: rt,
+        projection,
+        resource: &resource,
+        location: &location,
+    };
+    let response = response::json(status, &body);
     let location = (status == StatusCode::CREATED).then_some(location.as_str());
-    response::with_resource_headers(response, &etag, location)
+    response::with_resource_headers(response, resource.version().as_str(), location)
 }
 
 async fn create(
@@ -430,6 +438,10 @@ fn retry_or_fail(
             ))
         }
         StoreError::VersionMismatch if attempt + 1 < WRITE_ATTEMPTS => Ok(()),
+        StoreError::VersionMismatch => Err(Error::Conflict(format!(
+            "the {} kept changing while this request was applied; retry it",
+            rt.name()
+        ))),
         other => Err(store_error(other, rt)),
     }
 }
@@ -628,11 +640,6 @@ async fn list(
     params: &Params,
 ) -> Result<Response<Vec<u8>>, Error> {
     let query = params.list_query(rt, &call.inner.config)?;
-    if let Some(filter) = &query.filter {
-        // Refuse what the RFC forbids (ordering a boolean) before any store
-        // runs the query, whatever the store does with filters.
-        filter.matcher(rt)?;
-    }
     let result = call
         .inner
         .store
@@ -643,12 +650,46 @@ async fn list(
         Page::Index { start_index, .. } => Some(start_index),
         Page::Cursor { .. } => None,
     };
-    let next_cursor = result.next_cursor.clone();
-    let total = result.total_results;
-    let resources = project_all(call, rt, &query, result);
-    let mut body = ListResponse::new(total, start, resources);
-    body.next_cursor = next_cursor;
+    let locations: Vec<String> = result
+        .resources
+        .iter()
+        .map(|r| call.location(rt, r.id()))
+        .collect();
+    let body = ListBody {
+        schemas: [SchemaUrn::LIST_RESPONSE],
+        total_results: result.total_results,
+        items_per_page: result.resources.len() as u64,
+        start_index: start,
+        next_cursor: result.next_cursor.as_deref(),
+        resources: result
+            .resources
+            .iter()
+            .zip(&locations)
+            .map(|(resource, location)| Projected {
+                schema: rt,
+                projection: &query.projection,
+                resource,
+                location,
+            })
+            .collect(),
+    };
     Ok(response::json(StatusCode::OK, &body))
+}
+
+/// A `ListResponse` (RFC 7644 §3.4.2) of projected resources, serialized
+/// without copying them; the same shape as [`ListResponse`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBody<'a> {
+    schemas: [SchemaUrn; 1],
+    total_results: u64,
+    items_per_page: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<&'a str>,
+    #[serde(rename = "Resources")]
+    resources: Vec<Projected<'a>>,
 }
 
 fn project_all(

@@ -8,7 +8,7 @@ use crate::Error;
 use crate::filter::{AttrPath, Filter};
 use crate::list::{ListQuery, Page, Sort, SortOrder};
 use crate::project::Projection;
-use crate::schema::{ResourceSchema, SchemaUrn};
+use crate::schema::{ResourceSchema, Returned, SchemaUrn};
 
 /// The list, search and projection parameters of one request.
 #[derive(Clone, Debug, Default)]
@@ -130,10 +130,16 @@ impl Params {
 
     /// The parsed filter, if any.
     pub(crate) fn filter(&self) -> Result<Option<Filter>, Error> {
-        match self.filter.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => Ok(Some(text.parse()?)),
+        let filter: Filter = match self.filter.as_deref().map(str::trim) {
+            None | Some("") => return Ok(None),
+            Some(text) => text.parse()?,
+        };
+        if has_nul(&filter) {
+            return Err(Error::InvalidFilter(
+                "filter values cannot contain a NUL character".to_owned(),
+            ));
         }
+        Ok(Some(filter))
     }
 
     /// The whole query for one resource type.
@@ -199,7 +205,48 @@ impl Params {
         query.filter = self.filter()?;
         query.sort = sort;
         query.projection = self.projection(schema)?;
+        check_never_returned(schema, &query)?;
         Ok(query)
+    }
+}
+
+/// Whether a comparison value holds a NUL (`\u0000`), which no stored
+/// value can contain.
+fn has_nul(filter: &Filter) -> bool {
+    match filter {
+        Filter::Compare(cmp) => cmp.value().as_str().is_some_and(|s| s.contains('\0')),
+        Filter::Present(_) => false,
+        Filter::ValuePath(vp) => has_nul(vp.filter()),
+        Filter::Not(inner) => has_nul(inner),
+        Filter::And(ops) | Filter::Or(ops) => ops.iter().any(has_nul),
+    }
+}
+
+/// Refuses filters and sorting on attributes that are never returned
+/// (`password`): matching them would let a caller test guesses.
+pub(crate) fn check_never_returned(
+    schema: &ResourceSchema,
+    query: &ListQuery,
+) -> Result<(), Error> {
+    let mut bad = None;
+    let mut check = |path: &AttrPath| {
+        if let Some(r) = schema.resolve(path) {
+            if r.leaf().returned == Returned::Never || r.attr.returned == Returned::Never {
+                bad.get_or_insert_with(|| r.display());
+            }
+        }
+    };
+    if let Some(filter) = &query.filter {
+        filter.for_each_path(&mut check);
+    }
+    if let Some(sort) = &query.sort {
+        check(&sort.by);
+    }
+    match bad {
+        Some(name) => Err(Error::InvalidFilter(format!(
+            "\"{name}\" is never returned and cannot be filtered or sorted on"
+        ))),
+        None => Ok(()),
     }
 }
 

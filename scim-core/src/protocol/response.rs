@@ -23,8 +23,11 @@ pub struct RequestInfo {
 
 /// A JSON response with the SCIM media type.
 pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Vec<u8>> {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => with_body(status, bytes),
+    // Most responses are a resource or a short list; start big enough that
+    // the buffer rarely grows.
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => with_body(status, bytes),
         // Serializing a Value or a derive-serialized struct of ours cannot
         // fail; if it ever did, answer a plain 500.
         Err(_) => with_body(StatusCode::INTERNAL_SERVER_ERROR, Vec::new()),

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Resource, SCHEMAS};
 use crate::Error;
-use crate::schema::canonical::{check_no_nul, duplicate_key, normalize};
+use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, normalize};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, SchemaUrn};
 use crate::tolerance::Context;
 
@@ -249,6 +249,7 @@ fn normalize_body(
                         }
                     }
                     None => {
+                        check_name(&k, &format!("{urn}:{k}"))?;
                         check_no_nul(&v, &format!("{urn}:{k}"))?;
                         if !v.is_null() {
                             ext_out.insert(k, v);
@@ -260,6 +261,7 @@ fn normalize_body(
                 out.insert(urn, Value::Object(ext_out));
             }
         } else {
+            check_name(&key, &key)?;
             check_no_nul(&value, &key)?;
             if value.is_null() {
                 continue;

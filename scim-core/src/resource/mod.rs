@@ -15,6 +15,8 @@ mod input;
 mod meta;
 mod user;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 pub use self::enterprise_user::{EnterpriseUser, Manager};
@@ -44,9 +46,12 @@ use crate::{Error, schema::SchemaUrn};
 /// assert_eq!(resource.json()["meta"]["version"], "W/\"1\"");
 /// # Ok::<(), scim_core::Error>(())
 /// ```
+///
+/// Cloning is cheap: the JSON is shared until one of the clones changes it,
+/// so a store can hand out resources without copying them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resource {
-    json: JsonObject,
+    json: Arc<JsonObject>,
     id: ResourceId,
     version: Version,
 }
@@ -65,7 +70,7 @@ impl Resource {
         body.insert(ID.to_owned(), Value::String(id.as_str().to_owned()));
         body.insert(META.to_owned(), meta.to_json());
         Self {
-            json: body,
+            json: Arc::new(body),
             id,
             version: meta.version.clone(),
         }
@@ -91,7 +96,11 @@ impl Resource {
                 ));
             }
         };
-        Ok(Self { json, id, version })
+        Ok(Self {
+            json: Arc::new(json),
+            id,
+            version,
+        })
     }
 
     /// The resource id.
@@ -117,7 +126,7 @@ impl Resource {
 
     /// The whole resource as JSON, by value.
     pub fn into_json(self) -> JsonObject {
-        self.json
+        Arc::try_unwrap(self.json).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// The schema URNs the resource lists.
@@ -150,16 +159,22 @@ impl Resource {
             )));
         }
         match value {
-            Some(v) => self.json.insert(key.to_owned(), v),
-            None => self.json.remove(key),
-        };
+            Some(v) => {
+                Arc::make_mut(&mut self.json).insert(key.to_owned(), v);
+            }
+            // Only copy a shared resource when there is something to remove.
+            None if self.json.contains_key(key) => {
+                Arc::make_mut(&mut self.json).remove(key);
+            }
+            None => {}
+        }
         Ok(())
     }
 
     /// The same resource with a new version, as a store writes it.
     #[must_use]
     pub fn with_version(mut self, version: Version) -> Self {
-        if let Some(Value::Object(meta)) = self.json.get_mut(META) {
+        if let Some(Value::Object(meta)) = Arc::make_mut(&mut self.json).get_mut(META) {
             meta.insert(
                 "version".to_owned(),
                 Value::String(version.as_str().to_owned()),
@@ -172,7 +187,7 @@ impl Resource {
     /// Sets `meta.location`, which depends on the URL the resource was
     /// requested under and is therefore not stored.
     pub fn set_location(&mut self, location: &str) {
-        if let Some(Value::Object(meta)) = self.json.get_mut(META) {
+        if let Some(Value::Object(meta)) = Arc::make_mut(&mut self.json).get_mut(META) {
             meta.insert("location".to_owned(), Value::String(location.to_owned()));
         }
     }

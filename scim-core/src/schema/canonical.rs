@@ -201,6 +201,7 @@ pub(crate) fn normalize_complex(
                 }
             }
             None => {
+                check_name(&key, &format!("{path}.{key}"))?;
                 check_no_nul(&value, &format!("{path}.{key}"))?;
                 if !value.is_null() {
                     out.insert(key, value);
@@ -328,6 +329,16 @@ fn check_str(s: &str, path: &str) -> Result<(), Error> {
     if s.contains('\0') {
         return Err(Error::InvalidValue(format!(
             "attribute \"{path}\" contains a NUL character"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses NUL characters in an attribute name.
+pub(crate) fn check_name(name: &str, path: &str) -> Result<(), Error> {
+    if name.contains('\0') {
+        return Err(Error::InvalidValue(format!(
+            "the attribute name {path:?} contains a NUL character"
         )));
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::builtin::{common_attributes, enterprise_user_schema, group_schema, user_schema};
-use super::{Attribute, Schema, SchemaUrn, find_attribute};
+use super::{Attribute, Returned, Schema, SchemaUrn, find_attribute};
 use crate::Error;
 use crate::filter::AttrPath;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
@@ -212,11 +212,14 @@ impl RegistryBuilder {
             for schema in std::iter::once(&core).chain(extensions.iter().map(|(s, _)| s)) {
                 check_unique_names(&schema.attributes, &schema.id)?;
             }
+            let common = common_attributes();
+            let hidden_by_default = hidden_by_default(&common, &core, &extensions);
             types.push(Arc::new(ResourceSchema {
                 resource_type: rt.clone(),
                 core,
                 extensions,
-                common: common_attributes(),
+                common,
+                hidden_by_default,
             }));
         }
         Ok(Registry {
@@ -226,6 +229,55 @@ impl RegistryBuilder {
             }),
         })
     }
+}
+
+/// Where the attributes a default response leaves out sit: `returned:
+/// never` or `request`, at the top level, in an extension, or as
+/// sub-attributes.
+fn hidden_by_default(
+    common: &[Attribute],
+    core: &Schema,
+    extensions: &[(Schema, bool)],
+) -> Vec<HiddenPath> {
+    let hidden = |a: &Attribute| matches!(a.returned, Returned::Never | Returned::Request);
+    let mut out = Vec::new();
+    let mut visit = |extension: Option<&SchemaUrn>, attrs: &[Attribute]| {
+        for a in attrs {
+            if hidden(a) {
+                out.push(HiddenPath {
+                    extension: extension.map(|u| u.as_str().to_owned()),
+                    attr: a.name.clone(),
+                    sub: None,
+                });
+                continue;
+            }
+            for sub in a.sub_attributes.iter().filter(|s| hidden(s)) {
+                out.push(HiddenPath {
+                    extension: extension.map(|u| u.as_str().to_owned()),
+                    attr: a.name.clone(),
+                    sub: Some(sub.name.clone()),
+                });
+            }
+        }
+    };
+    visit(None, common);
+    visit(None, &core.attributes);
+    for (ext, _) in extensions {
+        visit(Some(&ext.id), &ext.attributes);
+    }
+    out
+}
+
+/// An attribute left out of default responses; see
+/// [`ResourceSchema::hidden_by_default`].
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) struct HiddenPath {
+    /// The extension URN holding it, or `None` at the top level.
+    pub(crate) extension: Option<String>,
+    /// The attribute.
+    pub(crate) attr: String,
+    /// The sub-attribute, if only that is hidden.
+    pub(crate) sub: Option<String>,
 }
 
 fn check_unique_names(attrs: &[Attribute], schema: &SchemaUrn) -> Result<(), Error> {
@@ -309,6 +361,7 @@ pub struct ResourceSchema {
     core: Schema,
     extensions: Vec<(Schema, bool)>,
     common: Vec<Attribute>,
+    hidden_by_default: Vec<HiddenPath>,
 }
 
 /// An attribute path resolved through a [`ResourceSchema`].
@@ -387,6 +440,12 @@ impl ResourceSchema {
             .iter()
             .map(|(s, _)| s)
             .find(|s| s.id.matches(urn))
+    }
+
+    /// The attributes a default response leaves out (`returned: never` or
+    /// `request`), computed once when the registry is built.
+    pub(crate) fn hidden_by_default(&self) -> &[HiddenPath] {
+        &self.hidden_by_default
     }
 
     /// The common attributes `id`, `externalId` and `meta` (RFC 7643 §3.1).

@@ -3,5 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod bulk;
+mod concurrency;
 mod endpoints;
 mod entra;
+mod hostile;
+mod rfc_examples;

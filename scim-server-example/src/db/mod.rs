@@ -1,0 +1,204 @@
+//! The Sign In Enterprise database: hosts and host groups in the product's
+//! own tables, tenants and their token hashes, behind the library's
+//! `ResourceStore` trait. Embedded SQLite by default; PostgreSQL when
+//! several server processes share one database.
+//!
+//! * [`open`] connects and migrates; both backends keep the same tables
+//!   (see `sqlite/sql.rs` and `postgres/sql.rs`): `tenants`, `hosts`,
+//!   `host_groups`, `memberships` and `schema_version`.
+//! * `host` maps SCIM JSON to the product's typed columns and back.
+//! * `query` plans list queries: an index lookup narrows the rows, the
+//!   library's evaluator decides the exact result.
+//!
+//! # Tables
+//!
+//! * `tenants(id, name UNIQUE, token_hash UNIQUE, created)`: only SHA-256
+//!   hashes of tokens.
+//! * `hosts`: one row per SCIM User, primary key `(tenant_id, id)`; the
+//!   product's typed columns (`user_name`, `given_name`, `family_name`,
+//!   `work_email`, `other_email`, `work_phone`, `mobile_phone`,
+//!   `organization`, `department`, `visible` = `active`), derived in Rust
+//!   from the JSON on every write; `user_name_key` (the Unicode-lower-cased
+//!   `userName`) with a unique index per tenant; `revision`, `created`,
+//!   `last_modified`; `doc`, the whole resource JSON without the computed
+//!   `groups`.
+//! * `host_groups`: one row per SCIM Group, `display_name(_key)`,
+//!   `external_id`, `revision`, …, and `doc` without `members`.
+//! * `memberships(tenant_id, group_id, member_id, …, position)`: one row
+//!   per member, in insertion order; foreign keys to the group and to the
+//!   member (a host or a host group of the same tenant) cascade on delete.
+//! * `schema_version`: the applied migrations.
+//!
+//! # Guarantees and limits
+//!
+//! Both backends pass the library's store conformance suite. Writes are
+//! compare-and-swap on `revision`; `userName` (the only `uniqueness:
+//! server` attribute of the standard schemas besides `id`) is unique per
+//! tenant, ignoring case as the filter evaluator does; ids are unique
+//! across hosts and host groups of a tenant; deleting a host or group
+//! removes it from every group and gives those groups a new version.
+//! Uniqueness of attributes a custom registry marks `server` is not
+//! enforced: the store serves the standard User and Group types, and
+//! refuses any other resource type.
+
+mod host;
+mod postgres;
+mod query;
+mod sqlite;
+#[cfg(test)]
+mod testing;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use scim_core::ResourceStore;
+
+/// Where the data lives.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) enum Target {
+    /// An SQLite database file, created on first use.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://…`).
+    Postgres(String),
+}
+
+/// Why a database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DbError {
+    /// No such tenant.
+    #[error("no tenant named {0:?}")]
+    NoSuchTenant(String),
+    /// A tenant with that name exists.
+    #[error("a tenant named {0:?} already exists")]
+    TenantExists(String),
+    /// Anything the database or the driver reported.
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A customer account.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) struct Tenant {
+    /// The tenant id used to scope SCIM data.
+    pub id: String,
+    /// The unique name an admin gave it.
+    pub name: String,
+    /// When it was created (RFC 3339).
+    pub created: String,
+}
+
+/// Tenants and their bearer-token hashes. Only SHA-256 hashes of tokens are
+/// stored.
+#[async_trait]
+pub(crate) trait TenantStore: Send + Sync + std::fmt::Debug {
+    /// Creates a tenant with this token hash.
+    async fn create_tenant(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError>;
+    /// The tenant whose token has this hash.
+    async fn tenant_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Tenant>, DbError>;
+    /// Replaces a tenant's token hash.
+    async fn rotate_token(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError>;
+    /// Every tenant, by name.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError>;
+    /// Deletes a tenant with all its hosts, groups and memberships.
+    async fn delete_tenant(&self, name: &str) -> Result<(), DbError>;
+}
+
+/// A host as the product sees it.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub(crate) struct HostRow {
+    /// SCIM id.
+    pub id: String,
+    /// userName.
+    pub user_name: String,
+    /// name.givenName.
+    pub given_name: Option<String>,
+    /// name.familyName.
+    pub family_name: Option<String>,
+    /// emails[type eq "work"].value.
+    pub work_email: Option<String>,
+    /// phoneNumbers[type eq "work"].value.
+    pub work_phone: Option<String>,
+    /// phoneNumbers[type eq "mobile"].value.
+    pub mobile_phone: Option<String>,
+    /// Enterprise `department`.
+    pub department: Option<String>,
+    /// Whether the product shows the host (SCIM `active`).
+    pub visible: bool,
+}
+
+/// A host group as the product sees it.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub(crate) struct GroupRow {
+    /// SCIM id.
+    pub id: String,
+    /// displayName.
+    pub display_name: String,
+    /// Number of members.
+    pub member_count: u64,
+}
+
+/// The product's read side, for the CLI.
+#[async_trait]
+pub(crate) trait ProductView: Send + Sync + std::fmt::Debug {
+    /// The tenant's hosts by userName; invisible ones only with `all`.
+    async fn hosts(&self, tenant_id: &str, all: bool) -> Result<Vec<HostRow>, DbError>;
+    /// The tenant's host groups by displayName, with member counts.
+    async fn host_groups(&self, tenant_id: &str) -> Result<Vec<GroupRow>, DbError>;
+}
+
+/// One opened database, seen through its three roles.
+#[derive(Clone, Debug)]
+pub(crate) struct Database {
+    /// SCIM resources (hosts are Users, host groups are Groups).
+    pub scim: Arc<dyn ResourceStore>,
+    /// Tenants and tokens.
+    pub tenants: Arc<dyn TenantStore>,
+    /// The product's read side.
+    pub product: Arc<dyn ProductView>,
+}
+
+/// Opens the database, creating the schema or migrating it to the current
+/// version first. Migrations are idempotent and safe when several server
+/// processes open the same database at once.
+///
+/// # Errors
+///
+/// [`DbError::Backend`] when the database cannot be reached or created, or
+/// its schema is newer than this server knows.
+pub(crate) async fn open(target: &Target, options: Options) -> Result<Database, DbError> {
+    match target {
+        Target::Sqlite(path) => sqlite::open(path, options).await,
+        Target::Postgres(url) => postgres::open(url, options).await,
+    }
+}
+
+/// Behaviour the operator chooses where RFC 7644 allows two answers.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) struct Options {
+    /// Refuse group members that are neither hosts nor host groups of the
+    /// tenant (`400 invalidValue`). RFC 7644 does not require the check;
+    /// Entra ID only sends ids it got from us, and the product needs real
+    /// hosts, so it is on by default.
+    pub(crate) check_member_references: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            check_member_references: true,
+        }
+    }
+}
+
+/// A new tenant id: 128 random bits from the operating system, as 32
+/// lower-case hex digits.
+fn new_tenant_id() -> Result<String, DbError> {
+    let mut bytes = [0_u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        DbError::Backend(Box::new(host::Failure(format!(
+            "no randomness from the operating system: {e}"
+        ))))
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

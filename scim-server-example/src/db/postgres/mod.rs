@@ -1,0 +1,701 @@
+//! The PostgreSQL backend, for several server processes sharing one
+//! database.
+//!
+//! Nothing here relies on in-process locks: `userName` uniqueness is the
+//! unique constraint `hosts_user_name_key`, writes are compare-and-swap
+//! (`UPDATE … WHERE revision = $n`, checking the rows affected), membership
+//! changes lock their group row for the transaction, and member references
+//! are foreign keys. Unique violations (SQLSTATE 23505) become
+//! [`StoreError::Conflict`], foreign-key violations (23503)
+//! [`StoreError::InvalidReference`].
+//!
+//! Reads of more than one statement run in a `REPEATABLE READ READ ONLY`
+//! transaction, so they see one snapshot; the hot path (a `userName`
+//! lookup with the host's groups) is a single statement.
+//!
+//! PostgreSQL text cannot hold NUL characters. `doc` is JSON text, where
+//! NUL is written `\u0000`; the typed columns go through [`nul`], an
+//! injective escaping, so that lookups and uniqueness still work for such
+//! values (the HTTP layer refuses NUL anyway).
+//!
+//! Connections are made without TLS (the dependency set has no TLS
+//! connector for tokio-postgres); run PostgreSQL on a trusted network or
+//! over a local socket.
+
+mod nul;
+mod row;
+mod sql;
+mod tenant;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use scim_core::id::{ResourceId, Version};
+use scim_core::list::{ListQuery, QueryResult};
+use scim_core::project::Projection;
+use scim_core::resource::{Resource, now_rfc3339};
+use scim_core::schema::ResourceSchema;
+use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
+use serde_json::Value;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls};
+
+use self::nul::{enc, enc_opt};
+use self::row::{
+    execute, groups_of_hosts, insert_members, member_rows, resources, revision, row_json, row_opt,
+    rows, run_query, statements, with_member_rows,
+};
+use super::host::{
+    self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
+    set_members, split_for_write, timestamps,
+};
+use super::query::{self, MemberLoad};
+use super::{Database, DbError, Options};
+
+/// Connections per server process.
+const POOL_SIZE: usize = 16;
+
+/// Connects to the database at `url` and brings its schema up to date.
+pub(crate) async fn open(url: &str, options: Options) -> Result<Database, DbError> {
+    let config: tokio_postgres::Config = url.parse().map_err(|e| DbError::Backend(Box::new(e)))?;
+    let store = Arc::new(PgDb::connect(config).await?.with_options(options));
+    Ok(Database {
+        scim: store.clone(),
+        tenants: store.clone(),
+        product: store,
+    })
+}
+
+/// The PostgreSQL implementation of the three database roles.
+#[derive(Clone)]
+pub(crate) struct PgDb {
+    pool: Pool,
+    /// Refuse members that are neither hosts nor groups of the tenant.
+    check_members: bool,
+    /// How many times member lists were read, for tests that check
+    /// `excludedAttributes=members` reads none.
+    member_reads: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for PgDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDb").finish_non_exhaustive()
+    }
+}
+
+impl PgDb {
+    /// Builds the pool and migrates.
+    pub(crate) async fn connect(config: tokio_postgres::Config) -> Result<Self, DbError> {
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| DbError::Backend(Box::new(e)))?;
+        let db = Self {
+            pool,
+            check_members: true,
+            member_reads: Arc::new(AtomicU64::new(0)),
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The same store with these options.
+    pub(crate) fn with_options(mut self, options: Options) -> Self {
+        self.check_members = options.check_member_references;
+        self
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, Fail> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {e}")))
+    }
+
+    /// Applies missing migrations under a transaction-scoped advisory lock,
+    /// so that processes starting together migrate one after the other.
+    async fn migrate(&self) -> Result<(), Fail> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(sql::MIGRATION_LOCK, &[&sql::MIGRATION_LOCK_KEY])
+            .await?;
+        tx.batch_execute(sql::SCHEMA_VERSION_TABLE).await?;
+        let current: i32 = tx.query_one(sql::SCHEMA_VERSION, &[]).await?.try_get(0)?;
+        let known = i32::try_from(sql::MIGRATIONS.len()).unwrap_or(i32::MAX);
+        if current > known {
+            return Err(Fail::Other(format!(
+                "the database schema is at version {current}, newer than this server's {known}; upgrade the server"
+            )));
+        }
+        let now = now_rfc3339();
+        for (version, migration) in (1_i32..).zip(sql::MIGRATIONS) {
+            if version > current {
+                tx.batch_execute(migration).await?;
+                tx.execute(sql::RECORD_VERSION, &[&version, &now]).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many member lists this handle has read.
+    #[cfg(test)]
+    pub(crate) fn member_reads(&self) -> u64 {
+        self.member_reads.load(Ordering::Relaxed)
+    }
+}
+
+/// A failure inside a database call.
+#[derive(Debug)]
+enum Fail {
+    /// The driver's or the server's error.
+    Pg(tokio_postgres::Error),
+    /// A store-level answer (not found, conflict, …).
+    Store(StoreError),
+    /// A tenant-level answer.
+    Tenant(DbError),
+    /// Pool or schema trouble.
+    Other(String),
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Pg(e)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<Fail> for StoreError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Pg(e) => match e.code() {
+                Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+                    StoreError::Conflict("a unique attribute's value is already taken".to_owned())
+                }
+                Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::InvalidReference(
+                    "a member is not a User or Group of this tenant".to_owned(),
+                ),
+                _ => StoreError::backend(e),
+            },
+            Fail::Store(e) => e,
+            Fail::Tenant(e) => StoreError::backend(e),
+            Fail::Other(m) => StoreError::backend(Failure(m)),
+        }
+    }
+}
+
+impl From<Fail> for DbError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Pg(e) => Self::Backend(Box::new(e)),
+            Fail::Store(e) => Self::Backend(Box::new(e)),
+            Fail::Tenant(e) => e,
+            Fail::Other(m) => Self::Backend(Box::new(Failure(m))),
+        }
+    }
+}
+
+/// The constraint a unique violation hit.
+fn unique_violation(e: &Fail) -> Option<&str> {
+    match e {
+        Fail::Pg(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            e.as_db_error().and_then(|d| d.constraint())
+        }
+        _ => None,
+    }
+}
+
+/// Which version a write expects.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// Any (no `If-Match`).
+    Any,
+    /// This revision.
+    Revision(i64),
+    /// A version this store never issued: nothing matches.
+    Never,
+}
+
+impl Expect {
+    fn of(expected: Option<&Version>) -> Self {
+        match expected {
+            None => Self::Any,
+            Some(v) => expected_revision(v).map_or(Self::Never, Self::Revision),
+        }
+    }
+
+    /// The revision to compare with in SQL (`None`: any).
+    fn bind(self) -> Option<i64> {
+        match self {
+            Self::Any => None,
+            Self::Revision(r) => Some(r),
+            // Revisions start at 1.
+            Self::Never => Some(-1),
+        }
+    }
+
+    /// Checks the current revision of a row (`None`: no row).
+    fn check(self, current: Option<i64>) -> Result<i64, StoreError> {
+        match (self, current) {
+            (_, None) => Err(StoreError::NotFound),
+            (Self::Any, Some(c)) => Ok(c),
+            (Self::Revision(r), Some(c)) if r == c => Ok(c),
+            _ => Err(StoreError::VersionMismatch),
+        }
+    }
+}
+
+/// The host columns as bound: NUL-free.
+struct HostParams {
+    user_name: String,
+    user_name_key: String,
+    external_id: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    work_email: Option<String>,
+    other_email: Option<String>,
+    work_phone: Option<String>,
+    mobile_phone: Option<String>,
+    organization: Option<String>,
+    department: Option<String>,
+    visible: bool,
+}
+
+impl HostParams {
+    fn of(c: &HostColumns) -> Self {
+        let opt = |s: &Option<String>| enc_opt(s.as_deref()).map(|s| s.into_owned());
+        Self {
+            user_name: enc(&c.user_name).into_owned(),
+            user_name_key: enc(&c.user_name_key).into_owned(),
+            external_id: opt(&c.external_id),
+            given_name: opt(&c.given_name),
+            family_name: opt(&c.family_name),
+            work_email: opt(&c.work_email),
+            other_email: opt(&c.other_email),
+            work_phone: opt(&c.work_phone),
+            mobile_phone: opt(&c.mobile_phone),
+            organization: opt(&c.organization),
+            department: opt(&c.department),
+            visible: c.visible,
+        }
+    }
+}
+
+#[async_trait]
+impl ResourceStore for PgDb {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+    ) -> Result<Resource, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str();
+        let id = resource.id().as_str().to_owned();
+        let now = now_rfc3339();
+        let (created, last_modified) = timestamps(resource.json(), &now);
+        match kind {
+            Kind::Host => {
+                let cols = HostColumns::of(resource.json())?;
+                let p = HostParams::of(&cols);
+                let (doc, _groups, json) =
+                    split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
+                let client = self.client().await?;
+                let inserted = execute(
+                    &client,
+                    sql::INSERT_HOST,
+                    &[
+                        &tenant,
+                        &id,
+                        &p.user_name,
+                        &p.user_name_key,
+                        &p.external_id,
+                        &p.given_name,
+                        &p.family_name,
+                        &p.work_email,
+                        &p.other_email,
+                        &p.work_phone,
+                        &p.mobile_phone,
+                        &p.organization,
+                        &p.department,
+                        &p.visible,
+                        &1_i64,
+                        &created,
+                        &last_modified,
+                        &doc,
+                    ],
+                )
+                .await;
+                match inserted {
+                    Ok(0) => Err(host::id_taken(&id)),
+                    Ok(_) => Resource::from_json(json).map_err(StoreError::backend),
+                    Err(e) => Err(match unique_violation(&e) {
+                        Some("hosts_user_name_key") => host::user_name_taken(&cols.user_name),
+                        Some("hosts_pkey") => host::id_taken(&id),
+                        _ => e.into(),
+                    }),
+                }
+            }
+            Kind::HostGroup => {
+                let cols = GroupColumns::of(resource.json());
+                let (doc, members, json) =
+                    split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
+                let rows_in = MemberRow::list(members.as_ref())?;
+                let mut client = self.client().await?;
+                let result: Result<(), Fail> = async {
+                    let tx = client.transaction().await?;
+                    let inserted = execute(
+                        &tx,
+                        sql::INSERT_GROUP,
+                        &[
+                            &tenant,
+                            &id,
+                            &enc(&cols.display_name),
+                            &enc(&cols.display_name_key),
+                            &enc_opt(cols.external_id.as_deref()),
+                            &1_i64,
+                            &created,
+                            &last_modified,
+                            &doc,
+                        ],
+                    )
+                    .await?;
+                    if inserted == 0 {
+                        return Err(host::id_taken(&id).into());
+                    }
+                    insert_members(&tx, tenant, &id, &rows_in, 0, self.check_members).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+                .await;
+                match result {
+                    Ok(()) => with_member_rows(json, rows_in),
+                    Err(e) => Err(match unique_violation(&e) {
+                        Some("host_groups_pkey") => host::id_taken(&id),
+                        _ => e.into(),
+                    }),
+                }
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        projection: &Projection,
+    ) -> Result<Option<Resource>, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str();
+        let id = id.as_str();
+        let mut client = self.client().await?;
+        match kind {
+            Kind::Host => {
+                let with_groups = projection.includes(key::GROUPS);
+                let sql = if with_groups {
+                    sql::HOST_BY_ID_WITH_GROUPS
+                } else {
+                    sql::HOST_BY_ID
+                };
+                let found = rows(&client, sql, &[&tenant, &id]).await?;
+                Ok(resources(&found, with_groups)?.pop())
+            }
+            Kind::HostGroup if !projection.includes(key::MEMBERS) => {
+                let found = rows(&client, sql::GROUP_BY_ID, &[&tenant, &id]).await?;
+                Ok(resources(&found, false)?.pop())
+            }
+            Kind::HostGroup => {
+                self.member_reads.fetch_add(1, Ordering::Relaxed);
+                let result: Result<Option<Resource>, Fail> = async {
+                    let tx = client
+                        .build_transaction()
+                        .isolation_level(IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                        .await?;
+                    let found = rows(&tx, sql::GROUP_BY_ID, &[&tenant, &id]).await?;
+                    let Some(mut group) = resources(&found, false)?.pop() else {
+                        return Ok(None);
+                    };
+                    let members = member_rows(&tx, tenant, id)
+                        .await?
+                        .into_iter()
+                        .map(row_json)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    set_members(&mut group, Some(members))?;
+                    tx.commit().await?;
+                    Ok(Some(group))
+                }
+                .await;
+                Ok(result?)
+            }
+        }
+    }
+
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+        expected: &Version,
+    ) -> Result<Resource, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str();
+        let id = resource.id().as_str().to_owned();
+        let now = now_rfc3339();
+        let (created, last_modified) = timestamps(resource.json(), &now);
+        let expect = Expect::of(Some(expected));
+        let current = expect.bind().unwrap_or(-1);
+        let next = current.saturating_add(1).max(1);
+        let version = Version::from_revision(host::revision_u64(next));
+        let mut client = self.client().await?;
+        match kind {
+            Kind::Host => {
+                let cols = HostColumns::of(resource.json())?;
+                let p = HostParams::of(&cols);
+                let (doc, _groups, json) = split_for_write(resource, version, key::GROUPS)?;
+                let result: Result<Vec<Value>, Fail> = async {
+                    let tx = client.transaction().await?;
+                    let changed = execute(
+                        &tx,
+                        sql::UPDATE_HOST,
+                        &[
+                            &tenant,
+                            &id,
+                            &p.user_name,
+                            &p.user_name_key,
+                            &p.external_id,
+                            &p.given_name,
+                            &p.family_name,
+                            &p.work_email,
+                            &p.other_email,
+                            &p.work_phone,
+                            &p.mobile_phone,
+                            &p.organization,
+                            &p.department,
+                            &p.visible,
+                            &next,
+                            &created,
+                            &last_modified,
+                            &doc,
+                            &current,
+                        ],
+                    )
+                    .await?;
+                    if changed != 1 {
+                        expect.check(revision(&tx, sql::HOST_REVISION, tenant, &id).await?)?;
+                        return Err(StoreError::VersionMismatch.into());
+                    }
+                    let groups = groups_of_hosts(&tx, tenant, &[id.as_str()])
+                        .await?
+                        .remove(&id);
+                    tx.commit().await?;
+                    Ok(groups.unwrap_or_default())
+                }
+                .await;
+                match result {
+                    Ok(groups) => {
+                        let mut stored = Resource::from_json(json).map_err(StoreError::backend)?;
+                        set_groups(&mut stored, groups)?;
+                        Ok(stored)
+                    }
+                    Err(e) => Err(match unique_violation(&e) {
+                        Some("hosts_user_name_key") => host::user_name_taken(&cols.user_name),
+                        _ => e.into(),
+                    }),
+                }
+            }
+            Kind::HostGroup => {
+                let cols = GroupColumns::of(resource.json());
+                let (doc, members, json) = split_for_write(resource, version, key::MEMBERS)?;
+                let rows_in = MemberRow::list(members.as_ref())?;
+                let result: Result<(), Fail> = async {
+                    let tx = client.transaction().await?;
+                    let changed = execute(
+                        &tx,
+                        sql::UPDATE_GROUP,
+                        &[
+                            &tenant,
+                            &id,
+                            &enc(&cols.display_name),
+                            &enc(&cols.display_name_key),
+                            &enc_opt(cols.external_id.as_deref()),
+                            &next,
+                            &created,
+                            &last_modified,
+                            &doc,
+                            &current,
+                        ],
+                    )
+                    .await?;
+                    if changed != 1 {
+                        expect.check(revision(&tx, sql::GROUP_REVISION, tenant, &id).await?)?;
+                        return Err(StoreError::VersionMismatch.into());
+                    }
+                    // A rename re-sends every member: rewrite the rows only
+                    // if the list really changed.
+                    if member_rows(&tx, tenant, &id).await? != rows_in {
+                        execute(&tx, sql::DELETE_ALL_MEMBERS, &[&tenant, &id]).await?;
+                        insert_members(&tx, tenant, &id, &rows_in, 0, self.check_members).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+                .await;
+                result?;
+                with_member_rows(json, rows_in)
+            }
+        }
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        expected: Option<&Version>,
+    ) -> Result<(), StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str();
+        let id = id.as_str();
+        let expect = Expect::of(expected);
+        let now = now_rfc3339();
+        let (lock, bump, delete) = match kind {
+            Kind::Host => (sql::LOCK_HOST, sql::BUMP_GROUPS_OF_HOST, sql::DELETE_HOST),
+            Kind::HostGroup => (
+                sql::LOCK_GROUP,
+                sql::BUMP_GROUPS_OF_GROUP,
+                sql::DELETE_GROUP,
+            ),
+        };
+        let mut client = self.client().await?;
+        let result: Result<(), Fail> = async {
+            let tx = client.transaction().await?;
+            // Locking the row first makes a concurrent membership insert
+            // naming it wait, then fail its foreign key check, instead of
+            // slipping in between the bump and the delete.
+            expect.check(revision(&tx, lock, tenant, id).await?)?;
+            execute(&tx, bump, &[&tenant, &id, &now]).await?;
+            execute(&tx, delete, &[&tenant, &id]).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        Ok(result?)
+    }
+
+    async fn query(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        query: &ListQuery,
+    ) -> Result<QueryResult, StoreError> {
+        let kind = Kind::of(schema)?;
+        let plan = query::plan(kind, schema, query);
+        let tenant = tenant.as_str();
+        if plan.members != MemberLoad::None {
+            self.member_reads.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut client = self.client().await?;
+        if statements(kind, &plan) == 1 {
+            return Ok(run_query(&client, tenant, kind, schema, &plan, query).await?);
+        }
+        let result: Result<QueryResult, Fail> = async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let result = run_query(&tx, tenant, kind, schema, &plan, query).await?;
+            tx.commit().await?;
+            Ok(result)
+        }
+        .await;
+        Ok(result?)
+    }
+
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        delta: &MemberDelta,
+        expected: Option<&Version>,
+        last_modified: &str,
+    ) -> Result<Version, StoreError> {
+        if Kind::of(schema)? != Kind::HostGroup {
+            return Err(host::no_members(schema));
+        }
+        let tenant = tenant.as_str();
+        let id = id.as_str();
+        let expect = Expect::of(expected);
+        let add = delta
+            .add
+            .iter()
+            .map(MemberRow::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Ids that cannot be resource ids are nobody's: nothing to remove
+        // (and PostgreSQL text could not even hold a NUL among them).
+        let remove: Vec<&str> = delta
+            .remove
+            .iter()
+            .map(String::as_str)
+            .filter(|r| ResourceId::new(*r).is_ok())
+            .collect();
+        let mut client = self.client().await?;
+        let result: Result<i64, Fail> = async {
+            let tx = client.transaction().await?;
+            // The compare-and-swap, and the row lock that makes concurrent
+            // changes of this group take turns.
+            let bumped = row_opt(
+                &tx,
+                sql::BUMP_GROUP,
+                &[&tenant, &id, &last_modified, &expect.bind()],
+            )
+            .await?;
+            let revision: i64 = match bumped {
+                Some(r) => r.try_get(0)?,
+                None => {
+                    expect.check(revision(&tx, sql::GROUP_REVISION, tenant, id).await?)?;
+                    return Err(StoreError::VersionMismatch.into());
+                }
+            };
+            if delta.remove_all {
+                execute(&tx, sql::DELETE_ALL_MEMBERS, &[&tenant, &id]).await?;
+            }
+            if !remove.is_empty() {
+                execute(&tx, sql::DELETE_MEMBERS, &[&tenant, &id, &remove]).await?;
+            }
+            if !add.is_empty() {
+                let last: i64 = match row_opt(&tx, sql::MAX_POSITION, &[&tenant, &id]).await? {
+                    Some(r) => r.try_get(0)?,
+                    None => 0,
+                };
+                insert_members(&tx, tenant, id, &add, last, self.check_members).await?;
+            }
+            tx.commit().await?;
+            Ok(revision)
+        }
+        .await;
+        Ok(Version::from_revision(host::revision_u64(result?)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,303 @@
+//! PostgreSQL backend tests: the store conformance suite (one test per
+//! check) and the product scenarios, each in a fresh schema of the
+//! database named by `SCIM_TEST_POSTGRES_URL`. Without that variable every
+//! test says so on stderr and passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use scim_core::store::ResourceStore;
+use scim_core::store::conformance::Suite;
+use tokio_postgres::NoTls;
+
+use super::PgDb;
+use crate::db::testing;
+use crate::db::{Database, DbError};
+
+const URL_VAR: &str = "SCIM_TEST_POSTGRES_URL";
+
+/// Runs `body` with a connection config whose `search_path` is a new
+/// schema, dropped afterwards (also when `body` panics).
+async fn in_schema<F, Fut>(label: &str, body: F)
+where
+    F: FnOnce(tokio_postgres::Config) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let url = match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("skipping PostgreSQL test {label}: {URL_VAR} is not set");
+            return;
+        }
+    };
+    let mut random = [0_u8; 8];
+    getrandom::getrandom(&mut random).unwrap();
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    // Test-made identifier (lower-case letters, digits, `_`), not data.
+    let schema = format!("scim_test_{label}_{suffix}");
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let mut config: tokio_postgres::Config = url.parse().unwrap();
+    config.options(format!("-c search_path={schema}"));
+    let outcome = tokio::spawn(body(config)).await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("test task failed: {e}"),
+        }
+    }
+}
+
+async fn database(config: tokio_postgres::Config) -> (Database, Arc<PgDb>) {
+    let db = Arc::new(PgDb::connect(config).await.unwrap());
+    let database = Database {
+        scim: db.clone(),
+        tenants: db.clone(),
+        product: db.clone(),
+    };
+    (database, db)
+}
+
+/// A plain connection into the test schema, for looking at raw rows.
+async fn raw(config: &tokio_postgres::Config) -> tokio_postgres::Client {
+    let (client, connection) = config.connect(NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+macro_rules! conformance {
+    ($($check:ident),+ $(,)?) => {
+        mod conformance {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    in_schema(stringify!($check), |config| async move {
+                        Suite::new(|| {
+                            let config = config.clone();
+                            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+                        })
+                        .with_spawner(|task| {
+                            tokio::spawn(task);
+                        })
+                        .$check()
+                        .await;
+                    })
+                    .await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    crud_round_trip,
+    versions_change_on_every_write,
+    stale_versions_are_refused,
+    missing_resources,
+    uniqueness,
+    uniqueness_under_concurrency,
+    compare_and_swap_under_concurrency,
+    tenant_isolation,
+    filters_agree_with_evaluate,
+    sorting_agrees_with_evaluate,
+    index_paging,
+    cursor_paging,
+    membership,
+    membership_under_concurrency,
+    large_group,
+);
+
+#[tokio::test]
+async fn entra_create_and_patch_fill_the_typed_columns() {
+    in_schema("typed", |config| async move {
+        let (db, _) = database(config.clone()).await;
+        let (tenant, host) = testing::entra_host_lifecycle(&db).await;
+        let row = raw(&config)
+            .await
+            .query_one(
+                "SELECT other_email, organization, external_id, user_name_key, doc FROM hosts WHERE tenant_id = $1 AND id = $2",
+                &[&tenant.id, &host.id().as_str()],
+            )
+            .await
+            .unwrap();
+        let (other, org, ext, key): (String, String, Option<String>, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!(
+            (other.as_str(), org.as_str(), ext, key.as_str()),
+            ("amelia.hart@hartfamily.example", "Northwind Traders", None, "amelia.hart-lowe@northwind.example")
+        );
+        let doc: serde_json::Value = serde_json::from_str(row.get(4)).unwrap();
+        assert_eq!(doc["name"]["familyName"], "Hart-Lowe");
+        assert!(doc.get("groups").is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
+    in_schema("tenants", |config| async move {
+        testing::tenant_lifecycle(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn product_view_hides_invisible_hosts_and_counts_members() {
+    in_schema("product", |config| async move {
+        testing::product_view(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn entra_group_traffic_reads_members_only_when_asked() {
+    in_schema("groups", |config| async move {
+        let (database, db) = database(config).await;
+        testing::entra_group_flows(&database, &|| db.member_reads()).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn members_must_exist_in_the_tenant() {
+    in_schema("refs", |config| async move {
+        testing::member_references(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sql_paging_agrees_with_evaluate() {
+    in_schema("paging", |config| async move {
+        testing::paging_agrees_with_evaluate(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nul_characters_round_trip() {
+    in_schema("nul", |config| async move {
+        testing::nul_round_trip(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_racing_for_a_user_name_give_one_winner() {
+    in_schema("race", |config| async move {
+        // Two pools, as two server processes would have.
+        let (a, _) = database(config.clone()).await;
+        let (b, _) = database(config).await;
+        testing::racing_creates(&a, &b).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn data_survives_reconnecting() {
+    in_schema("restart", |config| async move {
+        let (db, _) = database(config.clone()).await;
+        let (t, u, g) = testing::write_for_restart(&db).await;
+        drop(db);
+        let (db, _) = database(config).await;
+        testing::read_after_restart(&db, &t, &u, &g).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processes_starting_together_migrate_once() {
+    in_schema("migrate", |config| async move {
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let config = config.clone();
+                tokio::spawn(async move { PgDb::connect(config).await.map(|_| ()) })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let client = raw(&config).await;
+        let rows = client
+            .query("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), super::sql::MIGRATIONS.len());
+        client
+            .execute(
+                "INSERT INTO schema_version (version, applied) VALUES (999, 'x')",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            PgDb::connect(config).await,
+            Err(DbError::Backend(_))
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn entra_lookups_use_indexes() {
+    in_schema("plans", |config| async move {
+        let _db = database(config.clone()).await;
+        let client = raw(&config).await;
+        // A tenant big enough for the planner's statistics to matter.
+        client
+            .batch_execute(
+                "INSERT INTO hosts (tenant_id, id, user_name, user_name_key, external_id, visible, revision,
+                                    created, last_modified, doc)
+                 SELECT 't', 'h' || i, 'u' || i, 'u' || i, 'e' || i, true, 1, 'c', 'c', '{}'
+                 FROM generate_series(1, 3000) i;
+                 INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, revision, created,
+                                          last_modified, doc)
+                 SELECT 't', 'g' || i, 'G' || i, 'g' || i, 1, 'c', 'c', '{}' FROM generate_series(1, 3000) i;
+                 INSERT INTO memberships (tenant_id, group_id, member_id, member_key, member_host, position)
+                 SELECT 't', 'g' || (1 + i % 3000), 'h' || i, 'h' || i, 'h' || i, i FROM generate_series(1, 3000) i;
+                 ANALYZE hosts; ANALYZE host_groups; ANALYZE memberships;",
+            )
+            .await
+            .unwrap();
+        // (statement, parameters, index it must use, table it must not scan)
+        for (sql, params, index, table) in [
+            (super::sql::HOST_BY_USER_NAME_KEY_WITH_GROUPS, ["t", "u42"], "hosts_user_name_key", "hosts"),
+            (super::sql::HOST_BY_EXTERNAL_ID, ["t", "e42"], "hosts_external_id", "hosts"),
+            (super::sql::HOST_BY_ID_WITH_GROUPS, ["t", "h42"], "hosts_pkey", "hosts"),
+            (super::sql::GROUP_BY_DISPLAY_NAME_KEY, ["t", "g42"], "host_groups_display_name_key", "host_groups"),
+            (super::sql::GROUP_BY_MEMBER_KEY, ["t", "h42"], "memberships_member_key", "memberships"),
+            (super::sql::MEMBERS_OF_GROUP, ["t", "g42"], "memberships_position", "memberships"),
+        ] {
+            let plan: Vec<String> = client
+                .query(&format!("EXPLAIN {sql}"), &[&params[0], &params[1]])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let plan = plan.join("\n");
+            assert!(plan.contains(index), "{sql}\n{plan}");
+            assert!(!plan.contains(&format!("Seq Scan on {table} ")), "{sql}\n{plan}");
+        }
+        let plan: Vec<String> = client
+            .query(&format!("EXPLAIN {}", super::sql::HOSTS_PAGE), &[&"t", &5_i64, &100_i64])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(plan.join("\n").contains("hosts_pkey"), "{plan:?}");
+    })
+    .await;
+}

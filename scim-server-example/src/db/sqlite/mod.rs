@@ -1,0 +1,682 @@
+//! The embedded SQLite backend: one database file in WAL mode with
+//! `synchronous=FULL`, pooled connections, and every blocking call run on
+//! tokio's blocking threads through deadpool-sqlite's `interact`.
+//!
+//! SQLite lets one writer in at a time; every write is one `BEGIN
+//! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
+//! exists) and its writes are atomic. The unique index on
+//! `(tenant_id, user_name_key)` and the membership foreign keys back them
+//! up. Reads run in deferred transactions and see one snapshot.
+
+mod row;
+mod sql;
+mod tenant;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use scim_core::id::{ResourceId, Version};
+use scim_core::list::{ListQuery, QueryResult};
+use scim_core::project::Projection;
+use scim_core::resource::{Resource, now_rfc3339};
+use scim_core::schema::{JsonObject, ResourceSchema};
+use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
+
+use self::row::{
+    groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
+    read_hosts, row_json,
+};
+use super::host::{
+    self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
+    set_members, split_for_write, timestamps,
+};
+use super::query::{self, GroupsLoad, MemberLoad, Source};
+use super::{Database, DbError, Options};
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared statements kept per connection (more than this backend has).
+const STATEMENT_CACHE: usize = 96;
+
+/// Opens (creating if needed) the database file and brings its schema up to
+/// date.
+pub(crate) async fn open(path: &Path, options: Options) -> Result<Database, DbError> {
+    let store = Arc::new(SqliteDb::open(path).await?.with_options(options));
+    Ok(Database {
+        scim: store.clone(),
+        tenants: store.clone(),
+        product: store,
+    })
+}
+
+/// The SQLite implementation of the three database roles.
+#[derive(Clone)]
+pub(crate) struct SqliteDb {
+    pool: Pool,
+    /// Refuse members that are neither hosts nor groups of the tenant.
+    check_members: bool,
+    /// How many times member lists were read, for tests that check
+    /// `excludedAttributes=members` reads none.
+    member_reads: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SqliteDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDb").finish_non_exhaustive()
+    }
+}
+
+impl SqliteDb {
+    /// Opens the pool and migrates.
+    pub(crate) async fn open(path: &Path) -> Result<Self, DbError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| DbError::Backend(Box::new(e)))?;
+        }
+        let pool = Config::new(path)
+            .builder(Runtime::Tokio1)
+            .map_err(|e| DbError::Backend(Box::new(e)))?
+            .post_create(Hook::async_fn(|conn, _| {
+                Box::pin(async move {
+                    conn.interact(configure)
+                        .await
+                        .map_err(|e| HookError::message(format!("cannot configure SQLite: {e}")))?
+                        .map_err(HookError::Backend)
+                })
+            }))
+            .build()
+            .map_err(|e| DbError::Backend(Box::new(e)))?;
+        let db = Self {
+            pool,
+            check_members: true,
+            member_reads: Arc::new(AtomicU64::new(0)),
+        };
+        db.run(migrate).await?;
+        Ok(db)
+    }
+
+    /// The same store with these options.
+    pub(crate) fn with_options(mut self, options: Options) -> Self {
+        self.check_members = options.check_member_references;
+        self
+    }
+
+    /// Runs `f` on a pooled connection on a blocking thread.
+    async fn run<R, F>(&self, f: F) -> Result<R, Fail>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, Fail> + Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| Fail::Other(format!("no SQLite connection: {e}")))?;
+        conn.interact(f)
+            .await
+            .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
+    }
+
+    /// How many member lists this handle has read.
+    #[cfg(test)]
+    pub(crate) fn member_reads(&self) -> u64 {
+        self.member_reads.load(Ordering::Relaxed)
+    }
+}
+
+/// Per-connection settings.
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(sql::CONNECTION_PRAGMAS)
+}
+
+/// Switches to WAL and applies missing migrations, in one immediate
+/// transaction so that two processes opening the file at once take turns.
+fn migrate(conn: &mut Connection) -> Result<(), Fail> {
+    let _mode: String = conn.query_row(sql::WAL, [], |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(sql::SCHEMA_VERSION_TABLE, [])?;
+    let current: i64 = tx.query_row(sql::SCHEMA_VERSION, [], |r| r.get(0))?;
+    let known = i64::try_from(sql::MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if current > known {
+        return Err(Fail::Other(format!(
+            "the database schema is at version {current}, newer than this server's {known}; upgrade the server"
+        )));
+    }
+    let now = now_rfc3339();
+    for (version, migration) in (1..).zip(sql::MIGRATIONS) {
+        if version > current {
+            tx.execute_batch(migration)?;
+            tx.execute(sql::RECORD_VERSION, params![version, now])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A failure inside a database call.
+#[derive(Debug)]
+enum Fail {
+    /// SQLite's own error.
+    Sql(rusqlite::Error),
+    /// A store-level answer (not found, conflict, …).
+    Store(StoreError),
+    /// A tenant-level answer.
+    Tenant(DbError),
+    /// Pool, thread or schema trouble.
+    Other(String),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sql(e)
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<Fail> for StoreError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Sql(e) => match e.sqlite_error() {
+                // The checks inside each transaction come first; these are
+                // the constraints behind them.
+                Some(s) if s.code == ErrorCode::ConstraintViolation => {
+                    if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
+                        StoreError::InvalidReference(
+                            "a member is not a User or Group of this tenant".to_owned(),
+                        )
+                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    {
+                        StoreError::Conflict(
+                            "a unique attribute's value is already taken".to_owned(),
+                        )
+                    } else {
+                        StoreError::backend(e)
+                    }
+                }
+                _ => StoreError::backend(e),
+            },
+            Fail::Store(e) => e,
+            Fail::Tenant(e) => StoreError::backend(e),
+            Fail::Other(m) => StoreError::backend(Failure(m)),
+        }
+    }
+}
+
+impl From<Fail> for DbError {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Sql(e) => Self::Backend(Box::new(e)),
+            Fail::Store(e) => Self::Backend(Box::new(e)),
+            Fail::Tenant(e) => e,
+            Fail::Other(m) => Self::Backend(Box::new(Failure(m))),
+        }
+    }
+}
+
+/// Which version a write expects.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// Any (no `If-Match`).
+    Any,
+    /// This revision.
+    Revision(i64),
+    /// A version this store never issued: nothing matches.
+    Never,
+}
+
+impl Expect {
+    fn of(expected: Option<&Version>) -> Self {
+        match expected {
+            None => Self::Any,
+            Some(v) => expected_revision(v).map_or(Self::Never, Self::Revision),
+        }
+    }
+
+    /// Checks the current revision of a row (`None`: no row).
+    fn check(self, current: Option<i64>) -> Result<i64, StoreError> {
+        match (self, current) {
+            (_, None) => Err(StoreError::NotFound),
+            (Self::Any, Some(c)) => Ok(c),
+            (Self::Revision(r), Some(c)) if r == c => Ok(c),
+            _ => Err(StoreError::VersionMismatch),
+        }
+    }
+}
+
+fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+fn revision(tx: &Connection, sql: &str, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(sql)?
+        .query_row(params![tenant, id], |r| r.get(0))
+        .optional()
+}
+
+#[async_trait]
+impl ResourceStore for SqliteDb {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+    ) -> Result<Resource, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str().to_owned();
+        let id = resource.id().as_str().to_owned();
+        let now = now_rfc3339();
+        let (created, last_modified) = timestamps(resource.json(), &now);
+        match kind {
+            Kind::Host => {
+                let cols = HostColumns::of(resource.json())?;
+                let (doc, _groups, json) =
+                    split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
+                self.run(move |conn| {
+                    let tx = immediate(conn)?;
+                    if member_kind(&tx, &tenant, &id)?.is_some() {
+                        return Err(host::id_taken(&id).into());
+                    }
+                    if tx
+                        .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
+                        .exists(params![tenant, cols.user_name_key])?
+                    {
+                        return Err(host::user_name_taken(&cols.user_name).into());
+                    }
+                    tx.prepare_cached(sql::INSERT_HOST)?.execute(params![
+                        tenant,
+                        id,
+                        cols.user_name,
+                        cols.user_name_key,
+                        cols.external_id,
+                        cols.given_name,
+                        cols.family_name,
+                        cols.work_email,
+                        cols.other_email,
+                        cols.work_phone,
+                        cols.mobile_phone,
+                        cols.organization,
+                        cols.department,
+                        cols.visible,
+                        1_i64,
+                        created,
+                        last_modified,
+                        doc,
+                    ])?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+                Resource::from_json(json).map_err(StoreError::backend)
+            }
+            Kind::HostGroup => {
+                let cols = GroupColumns::of(resource.json());
+                let (doc, members, json) =
+                    split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
+                let rows = MemberRow::list(members.as_ref())?;
+                let check = self.check_members;
+                let rows = self
+                    .run(move |conn| {
+                        let tx = immediate(conn)?;
+                        if member_kind(&tx, &tenant, &id)?.is_some() {
+                            return Err(host::id_taken(&id).into());
+                        }
+                        tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
+                            tenant,
+                            id,
+                            cols.display_name,
+                            cols.display_name_key,
+                            cols.external_id,
+                            1_i64,
+                            created,
+                            last_modified,
+                            doc,
+                        ])?;
+                        insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                        tx.commit()?;
+                        Ok(rows)
+                    })
+                    .await?;
+                with_member_rows(json, rows)
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        projection: &Projection,
+    ) -> Result<Option<Resource>, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str().to_owned();
+        let id = id.as_str().to_owned();
+        let with_groups = projection.includes(key::GROUPS);
+        let with_members = projection.includes(key::MEMBERS);
+        let member_reads = self.member_reads.clone();
+        let found = self
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let found = match kind {
+                    Kind::Host => {
+                        let sql = if with_groups {
+                            sql::HOST_BY_ID_WITH_GROUPS
+                        } else {
+                            sql::HOST_BY_ID
+                        };
+                        read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
+                    }
+                    Kind::HostGroup => {
+                        match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
+                            Some(mut g) if with_members => {
+                                member_reads.fetch_add(1, Ordering::Relaxed);
+                                let rows = member_rows(&tx, &tenant, &id)?;
+                                let members = rows
+                                    .into_iter()
+                                    .map(row_json)
+                                    .collect::<Result<Vec<_>, _>>()?;
+                                set_members(&mut g, Some(members))?;
+                                Some(g)
+                            }
+                            other => other,
+                        }
+                    }
+                };
+                tx.finish()?;
+                Ok(found)
+            })
+            .await?;
+        Ok(found)
+    }
+
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+        expected: &Version,
+    ) -> Result<Resource, StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str().to_owned();
+        let id = resource.id().as_str().to_owned();
+        let now = now_rfc3339();
+        let (created, last_modified) = timestamps(resource.json(), &now);
+        let expect = Expect::of(Some(expected));
+        let next = match expect {
+            Expect::Revision(r) => r.saturating_add(1),
+            // Fails the check below; the number is never written.
+            Expect::Any | Expect::Never => 0,
+        };
+        match kind {
+            Kind::Host => {
+                let cols = HostColumns::of(resource.json())?;
+                let (doc, _groups, json) = split_for_write(
+                    resource,
+                    Version::from_revision(host::revision_u64(next)),
+                    key::GROUPS,
+                )?;
+                let groups = self
+                    .run(move |conn| {
+                        let tx = immediate(conn)?;
+                        let current =
+                            expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
+                        let holder: Option<String> = tx
+                            .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
+                            .query_row(params![tenant, cols.user_name_key], |r| r.get(0))
+                            .optional()?;
+                        if holder.is_some_and(|h| h != id) {
+                            return Err(host::user_name_taken(&cols.user_name).into());
+                        }
+                        let changed = tx.prepare_cached(sql::UPDATE_HOST)?.execute(params![
+                            tenant,
+                            id,
+                            cols.user_name,
+                            cols.user_name_key,
+                            cols.external_id,
+                            cols.given_name,
+                            cols.family_name,
+                            cols.work_email,
+                            cols.other_email,
+                            cols.work_phone,
+                            cols.mobile_phone,
+                            cols.organization,
+                            cols.department,
+                            cols.visible,
+                            next,
+                            created,
+                            last_modified,
+                            doc,
+                            current,
+                        ])?;
+                        if changed != 1 {
+                            return Err(StoreError::VersionMismatch.into());
+                        }
+                        let groups = groups_of_host(&tx, &tenant, &id)?;
+                        tx.commit()?;
+                        Ok(groups)
+                    })
+                    .await?;
+                let mut stored = Resource::from_json(json).map_err(StoreError::backend)?;
+                set_groups(&mut stored, groups)?;
+                Ok(stored)
+            }
+            Kind::HostGroup => {
+                let cols = GroupColumns::of(resource.json());
+                let (doc, members, json) = split_for_write(
+                    resource,
+                    Version::from_revision(host::revision_u64(next)),
+                    key::MEMBERS,
+                )?;
+                let rows = MemberRow::list(members.as_ref())?;
+                let check = self.check_members;
+                let rows = self
+                    .run(move |conn| {
+                        let tx = immediate(conn)?;
+                        let current =
+                            expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                        let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
+                            tenant,
+                            id,
+                            cols.display_name,
+                            cols.display_name_key,
+                            cols.external_id,
+                            next,
+                            created,
+                            last_modified,
+                            doc,
+                            current,
+                        ])?;
+                        if changed != 1 {
+                            return Err(StoreError::VersionMismatch.into());
+                        }
+                        // A rename re-sends every member: rewrite the rows
+                        // only if the list really changed.
+                        if member_rows(&tx, &tenant, &id)? != rows {
+                            tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
+                                .execute(params![tenant, id])?;
+                            insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                        }
+                        tx.commit()?;
+                        Ok(rows)
+                    })
+                    .await?;
+                with_member_rows(json, rows)
+            }
+        }
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        expected: Option<&Version>,
+    ) -> Result<(), StoreError> {
+        let kind = Kind::of(schema)?;
+        let tenant = tenant.as_str().to_owned();
+        let id = id.as_str().to_owned();
+        let expect = Expect::of(expected);
+        let now = now_rfc3339();
+        self.run(move |conn| {
+            let tx = immediate(conn)?;
+            let (revision_sql, bump, delete) = match kind {
+                Kind::Host => (
+                    sql::HOST_REVISION,
+                    sql::BUMP_GROUPS_OF_HOST,
+                    sql::DELETE_HOST,
+                ),
+                Kind::HostGroup => (
+                    sql::GROUP_REVISION,
+                    sql::BUMP_GROUPS_OF_GROUP,
+                    sql::DELETE_GROUP,
+                ),
+            };
+            expect.check(revision(&tx, revision_sql, &tenant, &id)?)?;
+            tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
+            tx.prepare_cached(delete)?.execute(params![tenant, id])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn query(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        query: &ListQuery,
+    ) -> Result<QueryResult, StoreError> {
+        let kind = Kind::of(schema)?;
+        let plan = query::plan(kind, schema, query);
+        let tenant = tenant.as_str().to_owned();
+        if plan.members != MemberLoad::None {
+            self.member_reads.fetch_add(1, Ordering::Relaxed);
+        }
+        let (plan, tenant, (candidates, total)) = self
+            .run(move |conn| {
+                let loaded = load_candidates(conn, &tenant, kind, &plan)?;
+                Ok((plan, tenant, loaded))
+            })
+            .await?;
+        if let Some(total) = total {
+            // The page itself, cut in SQL.
+            return Ok(QueryResult::new(total, candidates));
+        }
+        let mut result = query::finish(schema, &plan, &candidates, query)?;
+        drop(candidates);
+        // After a scan, `groups` is computed for the page only. The
+        // evaluator cannot run inside the blocking closure (it needs the
+        // borrowed schema), so this is a second, short read: it sees
+        // memberships as of a moment later than the scan, as a later
+        // request would.
+        if kind == Kind::Host
+            && plan.groups == GroupsLoad::Returned
+            && plan.source == Source::Scan
+            && !result.resources.is_empty()
+        {
+            let ids: Vec<String> = result
+                .resources
+                .iter()
+                .map(|r| r.id().as_str().to_owned())
+                .collect();
+            let groups = self
+                .run(move |conn| {
+                    let tx = conn.transaction()?;
+                    let mut out = Vec::with_capacity(ids.len());
+                    for id in &ids {
+                        out.push(groups_of_host(&tx, &tenant, id)?);
+                    }
+                    tx.finish()?;
+                    Ok(out)
+                })
+                .await?;
+            for (r, g) in result.resources.iter_mut().zip(groups) {
+                set_groups(r, g)?;
+            }
+        }
+        Ok(result)
+    }
+
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        delta: &MemberDelta,
+        expected: Option<&Version>,
+        last_modified: &str,
+    ) -> Result<Version, StoreError> {
+        if Kind::of(schema)? != Kind::HostGroup {
+            return Err(host::no_members(schema));
+        }
+        let tenant = tenant.as_str().to_owned();
+        let id = id.as_str().to_owned();
+        let expect = Expect::of(expected);
+        let add = delta
+            .add
+            .iter()
+            .map(MemberRow::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let remove = delta.remove.clone();
+        let remove_all = delta.remove_all;
+        let last_modified = last_modified.to_owned();
+        let check = self.check_members;
+        let revision = self
+            .run(move |conn| {
+                let tx = immediate(conn)?;
+                expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                if remove_all {
+                    tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
+                        .execute(params![tenant, id])?;
+                }
+                if !remove.is_empty() {
+                    let mut delete = tx.prepare_cached(sql::DELETE_MEMBER)?;
+                    for member in &remove {
+                        delete.execute(params![tenant, id, member])?;
+                    }
+                }
+                if !add.is_empty() {
+                    let last: i64 = tx
+                        .prepare_cached(sql::MAX_POSITION)?
+                        .query_row(params![tenant, id], |r| r.get(0))?;
+                    insert_members(&tx, &tenant, &id, &add, last, check)?;
+                }
+                let revision: i64 = tx
+                    .prepare_cached(sql::BUMP_GROUP)?
+                    .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
+                tx.commit()?;
+                Ok(revision)
+            })
+            .await?;
+        Ok(Version::from_revision(host::revision_u64(revision)))
+    }
+}
+
+/// A stored Group's JSON with its members rebuilt from the rows written.
+fn with_member_rows(json: JsonObject, rows: Vec<MemberRow>) -> Result<Resource, StoreError> {
+    let mut stored = Resource::from_json(json).map_err(StoreError::backend)?;
+    let members = rows
+        .into_iter()
+        .map(row_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    set_members(&mut stored, Some(members))?;
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,315 @@
+//! Every SQL statement of the SQLite backend, in one place.
+//!
+//! Parameters are always bound (`?1`, `?2`, …); no value is ever spliced
+//! into SQL text. Text comparisons use SQLite's default `BINARY` collation
+//! (byte order, which is Rust's `str` order); case-insensitive lookups go
+//! through the `*_key` columns, folded in Rust.
+
+/// Settings for every pooled connection. `synchronous=FULL` makes every
+/// acknowledged commit durable (with WAL: the log is synced at each
+/// commit), so a write the server answered survives `kill -9` and power
+/// loss.
+pub(super) const CONNECTION_PRAGMAS: &str = "
+    PRAGMA foreign_keys = ON;
+    PRAGMA synchronous = FULL;
+";
+
+/// Switches the database file to write-ahead logging (persistent).
+pub(super) const WAL: &str = "PRAGMA journal_mode = WAL";
+
+/// The migration bookkeeping table.
+pub(super) const SCHEMA_VERSION_TABLE: &str = "
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY NOT NULL,
+        applied TEXT NOT NULL
+    )";
+/// The newest applied migration.
+pub(super) const SCHEMA_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+/// Records a migration.
+pub(super) const RECORD_VERSION: &str =
+    "INSERT INTO schema_version (version, applied) VALUES (?1, ?2)";
+
+/// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
+/// `i + 1`. Never edit one that has shipped: append a new one.
+pub(super) const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1: tenants, hosts, host groups, memberships.
+const V1: &str = "
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),
+    created TEXT NOT NULL
+);
+CREATE UNIQUE INDEX tenants_name ON tenants (name);
+CREATE UNIQUE INDEX tenants_token_hash ON tenants (token_hash);
+
+CREATE TABLE hosts (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_name_key TEXT NOT NULL,
+    external_id TEXT,
+    given_name TEXT,
+    family_name TEXT,
+    work_email TEXT,
+    other_email TEXT,
+    work_phone TEXT,
+    mobile_phone TEXT,
+    organization TEXT,
+    department TEXT,
+    visible INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX hosts_user_name_key ON hosts (tenant_id, user_name_key);
+CREATE INDEX hosts_external_id ON hosts (tenant_id, external_id);
+
+CREATE TABLE host_groups (
+    tenant_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    display_name_key TEXT NOT NULL,
+    external_id TEXT,
+    revision INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX host_groups_display_name_key ON host_groups (tenant_id, display_name_key);
+CREATE INDEX host_groups_external_id ON host_groups (tenant_id, external_id);
+
+-- One row per member. At most one of member_host / member_group is set
+-- (none for a member that names no resource, with --member-references unchecked)
+-- (the member is a host or a host group); their foreign keys make an
+-- unknown member impossible and remove the row when the member is deleted.
+CREATE TABLE memberships (
+    tenant_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    member_key TEXT NOT NULL,
+    member_host TEXT,
+    member_group TEXT,
+    member_type TEXT,
+    display TEXT,
+    extra TEXT,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, group_id, member_id),
+    FOREIGN KEY (tenant_id, group_id) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, member_host) REFERENCES hosts (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, member_group) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE,
+    CHECK (member_host IS NULL OR member_group IS NULL)
+);
+CREATE INDEX memberships_position ON memberships (tenant_id, group_id, position);
+CREATE INDEX memberships_member_key ON memberships (tenant_id, member_key);
+CREATE INDEX memberships_member_host ON memberships (tenant_id, member_host);
+CREATE INDEX memberships_member_group ON memberships (tenant_id, member_group);
+";
+
+// ---------------------------------------------------------------- hosts
+
+/// `SELECT` of hosts: `(id, revision, last_modified, doc)`.
+macro_rules! hosts {
+    ($where:literal) => {
+        concat!(
+            "SELECT h.id, h.revision, h.last_modified, h.doc FROM hosts h WHERE h.tenant_id = ?1 AND ",
+            $where
+        )
+    };
+}
+
+/// `SELECT` of hosts with their groups, one row per (host, group), a host
+/// without groups once with NULLs: `(id, revision, last_modified, doc,
+/// group id, group displayName)`, ordered by host and group id.
+macro_rules! hosts_with_groups {
+    ($from:literal, $where:literal) => {
+        concat!(
+            "SELECT h.id, h.revision, h.last_modified, h.doc, g.id, g.display_name FROM ",
+            $from,
+            " LEFT JOIN memberships m ON m.tenant_id = h.tenant_id AND m.member_host = h.id
+              LEFT JOIN host_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+              WHERE h.tenant_id = ?1 AND ",
+            $where,
+            " ORDER BY h.id, g.id"
+        )
+    };
+}
+
+pub(super) const HOST_BY_ID: &str = hosts!("h.id = ?2");
+pub(super) const HOST_BY_USER_NAME_KEY: &str = hosts!("h.user_name_key = ?2");
+pub(super) const HOST_BY_EXTERNAL_ID: &str = hosts!("h.external_id = ?2");
+pub(super) const HOSTS_ALL: &str = hosts!("1 ORDER BY h.id");
+pub(super) const HOSTS_PAGE: &str = hosts!("1 ORDER BY h.id LIMIT ?2 OFFSET ?3");
+
+pub(super) const HOST_BY_ID_WITH_GROUPS: &str = hosts_with_groups!("hosts h", "h.id = ?2");
+pub(super) const HOST_BY_USER_NAME_KEY_WITH_GROUPS: &str =
+    hosts_with_groups!("hosts h", "h.user_name_key = ?2");
+pub(super) const HOST_BY_EXTERNAL_ID_WITH_GROUPS: &str =
+    hosts_with_groups!("hosts h", "h.external_id = ?2");
+pub(super) const HOSTS_ALL_WITH_GROUPS: &str = hosts_with_groups!("hosts h", "1");
+pub(super) const HOSTS_PAGE_WITH_GROUPS: &str = hosts_with_groups!(
+    "(SELECT * FROM hosts WHERE tenant_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3) h",
+    "1"
+);
+
+pub(super) const HOSTS_COUNT: &str = "SELECT COUNT(*) FROM hosts WHERE tenant_id = ?1";
+
+/// The groups of one host: `(group id, displayName)` by group id.
+pub(super) const GROUPS_OF_HOST: &str = "
+    SELECT g.id, g.display_name FROM memberships m
+    JOIN host_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+    WHERE m.tenant_id = ?1 AND m.member_host = ?2
+    ORDER BY g.id";
+
+pub(super) const HOST_REVISION: &str =
+    "SELECT revision FROM hosts WHERE tenant_id = ?1 AND id = ?2";
+pub(super) const HOST_WITH_USER_NAME_KEY: &str =
+    "SELECT id FROM hosts WHERE tenant_id = ?1 AND user_name_key = ?2";
+
+pub(super) const INSERT_HOST: &str = "
+    INSERT INTO hosts (tenant_id, id, user_name, user_name_key, external_id, given_name, family_name,
+                       work_email, other_email, work_phone, mobile_phone, organization, department,
+                       visible, revision, created, last_modified, doc)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+/// Compare-and-swap: changes a row only at the expected revision (`?19`).
+pub(super) const UPDATE_HOST: &str = "
+    UPDATE hosts SET user_name = ?3, user_name_key = ?4, external_id = ?5, given_name = ?6,
+                     family_name = ?7, work_email = ?8, other_email = ?9, work_phone = ?10,
+                     mobile_phone = ?11, organization = ?12, department = ?13, visible = ?14,
+                     revision = ?15, created = ?16, last_modified = ?17, doc = ?18
+    WHERE tenant_id = ?1 AND id = ?2 AND revision = ?19";
+
+/// Bumps the groups a host is in, before the host is deleted.
+pub(super) const BUMP_GROUPS_OF_HOST: &str = "
+    UPDATE host_groups SET revision = revision + 1, last_modified = ?3
+    WHERE tenant_id = ?1 AND id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_host = ?2)";
+
+/// Deletes a host; its memberships go by `ON DELETE CASCADE`.
+pub(super) const DELETE_HOST: &str = "DELETE FROM hosts WHERE tenant_id = ?1 AND id = ?2";
+
+// ---------------------------------------------------------- host groups
+
+/// `SELECT` of host groups: `(id, revision, last_modified, doc)`.
+macro_rules! groups {
+    ($where:literal) => {
+        concat!(
+            "SELECT g.id, g.revision, g.last_modified, g.doc FROM host_groups g WHERE g.tenant_id = ?1 AND ",
+            $where
+        )
+    };
+}
+
+pub(super) const GROUP_BY_ID: &str = groups!("g.id = ?2");
+pub(super) const GROUP_BY_DISPLAY_NAME_KEY: &str = groups!("g.display_name_key = ?2");
+pub(super) const GROUP_BY_EXTERNAL_ID: &str = groups!("g.external_id = ?2");
+pub(super) const GROUP_BY_MEMBER_KEY: &str = groups!(
+    "g.id IN (SELECT m.group_id FROM memberships m WHERE m.tenant_id = ?1 AND m.member_key = ?2)"
+);
+pub(super) const GROUPS_ALL: &str = groups!("1 ORDER BY g.id");
+pub(super) const GROUPS_PAGE: &str = groups!("1 ORDER BY g.id LIMIT ?2 OFFSET ?3");
+pub(super) const GROUPS_COUNT: &str = "SELECT COUNT(*) FROM host_groups WHERE tenant_id = ?1";
+
+pub(super) const GROUP_REVISION: &str =
+    "SELECT revision FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+
+pub(super) const INSERT_GROUP: &str = "
+    INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, external_id,
+                             revision, created, last_modified, doc)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Compare-and-swap on the expected revision (`?10`).
+pub(super) const UPDATE_GROUP: &str = "
+    UPDATE host_groups SET display_name = ?3, display_name_key = ?4, external_id = ?5,
+                           revision = ?6, created = ?7, last_modified = ?8, doc = ?9
+    WHERE tenant_id = ?1 AND id = ?2 AND revision = ?10";
+
+/// A membership change: new revision and `lastModified`, nothing else.
+pub(super) const BUMP_GROUP: &str = "
+    UPDATE host_groups SET revision = revision + 1, last_modified = ?3
+    WHERE tenant_id = ?1 AND id = ?2
+    RETURNING revision";
+
+/// Bumps the groups a group is a member of, before it is deleted.
+pub(super) const BUMP_GROUPS_OF_GROUP: &str = "
+    UPDATE host_groups SET revision = revision + 1, last_modified = ?3
+    WHERE tenant_id = ?1 AND id <> ?2 AND id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_group = ?2)";
+
+/// Deletes a group; its own memberships and those naming it as a member go
+/// by `ON DELETE CASCADE`.
+pub(super) const DELETE_GROUP: &str = "DELETE FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+
+// ---------------------------------------------------------- memberships
+
+/// The members of one group, in insertion order: `(member_id, type,
+/// display, extra)`.
+pub(super) const MEMBERS_OF_GROUP: &str = "
+    SELECT member_id, member_type, display, extra FROM memberships
+    WHERE tenant_id = ?1 AND group_id = ?2
+    ORDER BY position";
+
+/// The members of every group of a tenant: `(group_id, member_id, type,
+/// display, extra)`, by group and insertion order.
+pub(super) const MEMBERS_OF_TENANT: &str = "
+    SELECT group_id, member_id, member_type, display, extra FROM memberships
+    WHERE tenant_id = ?1
+    ORDER BY group_id, position";
+
+/// The memberships whose folded member id is `?2`: `(group_id, member_id,
+/// type, display, extra, position)`.
+pub(super) const MEMBERS_WITH_KEY: &str = "
+    SELECT group_id, member_id, member_type, display, extra, position FROM memberships
+    WHERE tenant_id = ?1 AND member_key = ?2";
+
+pub(super) const HOST_EXISTS: &str = "SELECT 1 FROM hosts WHERE tenant_id = ?1 AND id = ?2";
+pub(super) const GROUP_EXISTS: &str = "SELECT 1 FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+
+pub(super) const MAX_POSITION: &str =
+    "SELECT COALESCE(MAX(position), 0) FROM memberships WHERE tenant_id = ?1 AND group_id = ?2";
+
+/// Adds a member; re-adding one is a no-op.
+pub(super) const INSERT_MEMBER: &str = "
+    INSERT INTO memberships (tenant_id, group_id, member_id, member_key, member_host, member_group,
+                             member_type, display, extra, position)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (tenant_id, group_id, member_id) DO NOTHING";
+
+pub(super) const DELETE_MEMBER: &str =
+    "DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3";
+pub(super) const DELETE_ALL_MEMBERS: &str =
+    "DELETE FROM memberships WHERE tenant_id = ?1 AND group_id = ?2";
+
+// -------------------------------------------------------------- tenants
+
+pub(super) const INSERT_TENANT: &str =
+    "INSERT INTO tenants (id, name, token_hash, created) VALUES (?1, ?2, ?3, ?4)";
+pub(super) const TENANT_BY_NAME: &str = "SELECT id, name, created FROM tenants WHERE name = ?1";
+pub(super) const TENANT_BY_TOKEN_HASH: &str =
+    "SELECT id, name, created FROM tenants WHERE token_hash = ?1";
+pub(super) const TENANT_WITH_TOKEN_HASH: &str = "SELECT 1 FROM tenants WHERE token_hash = ?1";
+pub(super) const ROTATE_TOKEN: &str = "UPDATE tenants SET token_hash = ?2 WHERE name = ?1";
+pub(super) const TENANTS: &str = "SELECT id, name, created FROM tenants ORDER BY name";
+pub(super) const DELETE_TENANT_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE tenant_id = ?1";
+pub(super) const DELETE_TENANT_GROUPS: &str = "DELETE FROM host_groups WHERE tenant_id = ?1";
+pub(super) const DELETE_TENANT_HOSTS: &str = "DELETE FROM hosts WHERE tenant_id = ?1";
+pub(super) const DELETE_TENANT: &str = "DELETE FROM tenants WHERE id = ?1";
+
+// -------------------------------------------------------------- product
+
+pub(super) const PRODUCT_HOSTS: &str = "
+    SELECT id, user_name, given_name, family_name, work_email, work_phone, mobile_phone,
+           department, visible
+    FROM hosts WHERE tenant_id = ?1 AND (?2 OR visible)
+    ORDER BY user_name_key, id";
+
+pub(super) const PRODUCT_GROUPS: &str = "
+    SELECT g.id, g.display_name,
+           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)
+    FROM host_groups g WHERE g.tenant_id = ?1
+    ORDER BY g.display_name_key, g.id";

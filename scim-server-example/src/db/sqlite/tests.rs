@@ -1,0 +1,268 @@
+//! SQLite backend tests: the library's store conformance suite, one test
+//! per check on fresh database files, and the product scenarios.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use scim_core::store::conformance::Suite;
+
+use super::SqliteDb;
+use crate::db::testing::{self, TempDir};
+use crate::db::{Database, Options, Target, open};
+
+macro_rules! conformance {
+    ($($check:ident),+ $(,)?) => {
+        mod conformance {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $check() {
+                    let dir = TempDir::new(concat!("sqlite-", stringify!($check)));
+                    let dir = &dir;
+                    Suite::new(|| {
+                        let path = dir.file();
+                        async move { open(&Target::Sqlite(path), Options::default()).await.unwrap().scim }
+                    })
+                    .with_spawner(|task| {
+                        tokio::spawn(task);
+                    })
+                    .$check()
+                    .await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    crud_round_trip,
+    versions_change_on_every_write,
+    stale_versions_are_refused,
+    missing_resources,
+    uniqueness,
+    uniqueness_under_concurrency,
+    compare_and_swap_under_concurrency,
+    tenant_isolation,
+    filters_agree_with_evaluate,
+    sorting_agrees_with_evaluate,
+    index_paging,
+    cursor_paging,
+    membership,
+    membership_under_concurrency,
+    large_group,
+);
+
+async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
+    let path = dir.file();
+    (
+        open(&Target::Sqlite(path.clone()), Options::default())
+            .await
+            .unwrap(),
+        path,
+    )
+}
+
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
+}
+
+#[tokio::test]
+async fn entra_create_and_patch_fill_the_typed_columns() {
+    let dir = TempDir::new("sqlite-typed");
+    let (db, path) = fresh(&dir).await;
+    let (tenant, host) = testing::entra_host_lifecycle(&db).await;
+    let (other_email, organization, external_id, key): (String, String, Option<String>, String) = raw(&path)
+        .query_row(
+            "SELECT other_email, organization, external_id, user_name_key FROM hosts WHERE tenant_id = ?1 AND id = ?2",
+            [&tenant.id, host.id().as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            other_email.as_str(),
+            organization.as_str(),
+            external_id,
+            key.as_str()
+        ),
+        (
+            "amelia.hart@hartfamily.example",
+            "Northwind Traders",
+            None,
+            "amelia.hart-lowe@northwind.example"
+        )
+    );
+    // The document holds the resource without computed attributes.
+    let doc: String = raw(&path)
+        .query_row(
+            "SELECT doc FROM hosts WHERE id = ?1",
+            [host.id().as_str()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(doc["name"]["familyName"], "Hart-Lowe");
+    assert!(doc.get("groups").is_none());
+}
+
+#[tokio::test]
+async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
+    let dir = TempDir::new("sqlite-tenants");
+    testing::tenant_lifecycle(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
+async fn product_view_hides_invisible_hosts_and_counts_members() {
+    let dir = TempDir::new("sqlite-product");
+    testing::product_view(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
+async fn entra_group_traffic_reads_members_only_when_asked() {
+    let dir = TempDir::new("sqlite-groups");
+    let db = Arc::new(SqliteDb::open(&dir.file()).await.unwrap());
+    let database = Database {
+        scim: db.clone(),
+        tenants: db.clone(),
+        product: db.clone(),
+    };
+    testing::entra_group_flows(&database, &|| db.member_reads()).await;
+}
+
+#[tokio::test]
+async fn members_must_exist_in_the_tenant() {
+    let dir = TempDir::new("sqlite-refs");
+    testing::member_references(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
+async fn sql_paging_agrees_with_evaluate() {
+    let dir = TempDir::new("sqlite-paging");
+    testing::paging_agrees_with_evaluate(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
+async fn nul_characters_round_trip() {
+    let dir = TempDir::new("sqlite-nul");
+    testing::nul_round_trip(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handles_racing_for_a_user_name_give_one_winner() {
+    let dir = TempDir::new("sqlite-race");
+    let path = dir.file();
+    let a = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let b = open(&Target::Sqlite(path), Options::default())
+        .await
+        .unwrap();
+    testing::racing_creates(&a, &b).await;
+}
+
+#[tokio::test]
+async fn data_survives_closing_and_reopening() {
+    let dir = TempDir::new("sqlite-restart");
+    let (db, path) = fresh(&dir).await;
+    let (t, u, g) = testing::write_for_restart(&db).await;
+    drop(db);
+    let db = open(&Target::Sqlite(path), Options::default())
+        .await
+        .unwrap();
+    testing::read_after_restart(&db, &t, &u, &g).await;
+}
+
+#[tokio::test]
+async fn opening_is_idempotent_and_sets_durable_modes() {
+    let dir = TempDir::new("sqlite-open");
+    let path = dir.path().join("nested").join("scim.sqlite");
+    let first = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let second = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    drop((first, second));
+    let conn = raw(&path);
+    let versions: i64 = conn
+        .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        versions,
+        i64::try_from(super::sql::MIGRATIONS.len()).unwrap()
+    );
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    // Per-connection settings, as the pool sets them.
+    let mut conn = raw(&path);
+    super::configure(&mut conn).unwrap();
+    let sync: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((sync, fk), (2, 1), "synchronous=FULL, foreign_keys=ON");
+    // A schema from a newer server is refused.
+    conn.execute(
+        "INSERT INTO schema_version (version, applied) VALUES (999, 'x')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    assert!(
+        open(&Target::Sqlite(path), Options::default())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn entra_lookups_use_indexes() {
+    let dir = TempDir::new("sqlite-plans");
+    let (_db, path) = fresh(&dir).await;
+    let conn = raw(&path);
+    for (sql, index) in [
+        (
+            super::sql::HOST_BY_USER_NAME_KEY_WITH_GROUPS,
+            "hosts_user_name_key",
+        ),
+        (super::sql::HOST_BY_EXTERNAL_ID, "hosts_external_id"),
+        (
+            super::sql::HOST_BY_ID_WITH_GROUPS,
+            "sqlite_autoindex_hosts_1",
+        ),
+        (
+            super::sql::GROUP_BY_DISPLAY_NAME_KEY,
+            "host_groups_display_name_key",
+        ),
+        (super::sql::GROUP_BY_MEMBER_KEY, "memberships_member_key"),
+        (super::sql::MEMBERS_OF_GROUP, "memberships_position"),
+        (super::sql::GROUPS_OF_HOST, "memberships_member_host"),
+        (super::sql::HOSTS_PAGE, "sqlite_autoindex_hosts_1"),
+    ] {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = stmt.parameter_count();
+        let params: Vec<Box<dyn rusqlite::ToSql>> = (0..n)
+            .map(|_| Box::new("x") as Box<dyn rusqlite::ToSql>)
+            .collect();
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{sql}\n{plan}");
+        assert!(
+            !plan.lines().any(|l| l.starts_with("SCAN")),
+            "{sql}\n{plan}"
+        );
+    }
+}
