@@ -114,7 +114,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "SCIM_BASE_PATH", default_value = "/scim/v2")]
     pub(crate) base_path: String,
     /// Public URL of the base path as clients see it (behind a proxy), e.g.
-    /// https://scim.example.com/scim/v2; used in Location and meta.location.
+    /// `https://scim.example.com/scim/v2`; used in Location and meta.location.
     #[arg(long, env = "SCIM_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// PEM certificate chain; with --tls-key, serve HTTPS (Entra ID only
