@@ -174,7 +174,12 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
         .cloned()
         .unwrap_or_default();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let tenant = info.tenant.as_deref().unwrap_or("-");
+    // The tenant's name (the authenticator's subject), else its id.
+    let tenant = info
+        .subject
+        .as_deref()
+        .or(info.tenant.as_deref())
+        .unwrap_or("-");
     if info.fired.is_empty() {
         tracing::info!(tenant, %method, path, status = status.as_u16(), latency_ms, "request");
     } else {

@@ -1,6 +1,7 @@
 //! `serve`: open the database, make sure a tenant exists, and run the
 //! SCIM endpoint.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -102,6 +103,7 @@ fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("SCIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second initialisation (in tests) is harmless; ignore its error.
     let _ = match format {

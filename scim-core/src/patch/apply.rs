@@ -771,10 +771,19 @@ fn add_values(
     let mut touched = Vec::new();
     match identity_key(attr) {
         Some(key) => {
+            // One pass over the existing values, remembering only those that
+            // are being added again: no copy of a 100,000-member list.
+            let wanted: HashSet<&str> = new
+                .iter()
+                .filter_map(|item| item.get(key).and_then(Value::as_str))
+                .collect();
             let mut present: HashSet<String> = items
                 .iter()
-                .filter_map(|item| item.get(key).and_then(Value::as_str).map(str::to_owned))
+                .filter_map(|item| item.get(key).and_then(Value::as_str))
+                .filter(|v| wanted.contains(v))
+                .map(str::to_owned)
                 .collect();
+            drop(wanted);
             for item in new {
                 let fresh = match item.get(key).and_then(Value::as_str) {
                     Some(id) => present.insert(id.to_owned()),

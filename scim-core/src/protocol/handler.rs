@@ -83,6 +83,7 @@ async fn run(
     } else {
         let p = inner.auth.authenticate(parts).await?;
         info.tenant = Some(p.tenant.as_str().to_owned());
+        info.subject.clone_from(&p.subject);
         Some(p)
     };
     let route = route?;

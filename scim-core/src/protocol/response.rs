@@ -17,6 +17,8 @@ pub const SCIM_JSON: &str = "application/scim+json";
 pub struct RequestInfo {
     /// The tenant, once authenticated.
     pub tenant: Option<String>,
+    /// Who called, as the authenticator named them (never a secret).
+    pub subject: Option<String>,
     /// The tolerances the request needed.
     pub fired: Fired,
 }

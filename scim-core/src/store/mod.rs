@@ -239,9 +239,16 @@ pub fn apply_member_delta(group: &mut crate::schema::JsonObject, delta: &MemberD
         });
     }
     if !delta.add.is_empty() {
+        let wanted: HashSet<&str> = delta
+            .add
+            .iter()
+            .filter_map(|m| m.get("value").and_then(Value::as_str))
+            .collect();
         let mut present: HashSet<String> = members
             .iter()
-            .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
+            .filter_map(|m| m.get("value").and_then(Value::as_str))
+            .filter(|v| wanted.contains(v))
+            .map(str::to_owned)
             .collect();
         for m in &delta.add {
             if let Some(v) = m.get("value").and_then(Value::as_str) {
