@@ -35,10 +35,12 @@
 //! The guide `docs/patch.md` in the repository walks through every rule.
 
 mod apply;
+mod delta;
 
 use serde_json::Value;
 
-pub use self::apply::{PatchOutcome, apply, member_delta};
+pub use self::apply::{PatchOutcome, apply};
+pub use self::delta::member_delta;
 use crate::Error;
 use crate::filter::PatchPath;
 use crate::schema::SchemaUrn;
