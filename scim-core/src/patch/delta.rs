@@ -14,11 +14,11 @@ use crate::tolerance::{Context, Tolerance};
 
 /// If a PATCH of a resource type with `members` changes nothing but
 /// `members`, the change as a [`MemberDelta`] that a store can apply
-/// without rewriting the group; `None` otherwise (apply it with [`apply`]).
+/// without rewriting the group; `None` otherwise (apply it with [`apply`](super::apply)).
 ///
 /// # Errors
 ///
-/// As [`apply`] for the member operations: an added member without a
+/// As [`apply`](super::apply) for the member operations: an added member without a
 /// `value`, a `remove` with a value that no tolerance allows.
 pub fn member_delta(
     schema: &ResourceSchema,
