@@ -5,7 +5,7 @@
 //! it, or a whole registered extension, and nothing else, so it can never
 //! create arbitrary keys or touch `id` and `meta`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -313,6 +313,16 @@ impl<'s> Patcher<'_, 's> {
                 let v = normalize(sub, value, &t.display, self.cx)?;
                 let mut changed = false;
                 if let Some(Value::Array(items)) = container.get_mut(key) {
+                    if sub.mutability == Mutability::Immutable
+                        && items
+                            .iter()
+                            .any(|e| e.get(&sub.name).is_some_and(|old| Some(old) != v.as_ref()))
+                    {
+                        return Err(Error::Mutability(format!(
+                            "\"{}\" is immutable and already set",
+                            t.display
+                        )));
+                    }
                     for item in items.iter_mut() {
                         if let Value::Object(obj) = item {
                             changed |= put(obj, &sub.name, v.clone());
@@ -417,8 +427,23 @@ impl<'s> Patcher<'_, 's> {
                 };
                 for &i in &matched {
                     if let Some(Value::Object(obj)) = items.get_mut(i) {
+                        // The identifying `value` of a member cannot change
+                        // in place (it is immutable).
+                        if let Some(id) = identity_key(t.attr) {
+                            if fields.get(id).is_some_and(|new| obj.get(id) != Some(new)) {
+                                return Err(Error::Mutability(format!(
+                                    "\"{}.{id}\" is immutable; remove the value and add another",
+                                    t.attr.name
+                                )));
+                            }
+                        }
                         if op == PatchOp::Replace {
-                            let new = fields.clone();
+                            let mut new = fields.clone();
+                            if let Some(id) = identity_key(t.attr) {
+                                if let (None, Some(old)) = (new.get(id), obj.get(id)) {
+                                    new.insert(id.to_owned(), old.clone());
+                                }
+                            }
                             changed |= *obj != new;
                             *obj = new;
                         } else {
@@ -430,7 +455,7 @@ impl<'s> Patcher<'_, 's> {
                 }
             }
         }
-        enforce_primary(items, &matched, &t.display)?;
+        changed |= enforce_primary(items, &matched, &t.display)?;
         Ok(changed)
     }
 
@@ -568,14 +593,19 @@ impl<'s> Patcher<'_, 's> {
         let Some(container) = container_mut(doc, t.extension, false) else {
             return Ok(false);
         };
+        // A value is selected when it equals a target, or has the same
+        // `value` as one: hashed, so removing n values from m costs n + m.
+        let target_texts: HashSet<String> = targets.iter().map(Value::to_string).collect();
+        let target_values: HashSet<String> = targets
+            .iter()
+            .filter_map(|t| t.get("value"))
+            .map(Value::to_string)
+            .collect();
         let selects = |existing: &Value| {
-            targets.iter().any(|target| {
-                same_element(t.attr, existing, target)
-                    || match (existing.get("value"), target.get("value")) {
-                        (Some(a), Some(b)) => a == b,
-                        _ => false,
-                    }
-            })
+            target_texts.contains(&existing.to_string())
+                || existing
+                    .get("value")
+                    .is_some_and(|v| target_values.contains(&v.to_string()))
         };
         let changed = match (t.sub, container.get_mut(key)) {
             (None, Some(Value::Array(items))) => {
@@ -585,12 +615,15 @@ impl<'s> Patcher<'_, 's> {
                         .iter()
                         .filter_map(|v| v.get(id_key).and_then(Value::as_str))
                         .collect();
+                    // Targets are normally identified by their `value`; compare
+                    // whole values only for those that are not.
+                    let unidentified = targets.iter().any(|v| v.get(id_key).is_none());
                     items.retain(|e| {
                         let by_id = e
                             .get(id_key)
                             .and_then(Value::as_str)
                             .is_some_and(|v| ids.contains(v));
-                        !(by_id || selects(e))
+                        !(by_id || (unidentified && selects(e)))
                     });
                 } else {
                     items.retain(|e| !selects(e));
@@ -644,11 +677,13 @@ impl<'s> Patcher<'_, 's> {
         let Some(Value::Array(items)) = container.get_mut(key) else {
             return Ok(false);
         };
+        let mut changed = true;
         match t.sub {
             Some(sub) => {
+                changed = false;
                 for &i in &matched {
                     if let Some(Value::Object(obj)) = items.get_mut(i) {
-                        obj.remove(&sub.name);
+                        changed |= obj.remove(&sub.name).is_some();
                     }
                 }
                 items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
@@ -667,7 +702,7 @@ impl<'s> Patcher<'_, 's> {
         if let Some(ext) = t.extension {
             drop_empty_extension(doc, ext);
         }
-        Ok(true)
+        Ok(changed)
     }
 }
 
@@ -677,6 +712,15 @@ fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     if t.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
         return Err(Error::Mutability(format!(
             "\"{}\" is read-only and cannot be changed with PATCH",
+            t.display
+        )));
+    }
+    if op == PatchOp::Remove
+        && t.sub
+            .is_some_and(|sub| sub.mutability == Mutability::Immutable)
+    {
+        return Err(Error::Mutability(format!(
+            "\"{}\" is immutable and cannot be removed",
             t.display
         )));
     }
@@ -768,6 +812,7 @@ fn add_values(
         return Ok(false);
     };
     let mut touched = Vec::new();
+    let mut pushed = false;
     match identity_key(attr) {
         Some(key) => {
             // One pass over the existing values, remembering only those that
@@ -791,12 +836,21 @@ fn add_values(
                 if fresh {
                     items.push(item);
                     touched.push(items.len() - 1);
+                    pushed = true;
                 }
             }
         }
         None => {
+            // Values are equal when their JSON is; index the existing ones by
+            // their text so that adding n values to m costs n + m, not n·m.
+            let mut index: HashMap<String, usize> = items
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.to_string(), i))
+                .collect();
             for item in new {
-                if let Some(i) = items.iter().position(|e| same_element(attr, e, &item)) {
+                let text = item.to_string();
+                if let Some(&i) = index.get(&text) {
                     // Re-adding an existing value may still make it primary.
                     if item.get("primary") == Some(&Value::Bool(true)) {
                         touched.push(i);
@@ -804,18 +858,20 @@ fn add_values(
                     continue;
                 }
                 items.push(item);
+                index.insert(text, items.len() - 1);
                 touched.push(items.len() - 1);
+                pushed = true;
             }
         }
     }
-    let changed = !touched.is_empty();
-    enforce_primary(items, &touched, display)?;
-    Ok(changed)
+    let demoted = enforce_primary(items, &touched, display)?;
+    Ok(pushed || demoted)
 }
 
 /// RFC 7644 §3.5.2: making one value primary makes the others
-/// non-primary; making two values primary at once is an error.
-fn enforce_primary(items: &mut [Value], touched: &[usize], display: &str) -> Result<(), Error> {
+/// non-primary; making two values primary at once is an error. Returns
+/// whether another value was made non-primary.
+fn enforce_primary(items: &mut [Value], touched: &[usize], display: &str) -> Result<bool, Error> {
     let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
     let new_primary: Vec<usize> = touched
         .iter()
@@ -823,16 +879,18 @@ fn enforce_primary(items: &mut [Value], touched: &[usize], display: &str) -> Res
         .filter(|&i| items.get(i).is_some_and(is_primary))
         .collect();
     match new_primary.as_slice() {
-        [] => Ok(()),
+        [] => Ok(false),
         [keep] => {
+            let mut demoted = false;
             for (i, item) in items.iter_mut().enumerate() {
                 if i != *keep && is_primary(item) {
                     if let Value::Object(obj) = item {
                         obj.insert("primary".to_owned(), Value::Bool(false));
+                        demoted = true;
                     }
                 }
             }
-            Ok(())
+            Ok(demoted)
         }
         _ => Err(Error::InvalidValue(format!(
             "at most one value of \"{display}\" may have \"primary\": true"

@@ -2,7 +2,7 @@
 //! `bulkId` references between them, `failOnErrors`, and the advertised
 //! `maxOperations` and `maxPayloadSize` enforced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use http::{HeaderValue, Method, Response, StatusCode};
@@ -95,7 +95,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         .enumerate()
         .map(|(i, raw)| parse_operation(i, raw))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for op in &ops {
         if let Some(id) = &op.bulk_id {
             if !seen.insert(id.clone()) {
@@ -109,14 +109,26 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
     let mut failed_ids: Vec<String> = Vec::new();
     let mut errors = 0u64;
     // Operations run in order; one that refers to a bulkId not created yet
-    // waits for a later pass, so forward references resolve too.
+    // waits for a later pass, so forward references resolve too. Later
+    // operations on what a waiting one touches wait with it, so that the
+    // outcome is the one of processing in order (RFC 7644 §3.7).
     loop {
         let mut progressed = false;
+        let mut waiting: BTreeSet<String> = BTreeSet::new();
         for (i, op) in ops.iter().enumerate() {
             if results[i].is_some() || fail_on_errors.is_some_and(|max| errors >= max) {
                 continue;
             }
             let refs = references(op);
+            let touches = touched(op, &refs);
+            if touches.iter().any(|t| waiting.contains(t))
+                || refs
+                    .iter()
+                    .any(|r| !resolved.contains_key(r) && !failed_ids.contains(r))
+            {
+                waiting.extend(touches);
+                continue;
+            }
             if let Some(bad) = refs.iter().find(|r| failed_ids.contains(r)) {
                 let error = Error::InvalidValue(format!(
                     "bulkId {bad:?} refers to an operation that failed"
@@ -124,9 +136,6 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                 results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
                 errors += 1;
                 progressed = true;
-                continue;
-            }
-            if refs.iter().any(|r| !resolved.contains_key(r)) {
                 continue;
             }
             let outcome = run_operation(call, op, &resolved).await;
@@ -158,8 +167,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         }
     }
     let stopped = fail_on_errors.is_some_and(|max| errors >= max);
-    let defined: std::collections::BTreeSet<&str> =
-        ops.iter().filter_map(|op| op.bulk_id.as_deref()).collect();
+    let defined: BTreeSet<&str> = ops.iter().filter_map(|op| op.bulk_id.as_deref()).collect();
     let mut out = Vec::with_capacity(ops.len());
     for (op, result) in ops.iter().zip(results) {
         match result {
@@ -243,6 +251,25 @@ fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
         path,
         data,
     })
+}
+
+/// What an operation reads or changes, for ordering: the resource it
+/// targets (a POST creates a new one, so none), and the resources it refers
+/// to by bulkId.
+fn touched(op: &Operation, refs: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = refs
+        .iter()
+        .map(|r| format!("{BULK_ID_PREFIX}{r}"))
+        .collect();
+    if op.method != Method::POST {
+        let target = op
+            .path
+            .split('/')
+            .find(|s| s.starts_with(BULK_ID_PREFIX))
+            .map_or_else(|| op.path.clone(), str::to_owned);
+        out.push(target);
+    }
+    out
 }
 
 /// The bulkIds an operation refers to, in its path and its data.

@@ -121,9 +121,10 @@ pub fn validate_patched(
 ) -> Result<(), Error> {
     for (attr, key, ext) in top_level(schema) {
         if attr.mutability == Mutability::Immutable {
-            if let (Some(old), Some(new)) = (lookup(original, ext, key), lookup(patched, ext, key))
-            {
-                if old != new {
+            // Once set, an immutable attribute keeps its value: neither
+            // changed nor removed.
+            if let Some(old) = lookup(original, ext, key) {
+                if lookup(patched, ext, key) != Some(old) {
                     return Err(Error::Mutability(format!(
                         "attribute \"{}\" is immutable and already set",
                         attr.name

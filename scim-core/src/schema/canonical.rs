@@ -80,6 +80,13 @@ pub(crate) fn normalize_many(
         let Some(item) = normalize_one(attr, item, path, cx)? else {
             continue;
         };
+        if let Some(k) = id_key {
+            if item.get(k).is_none() {
+                return Err(Error::InvalidValue(format!(
+                    "every value of \"{path}\" needs a \"{k}\""
+                )));
+            }
+        }
         let key = match id_key.and_then(|k| item.get(k)) {
             Some(Value::String(id)) => format!("v{id}"),
             _ => format!("j{item}"),

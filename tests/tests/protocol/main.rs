@@ -8,4 +8,5 @@ mod concurrency;
 mod endpoints;
 mod entra;
 mod hostile;
+mod regressions;
 mod rfc_examples;

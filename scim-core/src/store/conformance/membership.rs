@@ -94,9 +94,9 @@ where
             "an added member must keep its display"
         );
         let again = delta(vec![member(u2.id(), None)], vec![]);
-        cx.ok(
+        let unchanged = cx.ok(
             cx.store
-                .modify_members(&t, groups, g.id(), &again, None, stamp)
+                .modify_members(&t, groups, g.id(), &again, None, "2024-03-02T00:00:00Z")
                 .await,
             "adding a member again",
         );
@@ -106,6 +106,12 @@ where
             member_values(&got),
             sorted([u1.id(), u2.id()]),
             "adding an existing member is a no-op"
+        );
+        ensure_eq!(
+            cx,
+            (&unchanged, got.version(), got.meta().last_modified.as_str()),
+            (&v, &v, stamp),
+            "a membership change that changes nothing must keep the version and lastModified (RFC 7644 §3.5.2.1)"
         );
 
         let remove = delta(

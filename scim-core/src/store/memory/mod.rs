@@ -411,6 +411,21 @@ impl ResourceStore for MemoryStore {
             .filter_map(member_value)
             .filter(|v| !stored.members.contains(*v));
         check_members_exist(collections, new)?;
+        // Re-adding a member or removing an absent one (Entra ID retries)
+        // changes nothing, so neither the version nor lastModified moves.
+        let changes = (delta.remove_all && (!stored.members.is_empty() || !delta.add.is_empty()))
+            || delta
+                .add
+                .iter()
+                .filter_map(member_value)
+                .any(|v| !stored.members.contains(v))
+            || delta
+                .remove
+                .iter()
+                .any(|v| stored.members.contains(v.as_str()));
+        if !changes {
+            return Ok(stored.resource.version().clone());
+        }
 
         // Changes.
         let collection = collections

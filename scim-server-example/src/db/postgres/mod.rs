@@ -676,18 +676,25 @@ impl ResourceStore for PgDb {
                     return Err(StoreError::VersionMismatch.into());
                 }
             };
+            let mut rows = 0;
             if delta.remove_all {
-                execute(&tx, sql::DELETE_ALL_MEMBERS, &[&tenant, &id]).await?;
+                rows += execute(&tx, sql::DELETE_ALL_MEMBERS, &[&tenant, &id]).await?;
             }
             if !remove.is_empty() {
-                execute(&tx, sql::DELETE_MEMBERS, &[&tenant, &id, &remove]).await?;
+                rows += execute(&tx, sql::DELETE_MEMBERS, &[&tenant, &id, &remove]).await?;
             }
             if !add.is_empty() {
                 let last: i64 = match row_opt(&tx, sql::MAX_POSITION, &[&tenant, &id]).await? {
                     Some(r) => r.try_get(0)?,
                     None => 0,
                 };
-                insert_members(&tx, tenant, id, &add, last, self.check_members).await?;
+                rows += insert_members(&tx, tenant, id, &add, last, self.check_members).await?;
+            }
+            if rows == 0 {
+                // Nothing changed (a retried add or remove): undo the
+                // revision bump, so version and lastModified stay.
+                tx.rollback().await?;
+                return Ok(revision - 1);
             }
             tx.commit().await?;
             Ok(revision)

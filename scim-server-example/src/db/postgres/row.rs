@@ -327,7 +327,7 @@ pub(super) async fn run_query<C: GenericClient>(
 }
 
 /// Inserts members after position `after`, in one statement; existing ones
-/// are left alone. A member that is neither a host nor a group of the
+/// are left alone. Returns how many rows were inserted. A member that is neither a host nor a group of the
 /// tenant is refused, unless `check` is off (`--member-references
 /// unchecked`).
 pub(super) async fn insert_members<C: GenericClient>(
@@ -337,9 +337,9 @@ pub(super) async fn insert_members<C: GenericClient>(
     rows_in: &[MemberRow],
     after: i64,
     check: bool,
-) -> Result<(), Fail> {
+) -> Result<u64, Fail> {
     if rows_in.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     if let Some(bad) = rows_in
         .iter()
@@ -406,8 +406,7 @@ pub(super) async fn insert_members<C: GenericClient>(
             &position_col,
         ],
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A stored Group's JSON with its members rebuilt from the rows written.

@@ -639,22 +639,30 @@ impl ResourceStore for SqliteDb {
         let revision = self
             .run(move |conn| {
                 let tx = immediate(conn)?;
-                expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
+                expect.check(current)?;
+                let mut rows = 0;
                 if remove_all {
-                    tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
+                    rows += tx
+                        .prepare_cached(sql::DELETE_ALL_MEMBERS)?
                         .execute(params![tenant, id])?;
                 }
                 if !remove.is_empty() {
                     let mut delete = tx.prepare_cached(sql::DELETE_MEMBER)?;
                     for member in &remove {
-                        delete.execute(params![tenant, id, member])?;
+                        rows += delete.execute(params![tenant, id, member])?;
                     }
                 }
                 if !add.is_empty() {
                     let last: i64 = tx
                         .prepare_cached(sql::MAX_POSITION)?
                         .query_row(params![tenant, id], |r| r.get(0))?;
-                    insert_members(&tx, &tenant, &id, &add, last, check)?;
+                    rows += insert_members(&tx, &tenant, &id, &add, last, check)?;
+                }
+                if let (0, Some(current)) = (rows, current) {
+                    // Nothing changed (a retried add or remove): version and
+                    // lastModified stay.
+                    return Ok(current);
                 }
                 let revision: i64 = tx
                     .prepare_cached(sql::BUMP_GROUP)?

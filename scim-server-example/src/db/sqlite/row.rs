@@ -48,6 +48,7 @@ pub(super) fn member_kind(
 }
 
 /// Inserts members after position `after`; existing ones are left alone.
+/// Returns how many rows were inserted.
 /// A member that is neither a host nor a group of the tenant is refused,
 /// unless `check` is off (`--member-references unchecked`).
 pub(super) fn insert_members<'r>(
@@ -57,7 +58,8 @@ pub(super) fn insert_members<'r>(
     rows: impl IntoIterator<Item = &'r MemberRow>,
     after: i64,
     check: bool,
-) -> Result<(), Fail> {
+) -> Result<usize, Fail> {
+    let mut inserted = 0;
     let mut position = after;
     let mut insert = tx.prepare_cached(sql::INSERT_MEMBER)?;
     for row in rows {
@@ -71,7 +73,7 @@ pub(super) fn insert_members<'r>(
             Some(MemberKind::Group) => (None, Some(row.member_id.as_str())),
             None => (None, None),
         };
-        insert.execute(params![
+        inserted += insert.execute(params![
             tenant,
             group_id,
             row.member_id,
@@ -84,7 +86,7 @@ pub(super) fn insert_members<'r>(
             position,
         ])?;
     }
-    Ok(())
+    Ok(inserted)
 }
 
 /// One group's member rows, in order.
