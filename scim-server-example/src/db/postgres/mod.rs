@@ -40,6 +40,7 @@ use scim_core::schema::ResourceSchema;
 use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
 use serde_json::Value;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use self::nul::{enc, enc_opt};
@@ -276,6 +277,41 @@ struct HostParams {
 }
 
 impl HostParams {
+    /// The parameters `$1`–`$18` that `INSERT_HOST` and `UPDATE_HOST` share,
+    /// in column order.
+    // `&String`, not `&str`: an unsized `str` cannot become `&dyn ToSql`.
+    #[allow(clippy::ptr_arg)]
+    fn row<'a>(
+        &'a self,
+        tenant: &'a &str,
+        id: &'a String,
+        revision: &'a i64,
+        created: &'a String,
+        last_modified: &'a String,
+        doc: &'a String,
+    ) -> [&'a (dyn ToSql + Sync); 18] {
+        [
+            tenant,
+            id,
+            &self.user_name,
+            &self.user_name_key,
+            &self.external_id,
+            &self.given_name,
+            &self.family_name,
+            &self.work_email,
+            &self.other_email,
+            &self.work_phone,
+            &self.mobile_phone,
+            &self.organization,
+            &self.department,
+            &self.visible,
+            revision,
+            created,
+            last_modified,
+            doc,
+        ]
+    }
+
     fn of(c: &HostColumns) -> Self {
         let opt = |s: &Option<String>| enc_opt(s.as_deref()).map(|s| s.into_owned());
         Self {
@@ -318,26 +354,7 @@ impl ResourceStore for PgDb {
                 let inserted = execute(
                     &client,
                     sql::INSERT_HOST,
-                    &[
-                        &tenant,
-                        &id,
-                        &p.user_name,
-                        &p.user_name_key,
-                        &p.external_id,
-                        &p.given_name,
-                        &p.family_name,
-                        &p.work_email,
-                        &p.other_email,
-                        &p.work_phone,
-                        &p.mobile_phone,
-                        &p.organization,
-                        &p.department,
-                        &p.visible,
-                        &1_i64,
-                        &created,
-                        &last_modified,
-                        &doc,
-                    ],
+                    &p.row(&tenant, &id, &1_i64, &created, &last_modified, &doc),
                 )
                 .await;
                 match inserted {
@@ -471,32 +488,11 @@ impl ResourceStore for PgDb {
                 let (doc, _groups, json) = split_for_write(resource, version, key::GROUPS)?;
                 let result: Result<Vec<Value>, Fail> = async {
                     let tx = client.transaction().await?;
-                    let changed = execute(
-                        &tx,
-                        sql::UPDATE_HOST,
-                        &[
-                            &tenant,
-                            &id,
-                            &p.user_name,
-                            &p.user_name_key,
-                            &p.external_id,
-                            &p.given_name,
-                            &p.family_name,
-                            &p.work_email,
-                            &p.other_email,
-                            &p.work_phone,
-                            &p.mobile_phone,
-                            &p.organization,
-                            &p.department,
-                            &p.visible,
-                            &next,
-                            &created,
-                            &last_modified,
-                            &doc,
-                            &current,
-                        ],
-                    )
-                    .await?;
+                    let mut params = p
+                        .row(&tenant, &id, &next, &created, &last_modified, &doc)
+                        .to_vec();
+                    params.push(&current);
+                    let changed = execute(&tx, sql::UPDATE_HOST, &params).await?;
                     if changed != 1 {
                         expect.check(revision(&tx, sql::HOST_REVISION, tenant, &id).await?)?;
                         return Err(StoreError::VersionMismatch.into());

@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime};
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+    Connection, ErrorCode, OptionalExtension, ToSql, Transaction, TransactionBehavior, params,
 };
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
@@ -296,26 +296,15 @@ impl ResourceStore for SqliteDb {
                     {
                         return Err(host::user_name_taken(&cols.user_name).into());
                     }
-                    tx.prepare_cached(sql::INSERT_HOST)?.execute(params![
-                        tenant,
-                        id,
-                        cols.user_name,
-                        cols.user_name_key,
-                        cols.external_id,
-                        cols.given_name,
-                        cols.family_name,
-                        cols.work_email,
-                        cols.other_email,
-                        cols.work_phone,
-                        cols.mobile_phone,
-                        cols.organization,
-                        cols.department,
-                        cols.visible,
-                        1_i64,
-                        created,
-                        last_modified,
-                        doc,
-                    ])?;
+                    tx.prepare_cached(sql::INSERT_HOST)?.execute(host_row(
+                        &tenant,
+                        &id,
+                        &cols,
+                        &1_i64,
+                        &created,
+                        &last_modified,
+                        &doc,
+                    ))?;
                     tx.commit()?;
                     Ok(())
                 })
@@ -441,27 +430,11 @@ impl ResourceStore for SqliteDb {
                         if holder.is_some_and(|h| h != id) {
                             return Err(host::user_name_taken(&cols.user_name).into());
                         }
-                        let changed = tx.prepare_cached(sql::UPDATE_HOST)?.execute(params![
-                            tenant,
-                            id,
-                            cols.user_name,
-                            cols.user_name_key,
-                            cols.external_id,
-                            cols.given_name,
-                            cols.family_name,
-                            cols.work_email,
-                            cols.other_email,
-                            cols.work_phone,
-                            cols.mobile_phone,
-                            cols.organization,
-                            cols.department,
-                            cols.visible,
-                            next,
-                            created,
-                            last_modified,
-                            doc,
-                            current,
-                        ])?;
+                        let mut params =
+                            host_row(&tenant, &id, &cols, &next, &created, &last_modified, &doc)
+                                .to_vec();
+                        params.push(&current);
+                        let changed = tx.prepare_cached(sql::UPDATE_HOST)?.execute(&*params)?;
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
@@ -684,6 +657,41 @@ fn with_member_rows(json: JsonObject, rows: Vec<MemberRow>) -> Result<Resource, 
         .collect::<Result<Vec<_>, _>>()?;
     set_members(&mut stored, Some(members))?;
     Ok(stored)
+}
+
+/// The parameters `?1`–`?18` that `INSERT_HOST` and `UPDATE_HOST` share,
+/// in column order.
+// `&String`, not `&str`: an unsized `str` cannot become `&dyn ToSql`.
+#[allow(clippy::ptr_arg)]
+fn host_row<'a>(
+    tenant: &'a String,
+    id: &'a String,
+    cols: &'a HostColumns,
+    revision: &'a i64,
+    created: &'a String,
+    last_modified: &'a String,
+    doc: &'a String,
+) -> [&'a dyn ToSql; 18] {
+    [
+        tenant,
+        id,
+        &cols.user_name,
+        &cols.user_name_key,
+        &cols.external_id,
+        &cols.given_name,
+        &cols.family_name,
+        &cols.work_email,
+        &cols.other_email,
+        &cols.work_phone,
+        &cols.mobile_phone,
+        &cols.organization,
+        &cols.department,
+        &cols.visible,
+        revision,
+        created,
+        last_modified,
+        doc,
+    ]
 }
 
 #[cfg(test)]
