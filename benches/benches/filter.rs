@@ -1,4 +1,4 @@
-//! Benchmarks of `scim-filter`: parsing a short filter, the longest RFC
+//! Benchmarks of `scim2-filter`: parsing a short filter, the longest RFC
 //! example, `or` chains of growing length (parsing is linear in the input)
 //! and 64 levels of parentheses, and evaluating a value-path filter with a
 //! prepared `Matcher` over 100,000 users.
@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use scim_filter::eval::DefaultFacts;
+use scim2_filter::eval::DefaultFacts;
 use serde_json::{Value, json};
 
 const SHORT: &str = r#"userName eq "bjensen@example.com""#;
@@ -61,14 +61,14 @@ fn users(users: usize) -> Vec<Value> {
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
     group.bench_function("short", |b| {
-        b.iter(|| scim_filter::parse(black_box(SHORT)).unwrap());
+        b.iter(|| scim2_filter::parse(black_box(SHORT)).unwrap());
     });
     group.bench_function("longest_rfc_example", |b| {
-        b.iter(|| scim_filter::parse(black_box(LONGEST_RFC)).unwrap());
+        b.iter(|| scim2_filter::parse(black_box(LONGEST_RFC)).unwrap());
     });
     let nested = format!("{}title pr{}", "(".repeat(64), ")".repeat(64));
     group.bench_function("nested_64", |b| {
-        b.iter(|| scim_filter::parse(black_box(&nested)).unwrap());
+        b.iter(|| scim2_filter::parse(black_box(&nested)).unwrap());
     });
     group.finish();
 
@@ -77,7 +77,7 @@ fn parse(c: &mut Criterion) {
         let text = or_chain(terms);
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(terms), &text, |b, text| {
-            b.iter(|| scim_filter::parse(black_box(text)).unwrap());
+            b.iter(|| scim2_filter::parse(black_box(text)).unwrap());
         });
     }
     group.finish();
@@ -85,7 +85,7 @@ fn parse(c: &mut Criterion) {
 
 fn eval(c: &mut Criterion) {
     let users = users(USERS);
-    let matcher = scim_filter::parse(WORK_EMAIL)
+    let matcher = scim2_filter::parse(WORK_EMAIL)
         .unwrap()
         .matcher(&DefaultFacts)
         .unwrap();

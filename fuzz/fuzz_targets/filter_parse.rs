@@ -11,7 +11,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use scim_filter::eval::DefaultFacts;
+use scim2_filter::eval::DefaultFacts;
 use serde_json::{Value, json};
 
 /// The RFC 7643 §8.3 enterprise user, and a resource with every JSON type
@@ -35,11 +35,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(filter) = scim_filter::parse(text) else {
+    let Ok(filter) = scim2_filter::parse(text) else {
         return;
     };
     let canonical = filter.to_string();
-    let reparsed = scim_filter::parse(&canonical)
+    let reparsed = scim2_filter::parse(&canonical)
         .unwrap_or_else(|e| panic!("canonical text {canonical:?} of {text:?} fails: {e}"));
     assert_eq!(reparsed, filter, "{text:?} printed as {canonical:?}");
     assert_eq!(reparsed.to_string(), canonical);

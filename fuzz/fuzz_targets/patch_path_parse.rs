@@ -11,7 +11,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use scim_filter::{AttrPath, Parser};
+use scim2_filter::{AttrPath, Parser};
 use serde_json::{Value, json};
 
 /// Elements a value filter may be matched against.
@@ -26,9 +26,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(path) = scim_filter::parse_path(text) {
+    if let Ok(path) = scim2_filter::parse_path(text) {
         let canonical = path.to_string();
-        let reparsed = scim_filter::parse_path(&canonical)
+        let reparsed = scim2_filter::parse_path(&canonical)
             .unwrap_or_else(|e| panic!("canonical text {canonical:?} of {text:?} fails: {e}"));
         assert_eq!(reparsed, path, "{text:?} printed as {canonical:?}");
         assert_eq!(reparsed.to_string(), canonical);

@@ -15,7 +15,7 @@
 //! * [`store`]: the [`ResourceStore`] trait applications implement.
 //! * [`Error`]: every failure with its HTTP status and `scimType`.
 //!
-//! Filters and PATCH paths are parsed by [`scim_filter`], re-exported as
+//! Filters and PATCH paths are parsed by [`scim2_filter`], re-exported as
 //! [`filter`].
 //!
 //! The crate does no I/O: storage is behind a trait and the protocol service
@@ -38,7 +38,7 @@ pub mod schema;
 pub mod store;
 pub mod tolerance;
 
-pub use scim_filter as filter;
+pub use scim2_filter as filter;
 
 pub use crate::error::Error;
 pub use crate::resource::{Group, User};

@@ -22,14 +22,14 @@ use crate::{ParseError, parser};
 /// # Examples
 ///
 /// ```
-/// use scim_filter::{CompareOp, Filter};
+/// use scim2_filter::{CompareOp, Filter};
 ///
 /// let filter: Filter = r#"userName Eq "bjensen""#.parse()?;
 /// let Filter::Compare(cmp) = &filter else { unreachable!() };
 /// assert_eq!(cmp.op(), CompareOp::Eq);
 /// assert_eq!(cmp.path().name(), "userName");
 /// assert_eq!(filter.to_string(), r#"userName eq "bjensen""#);
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 // The RFC's grammar is closed: these are all the productions of FILTER.
 #[allow(clippy::exhaustive_enums)]
@@ -437,7 +437,7 @@ fn write_json_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 /// # Examples
 ///
 /// ```
-/// use scim_filter::AttrPath;
+/// use scim2_filter::AttrPath;
 ///
 /// let path: AttrPath =
 ///     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value".parse()?;
@@ -448,7 +448,7 @@ fn write_json_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 /// assert_eq!(path.name(), "manager");
 /// assert_eq!(path.sub_attr(), Some("value"));
 /// assert_eq!(path, "URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:Manager.Value".parse()?);
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct AttrPath {
@@ -665,13 +665,13 @@ impl std::error::Error for InvalidValuePath {}
 /// # Examples
 ///
 /// ```
-/// use scim_filter::PatchPath;
+/// use scim2_filter::PatchPath;
 ///
 /// let path: PatchPath = r#"emails[type eq "work"].value"#.parse()?;
 /// assert_eq!(path.attr().name(), "emails");
 /// assert_eq!(path.filter().map(ToString::to_string).as_deref(), Some(r#"type eq "work""#));
 /// assert_eq!(path.sub_attr(), Some("value"));
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 ///
 /// Equality and hashing ignore ASCII case in attribute names, as for

@@ -10,7 +10,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// let err = scim_filter::parse(r#"userName equals "bjensen""#).unwrap_err();
+/// let err = scim2_filter::parse(r#"userName equals "bjensen""#).unwrap_err();
 /// assert_eq!(err.position(), 9);
 /// assert_eq!(
 ///     err.to_string(),

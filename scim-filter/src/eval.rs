@@ -168,10 +168,10 @@ impl Filter {
     /// # Examples
     ///
     /// ```
-    /// use scim_filter::eval::DefaultFacts;
+    /// use scim2_filter::eval::DefaultFacts;
     /// use serde_json::json;
     ///
-    /// let filter = scim_filter::parse(r#"emails[type eq "work" and value co "@example.com"]"#)?;
+    /// let filter = scim2_filter::parse(r#"emails[type eq "work" and value co "@example.com"]"#)?;
     /// let matcher = filter.matcher(&DefaultFacts)?;
     /// let user = json!({"emails": [{"type": "Work", "value": "bjensen@example.com"}]});
     /// assert!(matcher.matches(&user)?);

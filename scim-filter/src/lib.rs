@@ -6,7 +6,7 @@
 //! ```
 //! use serde_json::json;
 //!
-//! let filter = scim_filter::parse(
+//! let filter = scim2_filter::parse(
 //!     r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
 //! )?;
 //! let user = json!({
@@ -16,10 +16,10 @@
 //! assert!(filter.matches(&user)?);
 //!
 //! // Canonical text parses back to the same AST.
-//! assert_eq!(scim_filter::parse(&filter.to_string())?, filter);
+//! assert_eq!(scim2_filter::parse(&filter.to_string())?, filter);
 //!
 //! // PATCH paths.
-//! let path = scim_filter::parse_path(r#"emails[type eq "work"].value"#)?;
+//! let path = scim2_filter::parse_path(r#"emails[type eq "work"].value"#)?;
 //! assert_eq!(path.sub_attr(), Some("value"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -73,12 +73,12 @@ pub struct ReadmeDoctests;
 /// # Examples
 ///
 /// ```
-/// let filter = scim_filter::parse(r#"title pr or userType eq "Intern""#)?;
-/// assert!(matches!(filter, scim_filter::Filter::Or(_)));
+/// let filter = scim2_filter::parse(r#"title pr or userType eq "Intern""#)?;
+/// assert!(matches!(filter, scim2_filter::Filter::Or(_)));
 ///
-/// let err = scim_filter::parse(r#"userName eq bjensen"#).unwrap_err();
+/// let err = scim2_filter::parse(r#"userName eq bjensen"#).unwrap_err();
 /// assert_eq!(err.position(), 12);
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse(input: &str) -> Result<Filter, ParseError> {
     Parser::new().parse_filter(input)
@@ -93,9 +93,9 @@ pub fn parse(input: &str) -> Result<Filter, ParseError> {
 /// # Examples
 ///
 /// ```
-/// let path = scim_filter::parse_path(r#"members[value eq "2819c223"]"#)?;
+/// let path = scim2_filter::parse_path(r#"members[value eq "2819c223"]"#)?;
 /// assert_eq!(path.attr().name(), "members");
-/// # Ok::<(), scim_filter::ParseError>(())
+/// # Ok::<(), scim2_filter::ParseError>(())
 /// ```
 pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
     Parser::new().parse_path(input)
@@ -106,7 +106,7 @@ pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
 /// # Examples
 ///
 /// ```
-/// let parser = scim_filter::Parser::new().max_depth(4).max_len(1024);
+/// let parser = scim2_filter::Parser::new().max_depth(4).max_len(1024);
 /// assert!(parser.parse_filter("((((a pr))))").is_ok());
 /// assert!(parser.parse_filter("(((((a pr)))))").is_err());
 /// ```

@@ -4,7 +4,7 @@
 
 use std::fmt::Debug;
 
-use scim_filter::{AttrPath, ParseError, Parser};
+use scim2_filter::{AttrPath, ParseError, Parser};
 
 /// One input that must fail to parse.
 struct Case<'a> {
@@ -260,14 +260,14 @@ const PATHS: &[Case<'static>] = &[
 fn invalid_filters_report_position_and_message() {
     assert!(FILTERS.len() >= 60, "{} filter cases", FILTERS.len());
     for case in FILTERS {
-        case.run(scim_filter::parse);
+        case.run(scim2_filter::parse);
     }
 }
 
 #[test]
 fn invalid_patch_paths_report_position_and_message() {
     for case in PATHS {
-        case.run(scim_filter::parse_path);
+        case.run(scim2_filter::parse_path);
     }
 }
 
@@ -297,9 +297,9 @@ fn nesting_beyond_a_small_limit_fails_where_it_happens() {
 #[test]
 fn nesting_beyond_the_default_limit_fails_at_the_sixty_fifth_level() {
     let input = format!("{}a pr{}", "(".repeat(65), ")".repeat(65));
-    case(&input, 64, "deeper than the limit of 64 levels").run(scim_filter::parse);
+    case(&input, 64, "deeper than the limit of 64 levels").run(scim2_filter::parse);
     let input = format!("{}a pr{}", "(".repeat(64), ")".repeat(64));
-    assert!(scim_filter::parse(&input).is_ok());
+    assert!(scim2_filter::parse(&input).is_ok());
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn hundred_thousand_nested_parentheses_fail_without_overflowing_the_stack() {
         Parser::DEFAULT_MAX_LEN,
         "more than the limit of 65536 bytes",
     )
-    .run(scim_filter::parse);
+    .run(scim2_filter::parse);
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn over_long_input_is_refused_at_the_limit() {
     assert!(parser.parse_filter("title pr").is_ok());
 
     let long = format!("a eq \"{}\"", "x".repeat(Parser::DEFAULT_MAX_LEN));
-    case(&long, Parser::DEFAULT_MAX_LEN, "more than the limit").run(scim_filter::parse);
+    case(&long, Parser::DEFAULT_MAX_LEN, "more than the limit").run(scim2_filter::parse);
 }
 
 #[test]
@@ -357,7 +357,7 @@ fn parse_error_is_send_sync_static() {
 
 #[test]
 fn parse_error_displays_position_then_message() {
-    let err = scim_filter::parse(r#"userName eq bjensen"#).unwrap_err();
+    let err = scim2_filter::parse(r#"userName eq bjensen"#).unwrap_err();
     assert_eq!(err.position(), 12);
     assert_eq!(
         err.message(),

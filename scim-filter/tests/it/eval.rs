@@ -1,8 +1,8 @@
 //! One test per evaluation rule listed in the documentation of
-//! `scim_filter::eval`.
+//! `scim2_filter::eval`.
 
-use scim_filter::Filter;
-use scim_filter::eval::{AttrFacts, AttrRef, DefaultFacts, EvalError, SchemaFacts, ValueKind};
+use scim2_filter::Filter;
+use scim2_filter::eval::{AttrFacts, AttrRef, DefaultFacts, EvalError, SchemaFacts, ValueKind};
 use serde_json::{Value, json};
 
 use crate::rfc_users;
@@ -20,7 +20,7 @@ fn eval_with(facts: &dyn SchemaFacts, filter: &str, resource: &Value) -> Result<
 }
 
 fn parse(filter: &str) -> Filter {
-    let parsed = scim_filter::parse(filter);
+    let parsed = scim2_filter::parse(filter);
     assert!(parsed.is_ok(), "{filter:?} does not parse: {parsed:?}");
     parsed.unwrap()
 }
@@ -359,7 +359,7 @@ fn value_of_another_type_than_the_operand_does_not_match() {
 #[test]
 fn ordering_by_a_boolean_operand_is_an_error() {
     for op in ["gt", "ge", "lt", "le"] {
-        let filter = scim_filter::parse(&format!("active {op} true")).unwrap();
+        let filter = scim2_filter::parse(&format!("active {op} true")).unwrap();
         let err = filter.matcher(&DefaultFacts).unwrap_err();
         assert!(err.message().contains("cannot order the boolean"), "{err}");
         // Even against a resource without the attribute.
@@ -369,7 +369,7 @@ fn ordering_by_a_boolean_operand_is_an_error() {
 
 #[test]
 fn ordering_an_attribute_the_schema_calls_boolean_is_an_error() {
-    let filter = scim_filter::parse(r#"active gt "x""#).unwrap();
+    let filter = scim2_filter::parse(r#"active gt "x""#).unwrap();
     let err = filter.matcher(&TestFacts).unwrap_err();
     assert_eq!(err.message(), r#""gt" cannot order the boolean "active""#);
     // Without facts, nothing is known until a value is seen.
@@ -398,7 +398,7 @@ fn ordering_a_complex_attribute_is_an_error() {
     );
     assert!(eval(r#"emails lt "z""#, &user).is_err());
     // Known from the schema before any data is seen.
-    let filter = scim_filter::parse(r#"name le "x""#).unwrap();
+    let filter = scim2_filter::parse(r#"name le "x""#).unwrap();
     assert!(filter.matcher(&TestFacts).is_err());
     // A sub-attribute of a complex attribute orders as usual.
     assert_eq!(
@@ -409,7 +409,7 @@ fn ordering_a_complex_attribute_is_an_error() {
 
 #[test]
 fn ordering_a_binary_attribute_is_an_error() {
-    let filter = scim_filter::parse(r#"x509Certificates.value gt "M""#).unwrap();
+    let filter = scim2_filter::parse(r#"x509Certificates.value gt "M""#).unwrap();
     let err = filter.matcher(&TestFacts).unwrap_err();
     assert!(err.message().contains("binary"), "{err}");
 }
@@ -552,7 +552,7 @@ fn value_path_filter_needs_one_element_to_satisfy_every_clause() {
 #[test]
 fn prepared_matcher_agrees_with_matches_and_refuses_non_objects() {
     let filter =
-        scim_filter::parse(r#"userType eq "Employee" and emails[type eq "work"]"#).unwrap();
+        scim2_filter::parse(r#"userType eq "Employee" and emails[type eq "work"]"#).unwrap();
     let matcher = filter.matcher(&DefaultFacts).unwrap();
     for (_, user) in rfc_users() {
         assert_eq!(matcher.matches(&user), filter.matches(&user));

@@ -1,11 +1,11 @@
-//! Integration tests of `scim-filter`, in one binary (STYLE.md §2.9):
+//! Integration tests of `scim2-filter`, in one binary (STYLE.md §2.9):
 //!
 //! * `rfc_examples`: the RFC 7644 §3.4.2.2 example filters and §3.5.2
 //!   PATCH paths from `tests/data`, evaluated against the RFC 7643 §8 users,
 //!   and the parse-level requirements of the grammar;
 //! * `errors`: a table of invalid filters and paths with the position and
 //!   message each one must report;
-//! * `eval`: one test per evaluation rule of `scim_filter::eval`;
+//! * `eval`: one test per evaluation rule of `scim2_filter::eval`;
 //! * `roundtrip`: property tests of `parse(display(ast)) == ast` and of
 //!   parsing arbitrary text without panicking;
 //! * `regressions`: one test per fixed bug.
@@ -23,7 +23,7 @@ mod roundtrip;
 
 use std::path::Path;
 
-use scim_filter::AttrPath;
+use scim2_filter::AttrPath;
 use serde_json::Value;
 
 /// Builds `[schema ":"] name ["." sub]` with `AttrPath::new`,

@@ -11,7 +11,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, ValuePath};
+use scim2_filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, ValuePath};
 use serde_json::Number;
 
 use crate::attr;
@@ -22,8 +22,8 @@ use crate::attr;
 #[test]
 fn multi_byte_text_where_a_name_is_expected_is_an_error_not_a_panic() {
     for input in ["名前 eq \"x\"", "ab名 pr", "x.名前 pr", "é€ pr", "$re€ pr"] {
-        assert!(scim_filter::parse(input).is_err(), "{input}");
-        assert!(scim_filter::parse_path(input).is_err(), "{input}");
+        assert!(scim2_filter::parse(input).is_err(), "{input}");
+        assert!(scim2_filter::parse_path(input).is_err(), "{input}");
     }
     assert!(AttrPath::new("名前").is_err());
     assert!(
@@ -33,7 +33,7 @@ fn multi_byte_text_where_a_name_is_expected_is_an_error_not_a_panic() {
             .is_err()
     );
     assert_eq!(
-        scim_filter::parse("名前 eq \"x\"").unwrap_err().position(),
+        scim2_filter::parse("名前 eq \"x\"").unwrap_err().position(),
         0
     );
 }
@@ -53,9 +53,9 @@ fn float_literals_parse_to_the_nearest_f64_and_print_back_unchanged() {
     ] {
         let filter = Filter::compare(attr("a"), CompareOp::Eq, Number::from_f64(x).unwrap());
         let text = filter.to_string();
-        assert_eq!(scim_filter::parse(&text), Ok(filter), "{text}");
+        assert_eq!(scim2_filter::parse(&text), Ok(filter), "{text}");
     }
-    let Ok(Filter::Compare(cmp)) = scim_filter::parse("a eq -8.022602566364957e291") else {
+    let Ok(Filter::Compare(cmp)) = scim2_filter::parse("a eq -8.022602566364957e291") else {
         panic!("not a comparison");
     };
     assert_eq!(
@@ -70,13 +70,13 @@ fn float_literals_parse_to_the_nearest_f64_and_print_back_unchanged() {
 // every other attribute name compares without it.
 #[test]
 fn patch_path_sub_attribute_after_value_filter_compares_without_case() {
-    let lower = scim_filter::parse_path(r#"emails[type eq "work"].value"#).unwrap();
-    let upper = scim_filter::parse_path(r#"EMAILS[TYPE eq "work"].VALUE"#).unwrap();
+    let lower = scim2_filter::parse_path(r#"emails[type eq "work"].value"#).unwrap();
+    let upper = scim2_filter::parse_path(r#"EMAILS[TYPE eq "work"].VALUE"#).unwrap();
     assert_eq!(lower, upper);
     let state = RandomState::new();
     assert_eq!(state.hash_one(&lower), state.hash_one(&upper));
     // Values still compare exactly.
-    let other = scim_filter::parse_path(r#"emails[type eq "WORK"].value"#).unwrap();
+    let other = scim2_filter::parse_path(r#"emails[type eq "WORK"].value"#).unwrap();
     assert_ne!(lower, other);
     let built = PatchPath::value_path(
         ValuePath::new(
@@ -97,12 +97,12 @@ fn patch_path_sub_attribute_after_value_filter_compares_without_case() {
 #[test]
 fn trailing_input_after_a_patch_path_is_reported_where_it_starts() {
     for input in ["name givenName", "name givenName ", "name givenName   \t\n"] {
-        let err = scim_filter::parse_path(input).unwrap_err();
+        let err = scim2_filter::parse_path(input).unwrap_err();
         assert_eq!(err.position(), 5, "{input:?}");
         assert_eq!(
             err.message(),
             r#"expected the end of the path, found "givenName""#
         );
     }
-    assert!(scim_filter::parse_path(" name.givenName \n").is_ok());
+    assert!(scim2_filter::parse_path(" name.givenName \n").is_ok());
 }

@@ -3,7 +3,7 @@
 //! requirements of RFC 7644 §3.4.2.2 and §3.5.2, each compared as a whole
 //! AST.
 
-use scim_filter::{CompValue, CompareOp, Filter, Operands, PatchPath, ValuePath};
+use scim2_filter::{CompValue, CompareOp, Filter, Operands, PatchPath, ValuePath};
 use serde_json::Number;
 
 use crate::{attr, data, rfc_users};
@@ -29,7 +29,7 @@ fn value_path(path: &str, filter: Filter) -> Filter {
 }
 
 fn parse(text: &str) -> Filter {
-    let parsed = scim_filter::parse(text);
+    let parsed = scim2_filter::parse(text);
     assert!(parsed.is_ok(), "{text:?} does not parse: {parsed:?}");
     parsed.unwrap()
 }
@@ -97,7 +97,7 @@ fn rfc_example_filters_parse_to_the_expected_ast() {
     assert_eq!(cases.len(), expected.len());
     for (case, expected) in cases.iter().zip(expected) {
         let text = case["filter"].as_str().unwrap();
-        assert_eq!(scim_filter::parse(text), Ok(expected), "{text}");
+        assert_eq!(scim2_filter::parse(text), Ok(expected), "{text}");
     }
 }
 
@@ -143,7 +143,7 @@ fn rfc_example_patch_paths_parse_to_the_expected_ast() {
                 PatchPath::value_path(vp, case["subAttr"].as_str()).unwrap()
             }
         };
-        let path = scim_filter::parse_path(text);
+        let path = scim2_filter::parse_path(text);
         assert_eq!(path, Ok(expected), "{text}");
         assert_eq!(path.unwrap().to_string(), text);
     }
@@ -365,7 +365,7 @@ fn patch_paths_of_every_shape_parse() {
         ),
     ];
     for (text, expected) in cases {
-        let path = scim_filter::parse_path(text);
+        let path = scim2_filter::parse_path(text);
         assert_eq!(path, Ok(expected), "{text}");
         assert_eq!(path.unwrap().to_string(), text);
     }

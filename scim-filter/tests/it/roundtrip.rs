@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use scim_filter::{AttrPath, CompValue, CompareOp, Filter, Operands, Parser, PatchPath, ValuePath};
+use scim2_filter::{AttrPath, CompValue, CompareOp, Filter, Operands, Parser, PatchPath, ValuePath};
 use serde_json::Number;
 
 use crate::rfc_users;
@@ -229,14 +229,14 @@ fn token_soup() -> impl Strategy<Value = String> {
 /// Parsing never panics; whatever parses prints as text that parses back to
 /// the same AST, and evaluating it does not panic either.
 fn check_any_input(text: &str) -> Result<(), TestCaseError> {
-    if let Ok(filter) = scim_filter::parse(text) {
-        prop_assert_eq!(scim_filter::parse(&filter.to_string()), Ok(filter.clone()));
+    if let Ok(filter) = scim2_filter::parse(text) {
+        prop_assert_eq!(scim2_filter::parse(&filter.to_string()), Ok(filter.clone()));
         for (_, user) in rfc_users() {
             let _ = filter.matches(&user);
         }
     }
-    if let Ok(path) = scim_filter::parse_path(text) {
-        prop_assert_eq!(scim_filter::parse_path(&path.to_string()), Ok(path));
+    if let Ok(path) = scim2_filter::parse_path(text) {
+        prop_assert_eq!(scim2_filter::parse_path(&path.to_string()), Ok(path));
     }
     if let Ok(path) = Parser::new().parse_attr_path(text) {
         prop_assert_eq!(path.to_string().parse::<AttrPath>(), Ok(path));
@@ -250,13 +250,13 @@ proptest! {
     #[test]
     fn any_filter_prints_as_text_that_parses_back_to_it(filter in filter()) {
         let text = filter.to_string();
-        prop_assert_eq!(scim_filter::parse(&text), Ok(filter), "{}", text);
+        prop_assert_eq!(scim2_filter::parse(&text), Ok(filter), "{}", text);
     }
 
     #[test]
     fn any_patch_path_prints_as_text_that_parses_back_to_it(path in patch_path()) {
         let text = path.to_string();
-        prop_assert_eq!(scim_filter::parse_path(&text), Ok(path), "{}", text);
+        prop_assert_eq!(scim2_filter::parse_path(&text), Ok(path), "{}", text);
     }
 
     #[test]
