@@ -1,6 +1,6 @@
 //! Mounting the SCIM service in a bare hyper 1.x server.
 //!
-//! Run with `cargo run -p scim-core --features memory-store --example hyper_server`,
+//! Run with `cargo run -p scim-examples --bin hyper_server`,
 //! then: `curl -H 'Authorization: Bearer secret' http://127.0.0.1:3000/scim/v2/Users`.
 
 use std::convert::Infallible;
