@@ -138,8 +138,8 @@ impl Policy {
         Self { enabled: 0 }
     }
 
-    /// Everything Microsoft Entra ID is known to send (see `entra.md` in
-    /// the repository and the PATCH guide): all tolerances.
+    /// Everything Microsoft Entra ID is known to send (see the
+    /// [PATCH guide](crate::guide::patch#tolerances)): all tolerances.
     pub fn entra_id() -> Self {
         Tolerance::ALL
             .iter()

@@ -46,6 +46,8 @@
 //!
 //! The evaluation rules are listed in the [`eval`] module.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod ast;
 mod error;
 pub mod eval;

@@ -32,7 +32,8 @@
 //! # Ok::<(), scim_core::Error>(())
 //! ```
 //!
-//! The guide `docs/patch.md` in the repository walks through every rule.
+//! The guide [PATCH semantics](crate::guide::patch) walks through every
+//! rule.
 
 mod apply;
 mod delta;

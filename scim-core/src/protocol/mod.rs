@@ -32,7 +32,7 @@
 //! ```
 //!
 //! Mounting it in hyper or axum takes a few lines; see the guide
-//! "Mounting the service in your framework" in the repository's `docs/`.
+//! [Mounting the service in your framework](crate::guide::mounting).
 
 mod auth;
 mod bulk;

@@ -1,6 +1,6 @@
 //! The storage trait that applications implement for their own database,
 //! with a reference in-memory implementation and a conformance suite
-//! (features `memory-store`).
+//! (feature `memory-store`).
 //!
 //! # Contract
 //!
@@ -27,8 +27,10 @@
 //!   the projection includes).
 
 #[cfg(feature = "memory-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub mod conformance;
 #[cfg(feature = "memory-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub mod memory;
 
 use std::error::Error as StdError;
@@ -131,7 +133,7 @@ impl MemberDelta {
 /// database. Object-safe: the service holds an `Arc<dyn ResourceStore>`.
 ///
 /// See the [module documentation](self) for the contract, and the guide
-/// "Writing a storage backend" in the repository's `docs/`.
+/// [Writing a storage backend](crate::guide::writing_a_store).
 #[async_trait]
 pub trait ResourceStore: Send + Sync + fmt::Debug {
     /// Stores a new resource (its id, `meta` and version are set). Fails
