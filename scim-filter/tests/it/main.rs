@@ -1,4 +1,4 @@
-//! Integration tests of `scim2-filter`, in one binary (STYLE.md §2.9):
+//! Integration tests of `scim2-filter`, in one binary so that they link once:
 //!
 //! * `rfc_examples`: the RFC 7644 §3.4.2.2 example filters and §3.5.2
 //!   PATCH paths from `tests/data`, evaluated against the RFC 7643 §8 users,

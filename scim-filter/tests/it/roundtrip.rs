@@ -1,10 +1,12 @@
-//! Property tests (STYLE.md §2.6, §2.9): every AST built through the public
-//! constructors prints as text that parses back to an equal AST, and no
-//! input, however malformed, makes a parser panic.
+//! Property tests of the printer and the parsers: every AST built through
+//! the public constructors prints as text that parses back to an equal AST,
+//! and no input, however malformed, makes a parser panic.
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use scim2_filter::{AttrPath, CompValue, CompareOp, Filter, Operands, Parser, PatchPath, ValuePath};
+use scim2_filter::{
+    AttrPath, CompValue, CompareOp, Filter, Operands, Parser, PatchPath, ValuePath,
+};
 use serde_json::Number;
 
 use crate::rfc_users;
