@@ -2,7 +2,7 @@
 //! canonical text that parses back to the same AST, and evaluating it
 //! against fixed resources must not panic (an `EvalError` is fine).
 //!
-//! Run with (see scim-filter/README.md):
+//! Run with (see fuzz/README.md):
 //! `RUSTC_BOOTSTRAP=1 cargo fuzz run filter_parse -- -dict=fuzz/filter.dict`
 
 #![no_main]

@@ -2,7 +2,7 @@
 //! Whatever parses must print as canonical text that parses back to the
 //! same AST; a value filter in the path must evaluate without panicking.
 //!
-//! Run with (see scim-filter/README.md):
+//! Run with (see fuzz/README.md):
 //! `RUSTC_BOOTSTRAP=1 cargo fuzz run patch_path_parse -- -dict=fuzz/filter.dict`
 
 #![no_main]
