@@ -99,6 +99,7 @@
 pub mod error;
 pub mod guide;
 pub mod id;
+pub mod index;
 pub mod list;
 pub mod patch;
 pub mod project;
