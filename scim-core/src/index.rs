@@ -51,8 +51,8 @@
 //!    |---|---|
 //!    | `Eq(b)` | `key = ?b` |
 //!    | `Range { lower, upper }` | `key > ?` / `key >= ?` and `key < ?` / `key <= ?` per bound, none for `Unbounded` |
-//!    | `Prefix(b)` | `key >= ?b AND key < ?(b's successor)` — or `substr(key, 1, len(b)) = ?b` |
-//!    | `Contains(s)`, `Suffix(s)` | on the text after the tag byte ([`Key::text`]): `instr`/`LIKE` with escaping, or a trigram index over it |
+//!    | `Prefix(b)` | `key >= ?b AND key < ?e` with `e` = [`prefix_end`]`(b)` |
+//!    | `Contains(s)`, `Suffix(s)` | on the UTF-8 text after the tag byte ([`Key::text`]; byte-wise search is character-wise search): `instr(substr(key, 2), ?)`, `position(… in substring(key from 2))`, or a trigram index over it |
 //!    | `Present` | `key <> ?` with [`Key::EMPTY_TEXT_ENCODED`] |
 //!
 //!    [`Node::And`] is `INTERSECT` (or `id IN (…) AND id IN (…)`),
@@ -580,6 +580,25 @@ impl KeyTest {
     }
 }
 
+/// The smallest byte string above every string that starts with `prefix`,
+/// for answering [`KeyTest::Prefix`] with a range scan; `None` if there is
+/// none (`prefix` is empty or all `0xff`, which encoded keys never are).
+///
+/// ```
+/// assert_eq!(scim_core::index::prefix_end(&[4, b'a', b'b']), Some(vec![4, b'a', b'c']));
+/// assert_eq!(scim_core::index::prefix_end(&[4, 0xff]), Some(vec![5]));
+/// ```
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 /// "Resources with a row of index `index` whose key passes `test`."
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -594,6 +613,10 @@ pub struct Predicate {
 /// A set of candidate resources of one type (in one tenant), in terms of
 /// index rows. Every node's set is a superset of the resources that match
 /// the part of the filter it was planned from.
+///
+/// A store that meets a variant added after it was written should give up
+/// on the whole plan and scan: treating the node as [`Node::All`] would be
+/// wrong under a [`Node::Not`].
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum Node {
@@ -1552,5 +1575,20 @@ mod tests {
             upper: Bound::Unbounded,
         };
         assert!(all.matches(&Key::DateTime(0)));
+        // The range form of a prefix selects the same keys.
+        let prefix = text("ab");
+        let range = KeyTest::Range {
+            lower: Bound::Included(prefix.clone()),
+            upper: Bound::Excluded(prefix_end(&prefix).unwrap()),
+        };
+        for k in ["a", "ab", "ab\u{10ffff}", "abz", "ac", "b", ""] {
+            let key = Key::Text(k.to_owned());
+            assert_eq!(
+                range.matches(&key),
+                KeyTest::Prefix(prefix.clone()).matches(&key),
+                "{k}"
+            );
+        }
+        assert_eq!(prefix_end(&[]), None);
     }
 }
