@@ -249,6 +249,25 @@ impl IndexDef {
         self.filter.as_ref()
     }
 
+    /// The key of one value of this attribute, as [`entries`] computes it;
+    /// `None` for `null`, objects and arrays. For stores that maintain rows
+    /// without the whole resource, such as Group members added and
+    /// removed by PATCH deltas.
+    ///
+    /// ```
+    /// use scim_core::index::Key;
+    /// use scim_core::schema::Registry;
+    ///
+    /// let registry = Registry::standard();
+    /// let groups = registry.resource_type("Group").expect("registered");
+    /// let members = groups.indexes().iter().find(|i| i.name() == "members.value").expect("indexed");
+    /// // Group ids are case-exact, so the key keeps the case.
+    /// assert_eq!(members.key_of(&"2819C223".into()), Some(Key::Text("2819C223".into())));
+    /// ```
+    pub fn key_of(&self, value: &Value) -> Option<Key> {
+        Key::of(self, value)
+    }
+
     fn is_on(&self, extension: Option<&SchemaUrn>, attr: &str) -> bool {
         self.extension.as_ref() == extension && self.attr.eq_ignore_ascii_case(attr)
     }
@@ -446,9 +465,10 @@ pub struct IndexEntry {
     /// [`ResourceSchema::indexes`](crate::schema::ResourceSchema::indexes).
     pub index: usize,
     /// The position of the value's element in a multi-valued attribute
-    /// (`2` for the third email); `0` for single-valued attributes. A
-    /// store can key rows by `(resource, index, element)` or use it to
-    /// tell the values of one element apart from another's.
+    /// (`2` for the third email); `0` for single-valued attributes. Plans
+    /// do not depend on it: it tells rows of one resource apart, and a
+    /// store that maintains rows incrementally ([`IndexDef::key_of`]) may
+    /// number elements its own way.
     pub element: u32,
     /// The value.
     pub key: Key,
