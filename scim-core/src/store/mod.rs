@@ -1,6 +1,6 @@
 //! The storage trait that applications implement for their own database,
-//! with a reference in-memory implementation and a conformance suite
-//! (feature `memory-store`).
+//! with a reference in-memory implementation (feature `memory-store`) and a
+//! conformance suite (feature `conformance`).
 //!
 //! # Contract
 //!
@@ -26,8 +26,8 @@
 //!   needs; a store may leave out the others (it must not leave out any
 //!   the projection includes).
 
-#[cfg(feature = "memory-store")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]

@@ -5,12 +5,15 @@ use crate::filter::Filter;
 use crate::list::Page;
 use crate::resource::Meta;
 use crate::schema::Registry;
+#[cfg(feature = "conformance")]
 use crate::store::conformance::{self, Suite};
 
+#[cfg(feature = "conformance")]
 fn store() -> Arc<dyn ResourceStore> {
     Arc::new(MemoryStore::new())
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn passes_the_conformance_suite_in_parallel() {
     Suite::new(|| async { store() })
@@ -21,6 +24,7 @@ async fn passes_the_conformance_suite_in_parallel() {
         .await;
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn passes_the_concurrency_checks_on_one_thread() {
     // Without a spawner the suite interleaves its concurrent calls in
@@ -31,6 +35,7 @@ async fn passes_the_concurrency_checks_on_one_thread() {
     suite.membership_under_concurrency().await;
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn run_is_the_whole_suite() {
     conformance::run(|| async { store() }).await;
@@ -104,8 +109,10 @@ async fn ids_are_unique_across_resource_types() {
 /// A store that ignores the version on `replace`: the suite must say
 /// which check it fails.
 #[derive(Debug)]
+#[cfg(feature = "conformance")]
 struct IgnoresVersions(MemoryStore);
 
+#[cfg(feature = "conformance")]
 #[async_trait]
 impl ResourceStore for IgnoresVersions {
     async fn create(
@@ -155,6 +162,7 @@ impl ResourceStore for IgnoresVersions {
     }
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn the_suite_names_the_failed_check() {
     let failure = tokio::spawn(async {
