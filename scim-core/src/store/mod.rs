@@ -38,6 +38,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, QueryResult};
@@ -197,7 +198,7 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
         id: &ResourceId,
         delta: &MemberDelta,
         expected: Option<&Version>,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         let current = self
             .get(tenant, schema, id, &Projection::all())
@@ -214,7 +215,7 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
         if let Some(Value::Object(meta)) = json.get_mut("meta") {
             meta.insert(
                 "lastModified".to_owned(),
-                Value::String(last_modified.to_owned()),
+                Value::String(crate::resource::format_date_time(last_modified)),
             );
         }
         let updated = Resource::from_json(json).map_err(StoreError::backend)?;

@@ -3,7 +3,7 @@ use serde_json::json;
 use super::*;
 use crate::filter::Filter;
 use crate::list::Page;
-use crate::resource::Meta;
+use crate::resource::{Meta, parse_date_time};
 use crate::schema::Registry;
 #[cfg(feature = "conformance")]
 use crate::store::conformance::{self, Suite};
@@ -45,7 +45,11 @@ fn resource(kind: &str, body: Value) -> Resource {
     let Value::Object(body) = body else {
         unreachable!()
     };
-    let meta = Meta::new(kind, "2024-01-01T00:00:00Z", Version::from_revision(7));
+    let meta = Meta::new(
+        kind,
+        parse_date_time("2024-01-01T00:00:00Z").unwrap(),
+        Version::from_revision(7),
+    );
     Resource::new(ResourceId::generate(), body, &meta)
 }
 
@@ -101,7 +105,7 @@ async fn ids_are_unique_across_resource_types() {
     let Value::Object(body) = json!({"displayName": "g"}) else {
         unreachable!()
     };
-    let clash = Resource::new(user.id().clone(), body, &user.meta());
+    let clash = Resource::new(user.id().clone(), body, &user.meta().unwrap());
     let err = store.create(&t, groups, clash).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }
@@ -341,7 +345,14 @@ async fn excluded_members_are_not_copied_and_groups_are_computed() {
         ..MemberDelta::default()
     };
     store
-        .modify_members(&t, groups, g.id(), &delta, None, "2024-02-02T00:00:00Z")
+        .modify_members(
+            &t,
+            groups,
+            g.id(),
+            &delta,
+            None,
+            parse_date_time("2024-02-02T00:00:00Z").unwrap(),
+        )
         .await
         .unwrap();
     let tenant = store.tenant(&t).unwrap().unwrap();
