@@ -42,7 +42,7 @@ pub mod mounting {}
     doc = "[`MemoryStore`]: crate::store::memory::MemoryStore"
 )]
 #[cfg_attr(
-    feature = "memory-store",
+    feature = "conformance",
     doc = "[`Suite`]: crate::store::conformance::Suite"
 )]
 #[doc = "[`evaluate`]: crate::list::evaluate"]

@@ -94,7 +94,8 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `memory-store` | `store::memory::MemoryStore`, a thread-safe in-memory store, and `store::conformance`, the test suite every store must pass |
+//! | `memory-store` | `store::memory::MemoryStore`, a thread-safe in-memory store |
+//! | `conformance` | `store::conformance`, the test suite every store must pass, for your store's tests |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -112,6 +113,14 @@ pub mod store;
 pub mod tolerance;
 
 pub use scim2_filter as filter;
+
+/// The `#[async_trait]` attribute that [`ResourceStore`] and
+/// [`protocol::Authenticator`] implementations need, re-exported so that an
+/// implementer's crate need not depend on `async-trait` itself.
+pub use async_trait::async_trait;
+/// The date-time crate of [`resource::Meta`] and of the store trait,
+/// re-exported so that an implementer uses the same version.
+pub use time;
 
 pub use crate::error::Error;
 pub use crate::resource::{Group, User};

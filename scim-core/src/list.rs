@@ -428,7 +428,11 @@ mod tests {
         Resource::new(
             ResourceId::new(id).unwrap(),
             body,
-            &Meta::new("User", "2020-01-01T00:00:00Z", Version::from_revision(1)),
+            &Meta::new(
+                "User",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(1),
+            ),
         )
     }
 

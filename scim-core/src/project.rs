@@ -549,7 +549,11 @@ mod tests {
         let resource = Resource::new(
             ResourceId::new("1").unwrap(),
             body,
-            &Meta::new("User", "2020-01-01T00:00:00Z", Version::from_revision(3)),
+            &Meta::new(
+                "User",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(3),
+            ),
         );
         for projection in [
             Projection::all(),

@@ -5,6 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use http::header::AUTHORIZATION;
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 
 use crate::Error;
 use crate::store::TenantId;
@@ -128,12 +129,10 @@ impl fmt::Debug for SingleTenant {
     }
 }
 
-/// Equality of two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Equality of two byte strings in time that depends only on their
+/// lengths, so that a token cannot be guessed byte by byte from timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[async_trait]

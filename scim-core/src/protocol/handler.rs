@@ -17,7 +17,7 @@ use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
 use crate::patch::{PatchRequest, apply, member_delta};
 use crate::project::{Projected, Projection};
-use crate::resource::{Meta, Resource, now_rfc3339, prepare_create, prepare_replace};
+use crate::resource::{self, Meta, Resource, prepare_create, prepare_replace};
 use crate::schema::{ResourceSchema, SchemaUrn};
 use crate::store::StoreError;
 use crate::tolerance::Context;
@@ -344,8 +344,7 @@ async fn create(
     let prepared = prepare_create(rt, value, &mut cx);
     call.info.fired.merge(cx.fired);
     let prepared = prepared?;
-    let now = now_rfc3339();
-    let meta = Meta::new(rt.name(), now, Version::from_revision(1));
+    let meta = Meta::new(rt.name(), resource::now(), Version::from_revision(1));
     let resource = Resource::new(ResourceId::generate(), prepared, &meta);
     let stored = call
         .inner
@@ -463,9 +462,12 @@ async fn replace(
         let prepared = prepare_replace(rt, value.clone(), &existing, &mut cx);
         call.info.fired.merge(cx.fired);
         let prepared = prepared?;
-        let old = existing.meta();
-        let mut meta = Meta::new(rt.name(), old.created, existing.version().clone());
-        meta.last_modified = now_rfc3339();
+        let now = resource::now();
+        // A store that lost `meta.created` gets it back as now, rather
+        // than failing the client's replace.
+        let created = existing.meta().map_or(now, |old| old.created);
+        let mut meta = Meta::new(rt.name(), created, existing.version().clone());
+        meta.last_modified = now;
         let resource = Resource::new(id.clone(), prepared, &meta);
         match call
             .inner
@@ -531,7 +533,7 @@ async fn patch(
                     id,
                     &delta,
                     expected.as_ref(),
-                    &now_rfc3339(),
+                    resource::now(),
                 )
                 .await;
             match result {
@@ -569,7 +571,10 @@ async fn patch(
         let stored = if outcome.changed {
             let mut json = outcome.resource;
             if let Some(Value::Object(meta)) = json.get_mut("meta") {
-                meta.insert("lastModified".to_owned(), Value::String(now_rfc3339()));
+                meta.insert(
+                    "lastModified".to_owned(),
+                    Value::String(resource::format_date_time(resource::now())),
+                );
             }
             let updated = Resource::from_json(json)?;
             match call

@@ -18,7 +18,7 @@ use crate::Error;
 ///
 /// [`Error::InvalidSyntax`] for invalid JSON, an empty body, trailing
 /// content or a duplicate member name, with the line and column.
-pub fn parse_body(body: &[u8]) -> Result<Value, Error> {
+pub(crate) fn parse_body(body: &[u8]) -> Result<Value, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::InvalidSyntax("the request body is empty".to_owned()));
     }

@@ -44,10 +44,7 @@ mod response;
 
 use std::sync::Arc;
 
-pub use self::auth::{
-    AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token, constant_time_eq,
-};
-pub use self::json::parse_body;
+pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
 pub use self::response::{RequestInfo, SCIM_JSON};
 use crate::schema::Registry;
 use crate::store::ResourceStore;

@@ -301,7 +301,7 @@ mod tests {
     fn a_stored_resource_converts_and_a_user_resource_does_not() {
         let meta = Meta::new(
             "Group",
-            "2011-08-01T18:29:49.793Z",
+            crate::resource::parse_date_time("2011-08-01T18:29:49.793Z").unwrap(),
             Version::from_revision(1),
         );
         let body = object(

@@ -439,7 +439,11 @@ mod tests {
         let stored = Resource::new(
             ResourceId::new("1").unwrap(),
             body,
-            &Meta::new("User", "2020-01-01T00:00:00Z", Version::from_revision(1)),
+            &Meta::new(
+                "User",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(1),
+            ),
         );
         let out = prepare_replace(&users, json!({"userName": "b"}), &stored, &mut cx).unwrap();
         assert_eq!(out["password"], "s3cret");
@@ -470,7 +474,11 @@ mod tests {
         let stored = Resource::new(
             ResourceId::new("b1").unwrap(),
             body,
-            &Meta::new("Badge", "2020-01-01T00:00:00Z", Version::from_revision(1)),
+            &Meta::new(
+                "Badge",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(1),
+            ),
         );
         // No previous value: it may be set.
         let set = prepare_replace(
@@ -485,7 +493,11 @@ mod tests {
         let stored = Resource::new(
             ResourceId::new("b1").unwrap(),
             set_body,
-            &Meta::new("Badge", "2020-01-01T00:00:00Z", Version::from_revision(2)),
+            &Meta::new(
+                "Badge",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(2),
+            ),
         );
         // The same value again, or leaving it out, keeps it.
         assert_eq!(

@@ -23,7 +23,7 @@ pub use self::enterprise_user::{EnterpriseUser, Manager};
 pub use self::extension::{Extension, Extensions};
 pub use self::group::{Group, Member};
 pub use self::input::{prepare_create, prepare_replace, validate_patched};
-pub use self::meta::{Meta, now_rfc3339};
+pub use self::meta::{Meta, format_date_time, now, parse_date_time};
 pub use self::user::{Address, MultiValue, Name, User};
 use crate::id::{ResourceId, Version};
 use crate::schema::JsonObject;
@@ -40,7 +40,8 @@ use crate::{Error, schema::SchemaUrn};
 ///
 /// let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen"});
 /// let serde_json::Value::Object(body) = body else { unreachable!() };
-/// let meta = Meta::new("User", "2011-08-01T18:29:49.793Z", Version::from_revision(1));
+/// let created = scim_core::resource::parse_date_time("2011-08-01T18:29:49.793Z").unwrap();
+/// let meta = Meta::new("User", created, Version::from_revision(1));
 /// let resource = Resource::new(ResourceId::new("2819c223")?, body, &meta);
 /// assert_eq!(resource.id().as_str(), "2819c223");
 /// assert_eq!(resource.json()["meta"]["version"], "W/\"1\"");
@@ -113,10 +114,11 @@ impl Resource {
         &self.version
     }
 
-    /// The metadata.
-    pub fn meta(&self) -> Meta {
+    /// The metadata, or `None` if the stored `meta` lacks its RFC 3339
+    /// `created` and `lastModified` (a store that built the JSON by hand
+    /// without them).
+    pub fn meta(&self) -> Option<Meta> {
         Meta::from_json(self.json.get(META))
-            .unwrap_or_else(|| Meta::new("", "", self.version.clone()))
     }
 
     /// The whole resource as JSON.

@@ -630,7 +630,7 @@ mod tests {
         }));
         let meta = Meta::new(
             "User",
-            "2011-08-01T18:29:49.793Z",
+            crate::resource::parse_date_time("2011-08-01T18:29:49.793Z").unwrap(),
             Version::from_revision(3),
         );
         let resource = Resource::new(ResourceId::new("2819c223").unwrap(), body, &meta);

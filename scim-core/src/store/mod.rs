@@ -1,6 +1,6 @@
 //! The storage trait that applications implement for their own database,
-//! with a reference in-memory implementation and a conformance suite
-//! (feature `memory-store`).
+//! with a reference in-memory implementation (feature `memory-store`) and a
+//! conformance suite (feature `conformance`).
 //!
 //! # Contract
 //!
@@ -26,8 +26,8 @@
 //!   needs; a store may leave out the others (it must not leave out any
 //!   the projection includes).
 
-#[cfg(feature = "memory-store")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
@@ -38,6 +38,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, QueryResult};
@@ -197,7 +198,7 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
         id: &ResourceId,
         delta: &MemberDelta,
         expected: Option<&Version>,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         let current = self
             .get(tenant, schema, id, &Projection::all())
@@ -214,7 +215,7 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
         if let Some(Value::Object(meta)) = json.get_mut("meta") {
             meta.insert(
                 "lastModified".to_owned(),
-                Value::String(last_modified.to_owned()),
+                Value::String(crate::resource::format_date_time(last_modified)),
             );
         }
         let updated = Resource::from_json(json).map_err(StoreError::backend)?;

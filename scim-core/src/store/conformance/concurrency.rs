@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::data::{delta, filtered, ids, member, member_values, sorted};
-use super::{BoxFuture, CREATED, Check, Suite};
+use super::{BoxFuture, CREATED, Check, Suite, time_at};
 use crate::resource::Resource;
 use crate::store::{ResourceStore, StoreError};
 
@@ -58,7 +58,7 @@ where
                     users.as_ref(),
                     r,
                     json!({"userName": case_variant("finish", i)}),
-                    CREATED,
+                    time_at(CREATED),
                 );
                 let expected = r.version().clone();
                 boxed(async move {
@@ -100,7 +100,7 @@ where
                     users.as_ref(),
                     &user,
                     json!({"userName": "contended", "title": format!("writer {i}")}),
-                    CREATED,
+                    time_at(CREATED),
                 );
                 let expected = user.version().clone();
                 boxed(async move { store.replace(&t, &users, update, &expected).await })
@@ -171,7 +171,14 @@ where
                         let mut result = Err(StoreError::VersionMismatch);
                         for _ in 0..200 {
                             result = store
-                                .modify_members(&t, &groups, &group, &change, None, CREATED)
+                                .modify_members(
+                                    &t,
+                                    &groups,
+                                    &group,
+                                    &change,
+                                    None,
+                                    time_at(CREATED),
+                                )
                                 .await;
                             if !matches!(result, Err(StoreError::VersionMismatch)) {
                                 break;

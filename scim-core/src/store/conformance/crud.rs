@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::data::{delta, member, member_values};
-use super::{CREATED, ENTERPRISE, Suite};
+use super::{CREATED, ENTERPRISE, Suite, time_at};
 use crate::id::Version;
 use crate::list::{ListQuery, Page};
 use crate::resource::{Meta, Resource, prepare_create};
@@ -69,15 +69,11 @@ where
                 );
             }
         }
-        let (before, after) = (input.meta(), created.meta());
+        let times = |m: Option<Meta>| m.map(|m| (m.resource_type, m.created, m.last_modified));
         ensure_eq!(
             cx,
-            (&after.resource_type, &after.created, &after.last_modified),
-            (
-                &before.resource_type,
-                &before.created,
-                &before.last_modified
-            ),
+            times(created.meta()),
+            times(input.meta()),
             "create must keep meta.resourceType, meta.created and meta.lastModified"
         );
         let got = cx.must_get(&t, users, created.id(), "the new user").await;
@@ -114,7 +110,7 @@ where
                 "favouriteColour": "green",
                 "urn:example:params:scim:schemas:extension:custom:1.0:Thing": {"z": "new"},
             }),
-            "2024-02-01T00:00:00Z",
+            time_at("2024-02-01T00:00:00Z"),
         );
         let replaced = cx.ok(
             cx.store
@@ -141,8 +137,8 @@ where
         }
         ensure_eq!(
             cx,
-            replaced.meta().last_modified,
-            "2024-02-01T00:00:00Z",
+            replaced.meta().map(|m| m.last_modified),
+            Some(time_at("2024-02-01T00:00:00Z")),
             "replace must store meta.lastModified as given"
         );
         ensure_eq!(
@@ -234,7 +230,7 @@ where
                 users,
                 &current,
                 json!({"userName": "versions", "title": format!("t{i}")}),
-                CREATED,
+                time_at(CREATED),
             );
             current = cx.ok(
                 cx.store.replace(&t, users, update, current.version()).await,
@@ -256,7 +252,7 @@ where
             .await;
         let mut seen: HashSet<Version> = HashSet::from([group.version().clone()]);
         let add = delta(vec![member(other.id(), None)], vec![]);
-        let stamp = "2024-05-05T05:05:05Z";
+        let stamp = time_at("2024-05-05T05:05:05Z");
         let v = cx.ok(
             cx.store
                 .modify_members(&t, groups, group.id(), &add, None, stamp)
@@ -273,8 +269,8 @@ where
         let got = cx.must_get(&t, groups, group.id(), "the group").await;
         ensure_eq!(
             cx,
-            got.meta().last_modified,
-            stamp,
+            got.meta().map(|m| m.last_modified),
+            Some(stamp),
             "modify_members must set meta.lastModified"
         );
         let remove = delta(vec![], vec![other.id().to_string()]);
@@ -317,7 +313,7 @@ where
             users,
             &v1,
             json!({"userName": "stale", "title": "second"}),
-            CREATED,
+            time_at(CREATED),
         );
         let v2 = cx.ok(
             cx.store.replace(&t, users, update, v1.version()).await,
@@ -327,7 +323,7 @@ where
             users,
             &v1,
             json!({"userName": "stale", "title": "lost update"}),
-            CREATED,
+            time_at(CREATED),
         );
         let r = cx.store.replace(&t, users, update, v1.version()).await;
         ensure!(
@@ -340,7 +336,7 @@ where
             users,
             &v1,
             json!({"userName": "stale", "title": "lost update"}),
-            CREATED,
+            time_at(CREATED),
         );
         let r = cx.store.replace(&t, users, update, &bogus).await;
         ensure!(
@@ -368,7 +364,14 @@ where
         let add = delta(vec![member(v1.id(), None)], vec![]);
         let current = cx.ok(
             cx.store
-                .modify_members(&t, groups, group.id(), &add, Some(group.version()), CREATED)
+                .modify_members(
+                    &t,
+                    groups,
+                    group.id(),
+                    &add,
+                    Some(group.version()),
+                    time_at(CREATED),
+                )
                 .await,
             "modify_members at the current version",
         );
@@ -381,7 +384,7 @@ where
                 group.id(),
                 &remove,
                 Some(group.version()),
-                CREATED,
+                time_at(CREATED),
             )
             .await;
         ensure!(
@@ -460,7 +463,14 @@ where
             );
             let r = cx
                 .store
-                .modify_members(&t, groups, &id, &MemberDelta::default(), None, CREATED)
+                .modify_members(
+                    &t,
+                    groups,
+                    &id,
+                    &MemberDelta::default(),
+                    None,
+                    time_at(CREATED),
+                )
                 .await;
             ensure!(
                 cx,
@@ -558,7 +568,12 @@ where
                 "{taken:?} after \"Émile\" must conflict (Unicode case folding): {r:?}"
             );
         }
-        let update = cx.replacement(users, &alice, json!({"userName": "BJENSEN"}), CREATED);
+        let update = cx.replacement(
+            users,
+            &alice,
+            json!({"userName": "BJENSEN"}),
+            time_at(CREATED),
+        );
         let r = cx.store.replace(&t, users, update, alice.version()).await;
         ensure!(
             cx,
@@ -572,12 +587,22 @@ where
             "a refused replace must change nothing"
         );
 
-        let update = cx.replacement(users, &bjensen, json!({"userName": "BJensen"}), CREATED);
+        let update = cx.replacement(
+            users,
+            &bjensen,
+            json!({"userName": "BJensen"}),
+            time_at(CREATED),
+        );
         let bjensen = cx.ok(
             cx.store.replace(&t, users, update, bjensen.version()).await,
             "changing the case of one's own userName",
         );
-        let update = cx.replacement(users, &bjensen, json!({"userName": "barbara"}), CREATED);
+        let update = cx.replacement(
+            users,
+            &bjensen,
+            json!({"userName": "barbara"}),
+            time_at(CREATED),
+        );
         cx.ok(
             cx.store.replace(&t, users, update, bjensen.version()).await,
             "renaming bjensen to barbara",
@@ -606,7 +631,7 @@ where
                 &mut Context::new(Policy::entra_id()),
             )
             .expect("valid user"),
-            &Meta::new("User", CREATED, Version::from_revision(1)),
+            &Meta::new("User", time_at(CREATED), Version::from_revision(1)),
         );
         let r = cx.store.create(&t, users, same_id).await;
         ensure!(

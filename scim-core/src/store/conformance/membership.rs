@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::data::{delta, filtered, ids, member, member_values, sorted};
-use super::{CREATED, Suite};
+use super::{CREATED, Suite, time_at};
 use crate::id::ResourceId;
 use crate::project::Projection;
 use crate::resource::Resource;
@@ -47,7 +47,7 @@ where
             .await;
         cx.expect_groups(&t, &u2, &[], "a non-member").await;
 
-        let stamp = "2024-03-01T00:00:00Z";
+        let stamp = time_at("2024-03-01T00:00:00Z");
         let add = delta(
             vec![
                 member(u2.id(), Some("Two")),
@@ -71,8 +71,8 @@ where
         );
         ensure_eq!(
             cx,
-            got.meta().last_modified,
-            stamp,
+            got.meta().map(|m| m.last_modified),
+            Some(stamp),
             "modify_members must set meta.lastModified"
         );
         ensure_eq!(
@@ -96,7 +96,14 @@ where
         let again = delta(vec![member(u2.id(), None)], vec![]);
         let unchanged = cx.ok(
             cx.store
-                .modify_members(&t, groups, g.id(), &again, None, "2024-03-02T00:00:00Z")
+                .modify_members(
+                    &t,
+                    groups,
+                    g.id(),
+                    &again,
+                    None,
+                    time_at("2024-03-02T00:00:00Z"),
+                )
                 .await,
             "adding a member again",
         );
@@ -109,8 +116,12 @@ where
         );
         ensure_eq!(
             cx,
-            (&unchanged, got.version(), got.meta().last_modified.as_str()),
-            (&v, &v, stamp),
+            (
+                &unchanged,
+                got.version(),
+                got.meta().map(|m| m.last_modified)
+            ),
+            (&v, &v, Some(stamp)),
             "a membership change that changes nothing must keep the version and lastModified (RFC 7644 §3.5.2.1)"
         );
 
@@ -381,7 +392,7 @@ where
         let add = delta(vec![member(extra.id(), None)], vec![]);
         cx.ok(
             cx.store
-                .modify_members(&t, groups, group.id(), &add, None, CREATED)
+                .modify_members(&t, groups, group.id(), &add, None, time_at(CREATED))
                 .await,
             "adding a member",
         );
@@ -401,7 +412,7 @@ where
         let remove = delta(vec![], vec![ids[0].to_string()]);
         cx.ok(
             cx.store
-                .modify_members(&t, groups, group.id(), &remove, None, CREATED)
+                .modify_members(&t, groups, group.id(), &remove, None, time_at(CREATED))
                 .await,
             "removing a member",
         );

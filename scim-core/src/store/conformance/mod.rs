@@ -71,6 +71,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Poll, Waker};
 
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use self::data::member;
 use super::{ResourceStore, TenantId};
@@ -176,6 +177,12 @@ mod tenant;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const CREATED: &str = "2024-01-01T00:00:00Z";
+
+/// Test data's RFC 3339 text as a time. The suite's own constants are
+/// valid; the epoch stands in for a typo rather than a panic.
+fn time_at(text: &str) -> OffsetDateTime {
+    crate::resource::parse_date_time(text).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
 
 impl<F, Fut> Suite<F>
 where
@@ -290,7 +297,7 @@ impl Check<'_> {
         Resource::new(
             ResourceId::generate(),
             prepared,
-            &Meta::new(schema.name(), at, Version::from_revision(1)),
+            &Meta::new(schema.name(), time_at(at), Version::from_revision(1)),
         )
     }
 
@@ -327,12 +334,13 @@ impl Check<'_> {
         schema: &ResourceSchema,
         old: &Resource,
         body: Value,
-        at: &str,
+        at: OffsetDateTime,
     ) -> Resource {
         let prepared = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
             .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
-        let mut meta = Meta::new(schema.name(), old.meta().created, old.version().clone());
-        at.clone_into(&mut meta.last_modified);
+        let created = old.meta().map_or(at, |m| m.created);
+        let mut meta = Meta::new(schema.name(), created, old.version().clone());
+        meta.last_modified = at;
         Resource::new(old.id().clone(), prepared, &meta)
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::data::{delta, filtered, ids, member};
-use super::{CREATED, Suite};
+use super::{CREATED, Suite, time_at};
 use crate::store::{MemberDelta, ResourceStore, StoreError};
 
 impl<F, Fut> Suite<F>
@@ -64,7 +64,12 @@ where
                 "totalResults through tenant b ({what})"
             );
         }
-        let update = cx.replacement(users, &user_a, json!({"userName": "hijacked"}), CREATED);
+        let update = cx.replacement(
+            users,
+            &user_a,
+            json!({"userName": "hijacked"}),
+            time_at(CREATED),
+        );
         let r = cx.store.replace(&b, users, update, user_a.version()).await;
         ensure!(
             cx,
@@ -92,7 +97,14 @@ where
         };
         let r = cx
             .store
-            .modify_members(&b, groups, group_a.id(), &remove_all, None, CREATED)
+            .modify_members(
+                &b,
+                groups,
+                group_a.id(),
+                &remove_all,
+                None,
+                time_at(CREATED),
+            )
             .await;
         ensure!(
             cx,
@@ -111,7 +123,7 @@ where
         let add = delta(vec![member(user_a.id(), None)], vec![]);
         let r = cx
             .store
-            .modify_members(&b, groups, group_b.id(), &add, None, CREATED)
+            .modify_members(&b, groups, group_b.id(), &add, None, time_at(CREATED))
             .await;
         ensure!(
             cx,

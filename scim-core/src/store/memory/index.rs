@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::membership::{computed_groups_key, members_key};
 use super::next_version;
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::id::{ResourceId, Version};
 use crate::project::Projection;
-use crate::resource::Resource;
+use crate::resource::{Meta, Resource};
 use crate::schema::{AttrType, Attribute, JsonObject, ResourceSchema, Uniqueness};
 use crate::store::StoreError;
 
@@ -291,7 +292,7 @@ impl Collection {
     pub(super) fn rewrite(
         &mut self,
         id: &ResourceId,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
         edit: impl FnOnce(&mut JsonObject, &mut HashSet<String>, &str),
     ) -> Option<Version> {
         let key = self.members_key.clone()?;
@@ -300,8 +301,10 @@ impl Collection {
             mut members,
         } = self.resources.remove(id)?;
         let version = next_version(resource.version());
-        let mut meta = resource.meta();
-        last_modified.clone_into(&mut meta.last_modified);
+        let mut meta = resource
+            .meta()
+            .unwrap_or_else(|| Meta::new(&*self.name, last_modified, version.clone()));
+        meta.last_modified = last_modified;
         meta.version = version.clone();
         let mut json = resource.into_json();
         edit(&mut json, &mut members, &key);

@@ -61,6 +61,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use self::index::{Collection, DISPLAY_NAME, Stored};
 use self::membership::{
@@ -72,7 +73,7 @@ use crate::filter::eval::SchemaFacts;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, QueryResult, evaluate};
 use crate::project::Projection;
-use crate::resource::{Resource, now_rfc3339};
+use crate::resource::{self, Resource};
 use crate::schema::ResourceSchema;
 
 /// A thread-safe in-memory [`ResourceStore`], with indexes for unique
@@ -97,7 +98,7 @@ use crate::schema::ResourceSchema;
 /// let users = registry.resource_type("User").expect("standard");
 /// let tenant = TenantId::new("contoso");
 /// let serde_json::Value::Object(body) = json!({"userName": "bjensen"}) else { unreachable!() };
-/// let meta = Meta::new("User", "2024-01-01T00:00:00Z", Version::from_revision(1));
+/// let meta = Meta::new("User", scim_core::resource::parse_date_time("2024-01-01T00:00:00Z").unwrap(), Version::from_revision(1));
 /// let user = Resource::new(ResourceId::generate(), body, &meta);
 /// let stored = store.create(&tenant, users, user).await?;
 /// let read = store.get(&tenant, users, stored.id(), &Projection::all()).await?;
@@ -341,10 +342,10 @@ impl ResourceStore for MemoryStore {
         }
         // Remove it from every group that lists it.
         if let Some(groups) = member_of.remove(id.as_str()) {
-            let now = now_rfc3339();
+            let now = resource::now();
             for group in groups {
                 if let Some(c) = collections.get_mut(&*group.kind) {
-                    c.rewrite(&group.id, &now, |json, members, key| {
+                    c.rewrite(&group.id, now, |json, members, key| {
                         members.remove(id.as_str());
                         if let Some(Value::Array(items)) = json.get_mut(key) {
                             items.retain(|m| member_value(m) != Some(id.as_str()));
@@ -382,7 +383,7 @@ impl ResourceStore for MemoryStore {
         id: &ResourceId,
         delta: &MemberDelta,
         expected: Option<&Version>,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         let Some(cell) = self.tenant(tenant)? else {
             return Err(StoreError::NotFound);

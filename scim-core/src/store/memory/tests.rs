@@ -3,14 +3,17 @@ use serde_json::json;
 use super::*;
 use crate::filter::Filter;
 use crate::list::Page;
-use crate::resource::Meta;
+use crate::resource::{Meta, parse_date_time};
 use crate::schema::Registry;
+#[cfg(feature = "conformance")]
 use crate::store::conformance::{self, Suite};
 
+#[cfg(feature = "conformance")]
 fn store() -> Arc<dyn ResourceStore> {
     Arc::new(MemoryStore::new())
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn passes_the_conformance_suite_in_parallel() {
     Suite::new(|| async { store() })
@@ -21,6 +24,7 @@ async fn passes_the_conformance_suite_in_parallel() {
         .await;
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn passes_the_concurrency_checks_on_one_thread() {
     // Without a spawner the suite interleaves its concurrent calls in
@@ -31,6 +35,7 @@ async fn passes_the_concurrency_checks_on_one_thread() {
     suite.membership_under_concurrency().await;
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn run_is_the_whole_suite() {
     conformance::run(|| async { store() }).await;
@@ -40,7 +45,11 @@ fn resource(kind: &str, body: Value) -> Resource {
     let Value::Object(body) = body else {
         unreachable!()
     };
-    let meta = Meta::new(kind, "2024-01-01T00:00:00Z", Version::from_revision(7));
+    let meta = Meta::new(
+        kind,
+        parse_date_time("2024-01-01T00:00:00Z").unwrap(),
+        Version::from_revision(7),
+    );
     Resource::new(ResourceId::generate(), body, &meta)
 }
 
@@ -96,7 +105,7 @@ async fn ids_are_unique_across_resource_types() {
     let Value::Object(body) = json!({"displayName": "g"}) else {
         unreachable!()
     };
-    let clash = Resource::new(user.id().clone(), body, &user.meta());
+    let clash = Resource::new(user.id().clone(), body, &user.meta().unwrap());
     let err = store.create(&t, groups, clash).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }
@@ -104,8 +113,10 @@ async fn ids_are_unique_across_resource_types() {
 /// A store that ignores the version on `replace`: the suite must say
 /// which check it fails.
 #[derive(Debug)]
+#[cfg(feature = "conformance")]
 struct IgnoresVersions(MemoryStore);
 
+#[cfg(feature = "conformance")]
 #[async_trait]
 impl ResourceStore for IgnoresVersions {
     async fn create(
@@ -155,6 +166,7 @@ impl ResourceStore for IgnoresVersions {
     }
 }
 
+#[cfg(feature = "conformance")]
 #[tokio::test]
 async fn the_suite_names_the_failed_check() {
     let failure = tokio::spawn(async {
@@ -333,7 +345,14 @@ async fn excluded_members_are_not_copied_and_groups_are_computed() {
         ..MemberDelta::default()
     };
     store
-        .modify_members(&t, groups, g.id(), &delta, None, "2024-02-02T00:00:00Z")
+        .modify_members(
+            &t,
+            groups,
+            g.id(),
+            &delta,
+            None,
+            parse_date_time("2024-02-02T00:00:00Z").unwrap(),
+        )
         .await
         .unwrap();
     let tenant = store.tenant(&t).unwrap().unwrap();

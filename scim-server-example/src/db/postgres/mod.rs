@@ -35,9 +35,10 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
 use scim_core::project::Projection;
-use scim_core::resource::{Resource, now_rfc3339};
+use scim_core::resource::{Resource, format_date_time, now};
 use scim_core::schema::ResourceSchema;
 use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
+use scim_core::time::OffsetDateTime;
 use serde_json::Value;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -137,7 +138,7 @@ impl PgDb {
                 "the database schema is at version {current}, newer than this server's {known}; upgrade the server"
             )));
         }
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         for (version, migration) in (1_i32..).zip(sql::MIGRATIONS) {
             if version > current {
                 tx.batch_execute(migration).await?;
@@ -342,7 +343,7 @@ impl ResourceStore for PgDb {
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str();
         let id = resource.id().as_str().to_owned();
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         let (created, last_modified) = timestamps(resource.json(), &now);
         match kind {
             Kind::Host => {
@@ -474,7 +475,7 @@ impl ResourceStore for PgDb {
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str();
         let id = resource.id().as_str().to_owned();
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         let (created, last_modified) = timestamps(resource.json(), &now);
         let expect = Expect::of(Some(expected));
         let current = expect.bind().unwrap_or(-1);
@@ -570,7 +571,7 @@ impl ResourceStore for PgDb {
         let tenant = tenant.as_str();
         let id = id.as_str();
         let expect = Expect::of(expected);
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         let (lock, bump, delete) = match kind {
             Kind::Host => (sql::LOCK_HOST, sql::BUMP_GROUPS_OF_HOST, sql::DELETE_HOST),
             Kind::HostGroup => (
@@ -633,13 +634,14 @@ impl ResourceStore for PgDb {
         id: &ResourceId,
         delta: &MemberDelta,
         expected: Option<&Version>,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         if Kind::of(schema)? != Kind::HostGroup {
             return Err(host::no_members(schema));
         }
         let tenant = tenant.as_str();
         let id = id.as_str();
+        let last_modified = format_date_time(last_modified);
         let expect = Expect::of(expected);
         let add = delta
             .add

@@ -1,7 +1,7 @@
 //! Tenants and the product's read side.
 
 use async_trait::async_trait;
-use scim_core::resource::now_rfc3339;
+use scim_core::resource::{format_date_time, now};
 use tokio_postgres::Row;
 
 use super::nul::{dec, dec_opt};
@@ -23,7 +23,7 @@ impl TenantStore for PgDb {
         let tenant = Tenant {
             id: new_tenant_id()?,
             name: name.to_owned(),
-            created: now_rfc3339(),
+            created: format_date_time(now()),
         };
         let client = self.client().await?;
         let hash: &[u8] = token_hash;

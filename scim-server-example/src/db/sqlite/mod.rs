@@ -25,9 +25,10 @@ use rusqlite::{
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
 use scim_core::project::Projection;
-use scim_core::resource::{Resource, now_rfc3339};
+use scim_core::resource::{Resource, format_date_time, now};
 use scim_core::schema::{JsonObject, ResourceSchema};
 use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
+use scim_core::time::OffsetDateTime;
 
 use self::row::{
     groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
@@ -150,7 +151,7 @@ fn migrate(conn: &mut Connection) -> Result<(), Fail> {
             "the database schema is at version {current}, newer than this server's {known}; upgrade the server"
         )));
     }
-    let now = now_rfc3339();
+    let now = format_date_time(now());
     for (version, migration) in (1..).zip(sql::MIGRATIONS) {
         if version > current {
             tx.execute_batch(migration)?;
@@ -278,7 +279,7 @@ impl ResourceStore for SqliteDb {
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str().to_owned();
         let id = resource.id().as_str().to_owned();
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         let (created, last_modified) = timestamps(resource.json(), &now);
         match kind {
             Kind::Host => {
@@ -402,7 +403,7 @@ impl ResourceStore for SqliteDb {
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str().to_owned();
         let id = resource.id().as_str().to_owned();
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         let (created, last_modified) = timestamps(resource.json(), &now);
         let expect = Expect::of(Some(expected));
         let next = match expect {
@@ -503,7 +504,7 @@ impl ResourceStore for SqliteDb {
         let tenant = tenant.as_str().to_owned();
         let id = id.as_str().to_owned();
         let expect = Expect::of(expected);
-        let now = now_rfc3339();
+        let now = format_date_time(now());
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let (revision_sql, bump, delete) = match kind {
@@ -592,7 +593,7 @@ impl ResourceStore for SqliteDb {
         id: &ResourceId,
         delta: &MemberDelta,
         expected: Option<&Version>,
-        last_modified: &str,
+        last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         if Kind::of(schema)? != Kind::HostGroup {
             return Err(host::no_members(schema));
@@ -607,7 +608,7 @@ impl ResourceStore for SqliteDb {
             .collect::<Result<Vec<_>, _>>()?;
         let remove = delta.remove.clone();
         let remove_all = delta.remove_all;
-        let last_modified = last_modified.to_owned();
+        let last_modified = format_date_time(last_modified);
         let check = self.check_members;
         let revision = self
             .run(move |conn| {

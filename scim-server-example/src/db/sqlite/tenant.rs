@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use scim_core::resource::now_rfc3339;
+use scim_core::resource::{format_date_time, now};
 
 use super::{Fail, SqliteDb, immediate, sql};
 use crate::db::{DbError, GroupRow, HostRow, ProductView, Tenant, TenantStore, new_tenant_id};
@@ -21,7 +21,7 @@ impl TenantStore for SqliteDb {
         let tenant = Tenant {
             id: new_tenant_id()?,
             name: name.to_owned(),
-            created: now_rfc3339(),
+            created: format_date_time(now()),
         };
         let hash = token_hash.to_vec();
         Ok(self

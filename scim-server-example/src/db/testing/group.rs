@@ -40,7 +40,7 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
             g.id(),
             &add(&[u1.id(), u2.id()]),
             None,
-            "2024-01-02T00:00:00Z",
+            at("2024-01-02T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -52,7 +52,7 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
             g.id(),
             &add(&[u1.id()]),
             Some(&v),
-            "2024-01-03T00:00:00Z",
+            at("2024-01-03T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -70,7 +70,7 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
             g.id(),
             &absent,
             Some(&v),
-            "2024-01-04T00:00:00Z",
+            at("2024-01-04T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -81,7 +81,10 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.meta().last_modified, "2024-01-02T00:00:00Z");
+    assert_eq!(
+        stored.meta().map(|m| m.last_modified),
+        parse_date_time("2024-01-02T00:00:00Z")
+    );
 
     // R14/R16: no member is read.
     let excluded = Projection::parse(&groups, None, Some("members")).unwrap();
@@ -102,7 +105,10 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
         .unwrap();
     assert!(got.get("members").is_none());
     assert_eq!(got.version(), &v2);
-    assert_eq!(got.meta().last_modified, "2024-01-02T00:00:00Z");
+    assert_eq!(
+        got.meta().map(|m| m.last_modified),
+        parse_date_time("2024-01-02T00:00:00Z")
+    );
     let page = db
         .scim
         .query(&t, &groups, &list(None, excluded.clone(), first_page()))
@@ -213,7 +219,7 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
             g.id(),
             &remove(&[u1.id()]),
             None,
-            "2024-01-04T00:00:00Z",
+            at("2024-01-04T00:00:00Z"),
         )
         .await
         .unwrap();
@@ -343,7 +349,7 @@ pub(crate) async fn member_references(db: &Database) {
         d.add = vec![member(u.id()), json!({"value": id})];
         let r = db
             .scim
-            .modify_members(&t, &groups, g.id(), &d, None, "2024-01-01T00:00:00Z")
+            .modify_members(&t, &groups, g.id(), &d, None, at("2024-01-01T00:00:00Z"))
             .await;
         assert!(
             matches!(r, Err(StoreError::InvalidReference(_))),
@@ -377,7 +383,9 @@ pub(crate) async fn member_references(db: &Database) {
         Value::Object(o) => o,
         _ => unreachable!("test data is an object"),
     };
-    let meta = |s: &ResourceSchema| Meta::new(s.name(), now_rfc3339(), Version::from_revision(1));
+    let meta = |s: &ResourceSchema| {
+        Meta::new(s.name(), now(), Version::from_revision(1))
+    };
     let clash = Resource::new(
         u.id().clone(),
         body(json!({"displayName": "clash"})),
@@ -405,7 +413,7 @@ pub(crate) async fn member_references(db: &Database) {
             u.id(),
             &add(&[u.id()]),
             None,
-            "2024-01-01T00:00:00Z",
+            at("2024-01-01T00:00:00Z"),
         )
         .await;
     assert!(matches!(r, Err(StoreError::InvalidReference(_))), "{r:?}");
@@ -413,7 +421,14 @@ pub(crate) async fn member_references(db: &Database) {
     let mut d = MemberDelta::default();
     d.remove = vec!["nobody".into(), "nul\0id".into()];
     db.scim
-        .modify_members(&t, &groups, outer.id(), &d, None, "2024-01-01T00:00:00Z")
+        .modify_members(
+            &t,
+            &groups,
+            outer.id(),
+            &d,
+            None,
+            at("2024-01-01T00:00:00Z"),
+        )
         .await
         .unwrap();
 }

@@ -294,7 +294,7 @@ fn unchecked(schema: &ResourceSchema, body: Value) -> Resource {
     Resource::new(
         ResourceId::generate(),
         body,
-        &Meta::new(schema.name(), now_rfc3339(), Version::from_revision(1)),
+        &Meta::new(schema.name(), now(), Version::from_revision(1)),
     )
 }
 
@@ -422,7 +422,7 @@ pub(crate) async fn write_for_restart(db: &Database) -> (TenantId, Resource, Res
             g.id(),
             &add(&[u.id()]),
             None,
-            "2024-06-01T00:00:00Z",
+            at("2024-06-01T00:00:00Z"),
         )
         .await
         .unwrap();

@@ -16,9 +16,10 @@ use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, Page, QueryResult, evaluate};
 use scim_core::patch::{PatchRequest, apply};
 use scim_core::project::Projection;
-use scim_core::resource::{Meta, Resource, now_rfc3339, prepare_create};
+use scim_core::resource::{Meta, Resource, format_date_time, now, parse_date_time, prepare_create};
 use scim_core::schema::{Registry, ResourceSchema};
 use scim_core::store::{MemberDelta, StoreError, TenantId};
+use scim_core::time::OffsetDateTime;
 use scim_core::tolerance::{Context, Policy};
 use serde_json::{Value, json};
 
@@ -76,13 +77,18 @@ pub(crate) fn tenant_id(label: &str) -> TenantId {
     TenantId::new(format!("{label}-{}", ResourceId::generate()))
 }
 
+/// RFC 3339 test data as a time.
+pub(crate) fn at(text: &str) -> OffsetDateTime {
+    parse_date_time(text).unwrap()
+}
+
 /// A resource as the protocol service prepares one for `POST`.
 pub(crate) fn prepared(schema: &ResourceSchema, body: Value) -> Resource {
     let body = prepare_create(schema, body, &mut Context::new(Policy::entra_id())).unwrap();
     Resource::new(
         ResourceId::generate(),
         body,
-        &Meta::new(schema.name(), now_rfc3339(), Version::from_revision(1)),
+        &Meta::new(schema.name(), now(), Version::from_revision(1)),
     )
 }
 
@@ -93,7 +99,10 @@ pub(crate) fn patched(schema: &ResourceSchema, current: &Resource, body: Value) 
     let outcome = apply(schema, current.json(), &request, &mut cx).unwrap();
     let mut json = outcome.resource;
     if let Some(Value::Object(meta)) = json.get_mut("meta") {
-        meta.insert("lastModified".to_owned(), Value::String(now_rfc3339()));
+        meta.insert(
+            "lastModified".to_owned(),
+            Value::String(format_date_time(now())),
+        );
     }
     Resource::from_json(json).unwrap()
 }
