@@ -145,6 +145,11 @@ pub(crate) struct ServeArgs {
     /// (RFC 7644 allows either; Entra ID only sends ids it got from us).
     #[arg(long, env = "SCIM_MEMBER_REFERENCES", value_enum, default_value_t = MemberReferences::Checked)]
     pub(crate) member_references: MemberReferences,
+    /// The most Users or Groups a filter that no index narrows may read
+    /// (`title eq "x"`); beyond it the query is answered `400 tooMany`,
+    /// naming the attribute that would need an index.
+    #[arg(long, env = "SCIM_SCAN_BUDGET", default_value_t = 10_000)]
+    pub(crate) scan_budget: u64,
     /// Log format.
     #[arg(long, env = "SCIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,

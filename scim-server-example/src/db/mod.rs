@@ -9,6 +9,8 @@
 //! * `host` maps SCIM JSON to the product's typed columns and back.
 //! * `query` plans list queries: an index lookup narrows the rows, the
 //!   library's evaluator decides the exact result.
+//! * `index` maintains the registry's declared indexes in `host_keys` and
+//!   `group_keys` and renders planned filters as SQL.
 //!
 //! # Tables
 //!
@@ -42,6 +44,7 @@
 //! refuses any other resource type.
 
 mod host;
+mod index;
 mod postgres;
 mod query;
 mod sqlite;
@@ -53,6 +56,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scim_core::ResourceStore;
+use scim_core::schema::Registry;
 
 /// Where the data lives.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -173,20 +177,32 @@ pub(crate) async fn open(target: &Target, options: Options) -> Result<Database, 
     }
 }
 
-/// Behaviour the operator chooses where RFC 7644 allows two answers.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+/// Behaviour the operator chooses where RFC 7644 allows two answers, and
+/// what the store indexes.
+#[derive(Clone, Debug)]
 pub(crate) struct Options {
     /// Refuse group members that are neither hosts nor host groups of the
     /// tenant (`400 invalidValue`). RFC 7644 does not require the check;
     /// Entra ID only sends ids it got from us, and the product needs real
     /// hosts, so it is on by default.
     pub(crate) check_member_references: bool,
+    /// The most resources a filter that no index narrows may read; beyond
+    /// it the query is refused with `400 tooMany` naming the unindexed
+    /// attributes.
+    pub(crate) scan_budget: u64,
+    /// The registry whose declared indexes ([`ResourceSchema::indexes`](
+    /// scim_core::schema::ResourceSchema::indexes)) the store maintains:
+    /// at start-up, indexes declared since the last start are built from
+    /// the stored documents and rows of removed ones are deleted.
+    pub(crate) registry: Arc<Registry>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             check_member_references: true,
+            scan_budget: index::DEFAULT_SCAN_BUDGET,
+            registry: Arc::new(Registry::standard()),
         }
     }
 }

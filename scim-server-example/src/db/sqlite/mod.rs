@@ -8,6 +8,7 @@
 //! `(tenant_id, user_name_key)` and the membership foreign keys back them
 //! up. Reads run in deferred transactions and see one snapshot.
 
+mod keys;
 mod row;
 mod sql;
 mod tenant;
@@ -22,6 +23,7 @@ use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime};
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, ToSql, Transaction, TransactionBehavior, params,
 };
+use scim_core::filter::eval::SchemaFacts;
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
 use scim_core::project::Projection;
@@ -38,6 +40,7 @@ use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
 };
+use super::index::{self, Dialect, Indexes};
 use super::query::{self, GroupsLoad, MemberLoad, Source};
 use super::{Database, DbError, Options};
 
@@ -49,7 +52,11 @@ const STATEMENT_CACHE: usize = 96;
 /// Opens (creating if needed) the database file and brings its schema up to
 /// date.
 pub(crate) async fn open(path: &Path, options: Options) -> Result<Database, DbError> {
-    let store = Arc::new(SqliteDb::open(path).await?.with_options(options));
+    let store = Arc::new(
+        SqliteDb::open_with(path, &options)
+            .await?
+            .with_options(options),
+    );
     Ok(Database {
         scim: store.clone(),
         tenants: store.clone(),
@@ -66,6 +73,10 @@ pub(crate) struct SqliteDb {
     /// How many times member lists were read, for tests that check
     /// `excludedAttributes=members` reads none.
     member_reads: Arc<AtomicU64>,
+    /// The maintained secondary indexes.
+    indexes: Arc<Indexes>,
+    /// The most resources a filter no index narrows may read.
+    scan_budget: u64,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -75,8 +86,16 @@ impl std::fmt::Debug for SqliteDb {
 }
 
 impl SqliteDb {
-    /// Opens the pool and migrates.
+    /// Opens the pool and migrates, maintaining the standard registry's
+    /// indexes.
+    #[cfg(test)]
     pub(crate) async fn open(path: &Path) -> Result<Self, DbError> {
+        Self::open_with(path, &Options::default()).await
+    }
+
+    /// Opens the pool, migrates and brings the indexes in line with
+    /// `options.registry`.
+    pub(crate) async fn open_with(path: &Path, options: &Options) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| DbError::Backend(Box::new(e)))?;
         }
@@ -93,18 +112,24 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
-        let db = Self {
+        let mut db = Self {
             pool,
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
+            indexes: Arc::new(Indexes::default()),
+            scan_budget: options.scan_budget,
         };
         db.run(migrate).await?;
+        let registry = options.registry.clone();
+        db.indexes = Arc::new(db.run(move |conn| keys::sync(conn, &registry)).await?);
         Ok(db)
     }
 
-    /// The same store with these options.
+    /// The same store with these options (the registry's indexes are
+    /// synced by [`Self::open_with`]).
     pub(crate) fn with_options(mut self, options: Options) -> Self {
         self.check_members = options.check_member_references;
+        self.scan_budget = options.scan_budget;
         self
     }
 
@@ -286,6 +311,10 @@ impl ResourceStore for SqliteDb {
                 let cols = HostColumns::of(resource.json())?;
                 let (doc, _groups, json) =
                     split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 self.run(move |conn| {
                     let tx = immediate(conn)?;
                     if member_kind(&tx, &tenant, &id)?.is_some() {
@@ -306,6 +335,7 @@ impl ResourceStore for SqliteDb {
                         &last_modified,
                         &doc,
                     ))?;
+                    keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
                     tx.commit()?;
                     Ok(())
                 })
@@ -317,6 +347,10 @@ impl ResourceStore for SqliteDb {
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
@@ -336,6 +370,7 @@ impl ResourceStore for SqliteDb {
                             doc,
                         ])?;
                         insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
                         tx.commit()?;
                         Ok(rows)
                     })
@@ -419,6 +454,10 @@ impl ResourceStore for SqliteDb {
                     Version::from_revision(host::revision_u64(next)),
                     key::GROUPS,
                 )?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let groups = self
                     .run(move |conn| {
                         let tx = immediate(conn)?;
@@ -439,6 +478,7 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
                         let groups = groups_of_host(&tx, &tenant, &id)?;
                         tx.commit()?;
                         Ok(groups)
@@ -456,6 +496,10 @@ impl ResourceStore for SqliteDb {
                     key::MEMBERS,
                 )?;
                 let rows = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
@@ -477,6 +521,7 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
                         // A rename re-sends every member: rewrite the rows
                         // only if the list really changed.
                         if member_rows(&tx, &tenant, &id)? != rows {
@@ -505,22 +550,27 @@ impl ResourceStore for SqliteDb {
         let id = id.as_str().to_owned();
         let expect = Expect::of(expected);
         let now = format_date_time(now());
+        let indexes = self.indexes.clone();
         self.run(move |conn| {
             let tx = immediate(conn)?;
-            let (revision_sql, bump, delete) = match kind {
+            let (revision_sql, bump, bump_keys, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
                     sql::BUMP_GROUPS_OF_HOST,
+                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST,
                     sql::DELETE_HOST,
                 ),
                 Kind::HostGroup => (
                     sql::GROUP_REVISION,
                     sql::BUMP_GROUPS_OF_GROUP,
+                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP,
                     sql::DELETE_GROUP,
                 ),
             };
             expect.check(revision(&tx, revision_sql, &tenant, &id)?)?;
             tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
+            // The resource's own index rows go by `ON DELETE CASCADE`.
+            keys::bump_last_modified(&tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
             tx.prepare_cached(delete)?.execute(params![tenant, id])?;
             tx.commit()?;
             Ok(())
@@ -541,16 +591,48 @@ impl ResourceStore for SqliteDb {
         if plan.members != MemberLoad::None {
             self.member_reads.fetch_add(1, Ordering::Relaxed);
         }
-        let (plan, tenant, (candidates, total)) = self
-            .run(move |conn| {
-                let loaded = load_candidates(conn, &tenant, kind, &plan)?;
-                Ok((plan, tenant, loaded))
-            })
-            .await?;
-        if let Some(total) = total {
-            // The page itself, cut in SQL.
-            return Ok(QueryResult::new(total, candidates));
-        }
+        let (plan, tenant, candidates) = match (&plan.source, &query.filter) {
+            // No hint: the secondary indexes narrow the filter, or the
+            // tenant is scanned in batches within the budget.
+            (Source::Scan, Some(filter)) => {
+                let access = index::access(
+                    self.indexes.of(kind),
+                    kind,
+                    schema,
+                    filter,
+                    query,
+                    Dialect::Sqlite,
+                )?;
+                let matcher = filter
+                    .matcher(schema as &dyn SchemaFacts)
+                    .map_err(|e| StoreError::invalid_query(e.into()))?;
+                let budget = self.scan_budget;
+                let (plan, tenant, loaded) = self
+                    .run(move |conn| {
+                        let loaded =
+                            keys::load(conn, &tenant, kind, &plan, &access, &matcher, budget)?;
+                        Ok((plan, tenant, loaded))
+                    })
+                    .await?;
+                match loaded {
+                    keys::Loaded::Page(total, page) => return Ok(QueryResult::new(total, page)),
+                    keys::Loaded::Matches(matches) => (plan, tenant, matches),
+                }
+            }
+            _ => {
+                let (plan, tenant, (candidates, total)) = self
+                    .run(move |conn| {
+                        let loaded = load_candidates(conn, &tenant, kind, &plan)?;
+                        Ok((plan, tenant, loaded))
+                    })
+                    .await?;
+                if let Some(total) = total {
+                    // The page itself, cut in SQL.
+                    return Ok(QueryResult::new(total, candidates));
+                }
+                (plan, tenant, candidates)
+            }
+        };
         let mut result = query::finish(schema, &plan, &candidates, query)?;
         drop(candidates);
         // After a scan, `groups` is computed for the page only. The
@@ -610,6 +692,7 @@ impl ResourceStore for SqliteDb {
         let remove_all = delta.remove_all;
         let last_modified = format_date_time(last_modified);
         let check = self.check_members;
+        let indexes = self.indexes.clone();
         let revision = self
             .run(move |conn| {
                 let tx = immediate(conn)?;
@@ -641,6 +724,14 @@ impl ResourceStore for SqliteDb {
                 let revision: i64 = tx
                     .prepare_cached(sql::BUMP_GROUP)?
                     .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
+                keys::bump_last_modified(
+                    &tx,
+                    &indexes.groups,
+                    sql::SET_GROUP_LAST_MODIFIED_KEY,
+                    &tenant,
+                    &id,
+                    &last_modified,
+                )?;
                 tx.commit()?;
                 Ok(revision)
             })
