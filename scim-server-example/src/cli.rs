@@ -102,6 +102,9 @@ pub(crate) enum Command {
     /// The product's view of host groups.
     #[command(subcommand)]
     Groups(ListCommand),
+    /// Time filtered queries against a fresh tenant (`bench/filters.sh`).
+    #[command(hide = true)]
+    BenchFilters(crate::bench::BenchArgs),
 }
 
 /// Options of `serve`.
@@ -255,6 +258,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve::run(&cli.storage, &ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve::run(&cli.storage, &args).await,
         Some(Command::Tenant(cmd)) => tenant_command(&cli.storage, cmd).await,
+        Some(Command::BenchFilters(args)) => crate::bench::filters(&cli.storage, &args).await,
         Some(Command::Hosts(ListCommand::List { tenant, all })) => {
             let database = cli.storage.open().await?;
             let t = find_tenant(&database, &tenant).await?;

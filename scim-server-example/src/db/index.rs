@@ -131,6 +131,9 @@ pub(crate) struct Maintained {
     /// `meta.lastModified`, for writes that only bump a resource's
     /// version.
     last_modified: Option<(i64, IndexDef)>,
+    /// Whether `co` and `ew` can use a trigram index over the key text
+    /// (SQLite's FTS5 `trigram` tokenizer, PostgreSQL's `pg_trgm`).
+    trigram: bool,
 }
 
 impl Maintained {
@@ -192,6 +195,13 @@ pub(crate) struct Indexes {
 }
 
 impl Indexes {
+    /// The same, with (or without) trigram indexes for `co` and `ew`.
+    pub(crate) fn with_trigram(mut self, on: bool) -> Self {
+        self.hosts.trigram = on;
+        self.groups.trigram = on;
+        self
+    }
+
     /// The indexes of `kind`.
     pub(crate) fn of(&self, kind: Kind) -> &Maintained {
         match kind {
@@ -323,6 +333,15 @@ fn on_attribute(name: &str, attr: &str) -> bool {
         && matches!(name.as_bytes().get(attr.len()), None | Some(b'.' | b'['))
 }
 
+/// The text of an encoded text key ([`Key::text`]); `None` for other
+/// kinds.
+pub(crate) fn text_of(key: &[u8]) -> Option<&str> {
+    match key.split_first() {
+        Some((tag, rest)) if *tag == Key::EMPTY_TEXT_ENCODED[0] => std::str::from_utf8(rest).ok(),
+        _ => None,
+    }
+}
+
 /// The cut key and the whole key PostgreSQL stores for `key`.
 pub(crate) fn pg_key(key: &[u8]) -> (&[u8], Option<&[u8]>) {
     if key.len() > PG_KEY_LIMIT {
@@ -423,6 +442,18 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
+/// `s` as a literal `LIKE` pattern (backslash escapes).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -511,10 +542,44 @@ impl Renderer<'_> {
         }
         let index_id = self.m.id(def.name())?;
         let (table, id_column) = self.kind.keys_table();
+        if let (KeyTest::Contains(s) | KeyTest::Suffix(s), true, Dialect::Sqlite) =
+            (test, self.m.trigram, self.dialect)
+        {
+            // Trigrams need three characters; shorter needles scan the
+            // index's rows below.
+            if s.chars().count() >= 3 {
+                return Some(self.fts(index_id, test, s));
+            }
+        }
         let cond = self.key_test(test)?;
         Some(format!(
             "SELECT {id_column} AS id FROM {table} WHERE tenant_id = {tenant} AND index_id = {index_id} AND {cond}"
         ))
+    }
+
+    /// `co`/`ew` through SQLite's FTS5 trigram table, rechecked on the
+    /// stored text (substring semantics, case-sensitive: the text is
+    /// already folded where the attribute is not `caseExact`).
+    fn fts(&mut self, index_id: i64, test: &KeyTest, s: &str) -> String {
+        let tenant = self.tenant();
+        let (texts, id_column) = match self.kind {
+            Kind::Host => ("host_texts", "host_id"),
+            Kind::HostGroup => ("group_texts", "group_id"),
+        };
+        let phrase = self.bind(Param::Text(format!("\"{}\"", s.replace('"', "\"\""))));
+        let needle = self.bind(Param::Text(s.to_owned()));
+        let recheck = match test {
+            KeyTest::Suffix(_) => {
+                let n = s.chars().count();
+                format!("length(t.text) >= {n} AND substr(t.text, -{n}) = {needle}")
+            }
+            _ => format!("instr(t.text, {needle}) > 0"),
+        };
+        format!(
+            "SELECT t.{id_column} AS id FROM {texts}_fts JOIN {texts} t ON t.id = {texts}_fts.rowid \
+             WHERE {texts}_fts MATCH {phrase} AND t.tenant_id = {tenant} AND t.index_id = {index_id} \
+             AND {recheck}"
+        )
     }
 
     /// A condition on `key` (and, in PostgreSQL, `full`).
@@ -543,6 +608,17 @@ impl Renderer<'_> {
                     Dialect::Sqlite => "key",
                     Dialect::Postgres => "coalesce(full_key, key)",
                 };
+                let like = match (self.dialect, self.m.trigram, test) {
+                    (Dialect::Postgres, true, KeyTest::Contains(_)) => {
+                        Some(format!("%{}%", like_escape(s)))
+                    }
+                    (Dialect::Postgres, true, _) => Some(format!("%{}", like_escape(s))),
+                    _ => None,
+                };
+                let like = like.map(|pattern| {
+                    let p = self.bind(Param::Text(pattern));
+                    format!(" AND key_text LIKE {p}")
+                });
                 let test = match (self.dialect, test) {
                     (Dialect::Sqlite, KeyTest::Contains(_)) => {
                         format!("instr(substr(key, 2), {needle}) > 0")
@@ -557,7 +633,7 @@ impl Renderer<'_> {
                         "octet_length({whole}) > {n} AND substring({whole} from octet_length({whole}) - {n} + 1) = {needle}"
                     ),
                 };
-                format!("{kind} AND {test}")
+                format!("{kind}{} AND {test}", like.unwrap_or_default())
             }
             _ => return None,
         })

@@ -56,27 +56,48 @@ pub(super) async fn write_keys<C: GenericClient>(
     if rows_in.is_empty() {
         return Ok(());
     }
-    let (ids, keys, fulls) = columns(rows_in);
-    execute(c, insert, &[&tenant, &id, &ids, &keys, &fulls]).await?;
+    let cols = columns(rows_in);
+    execute(
+        c,
+        insert,
+        &[
+            &tenant,
+            &id,
+            &cols.ids,
+            &cols.keys,
+            &cols.fulls,
+            &cols.texts,
+        ],
+    )
+    .await?;
     Ok(())
 }
 
-/// Parallel arrays of index ids, cut keys and whole keys (`NULL` unless
-/// cut).
-type Columns<'a> = (Vec<i64>, Vec<&'a [u8]>, Vec<Option<&'a [u8]>>);
+/// Parallel arrays of index ids, cut keys, whole keys (`NULL` unless cut)
+/// and NUL-escaped texts (`NULL` for keys that are not text).
+struct Columns<'a> {
+    ids: Vec<i64>,
+    keys: Vec<&'a [u8]>,
+    fulls: Vec<Option<&'a [u8]>>,
+    texts: Vec<Option<std::borrow::Cow<'a, str>>>,
+}
 
 /// The parallel arrays of index rows, for `UNNEST`.
 fn columns(rows_in: &[(i64, Vec<u8>)]) -> Columns<'_> {
-    let mut ids = Vec::with_capacity(rows_in.len());
-    let mut keys = Vec::with_capacity(rows_in.len());
-    let mut fulls = Vec::with_capacity(rows_in.len());
+    let mut c = Columns {
+        ids: Vec::with_capacity(rows_in.len()),
+        keys: Vec::with_capacity(rows_in.len()),
+        fulls: Vec::with_capacity(rows_in.len()),
+        texts: Vec::with_capacity(rows_in.len()),
+    };
     for (index_id, key) in rows_in {
         let (cut, full) = pg_key(key);
-        ids.push(*index_id);
-        keys.push(cut);
-        fulls.push(full);
+        c.ids.push(*index_id);
+        c.keys.push(cut);
+        c.fulls.push(full);
+        c.texts.push(index::text_of(key).map(enc));
     }
-    (ids, keys, fulls)
+    c
 }
 
 /// A bumped group's (or the groups of a deleted member's) `meta.lastModified`
@@ -93,6 +114,33 @@ pub(super) async fn bump_last_modified<C: GenericClient>(
         execute(c, statement, &[&tenant, &id, &index_id, &key]).await?;
     }
     Ok(())
+}
+
+/// Creates the trigram indexes if `pg_trgm` can be enabled (in a
+/// savepoint, so a refusal leaves the migration intact); whether they
+/// exist.
+pub(super) async fn trigram(tx: &mut deadpool_postgres::Transaction<'_>) -> Result<bool, Fail> {
+    let sp = tx.savepoint("trigram").await?;
+    let made = async {
+        sp.batch_execute(sql::TRIGRAM_EXTENSION).await?;
+        sp.batch_execute(sql::TRIGRAM_INDEXES).await
+    }
+    .await;
+    match made {
+        Ok(()) => {
+            sp.commit().await?;
+            Ok(true)
+        }
+        Err(e) => {
+            sp.rollback().await?;
+            tracing::warn!(
+                error = %e,
+                "pg_trgm is not available (CREATE EXTENSION pg_trgm was refused): `co` and `ew` \
+                 filters scan the index rows of the attribute instead of a trigram index"
+            );
+            Ok(false)
+        }
+    }
 }
 
 /// Brings `index_names` and the index rows in line with the registry's
@@ -206,11 +254,18 @@ async fn backfill<C: GenericClient>(
         }
         let tenants: Vec<&str> = owners.iter().map(|(t, _)| t.as_str()).collect();
         let owner_ids: Vec<&str> = owners.iter().map(|(_, i)| i.as_str()).collect();
-        let (index_ids, keys, fulls) = columns(&all);
+        let cols = columns(&all);
         execute(
             c,
             insert,
-            &[&tenants, &owner_ids, &index_ids, &keys, &fulls],
+            &[
+                &tenants,
+                &owner_ids,
+                &cols.ids,
+                &cols.keys,
+                &cols.fulls,
+                &cols.texts,
+            ],
         )
         .await?;
     }

@@ -154,7 +154,7 @@ impl PgDb {
     /// together migrate one after the other.
     async fn migrate(&self, registry: &scim_core::schema::Registry) -> Result<Indexes, Fail> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let mut tx = client.transaction().await?;
         tx.execute(sql::MIGRATION_LOCK, &[&sql::MIGRATION_LOCK_KEY])
             .await?;
         tx.batch_execute(sql::SCHEMA_VERSION_TABLE).await?;
@@ -173,7 +173,9 @@ impl PgDb {
             }
         }
         let indexes = keys::sync(&tx, registry).await?;
+        let trigram = keys::trigram(&mut tx).await?;
         tx.commit().await?;
+        let indexes = indexes.with_trigram(trigram);
         Ok(indexes)
     }
 

@@ -108,7 +108,9 @@ CREATE INDEX memberships_member_group ON memberships (tenant_id, member_group);
 /// Version 2: secondary indexes (see `db/index.rs`). The rows are built
 /// at start-up, from the documents, for every declared index. `key` holds
 /// at most `index::PG_KEY_LIMIT` bytes (B-tree entries have a size limit);
-/// `full_key` the whole key when it is longer.
+/// `full_key` the whole key when it is longer; `key_text` the (NUL-escaped)
+/// text of text keys, for the `pg_trgm` index created at start-up when the
+/// extension is available ([`TRIGRAM_INDEXES`]).
 const V2: &str = r#"
 CREATE TABLE index_names (
     id BIGSERIAL PRIMARY KEY,
@@ -123,6 +125,7 @@ CREATE TABLE host_keys (
     key BYTEA NOT NULL,
     host_id TEXT COLLATE "C" NOT NULL,
     full_key BYTEA,
+    key_text TEXT,
     CONSTRAINT host_keys_pkey PRIMARY KEY (tenant_id, index_id, key, host_id),
     CONSTRAINT host_keys_host FOREIGN KEY (tenant_id, host_id)
         REFERENCES hosts (tenant_id, id) ON DELETE CASCADE
@@ -135,6 +138,7 @@ CREATE TABLE group_keys (
     key BYTEA NOT NULL,
     group_id TEXT COLLATE "C" NOT NULL,
     full_key BYTEA,
+    key_text TEXT,
     CONSTRAINT group_keys_pkey PRIMARY KEY (tenant_id, index_id, key, group_id),
     CONSTRAINT group_keys_group FOREIGN KEY (tenant_id, group_id)
         REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
@@ -152,31 +156,41 @@ pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "DELETE FROM host_keys WHERE 
 pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "DELETE FROM group_keys WHERE index_id = $1";
 
 /// Inserts one resource's rows from parallel arrays (`$3` index ids, `$4`
-/// keys, `$5` whole keys or NULL).
+/// keys, `$5` whole keys or NULL, `$6` texts or NULL).
 pub(super) const INSERT_HOST_KEYS: &str = "
-    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key)
-    SELECT $1, u.index_id, u.key, $2, u.full_key
-    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[]) AS u(index_id, key, full_key)
+    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key, key_text)
+    SELECT $1, u.index_id, u.key, $2, u.full_key, u.key_text
+    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(index_id, key, full_key, key_text)
     ON CONFLICT DO NOTHING";
 pub(super) const INSERT_GROUP_KEYS: &str = "
-    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key)
-    SELECT $1, u.index_id, u.key, $2, u.full_key
-    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[]) AS u(index_id, key, full_key)
+    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key, key_text)
+    SELECT $1, u.index_id, u.key, $2, u.full_key, u.key_text
+    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(index_id, key, full_key, key_text)
     ON CONFLICT DO NOTHING";
 /// Backfilling: rows of many resources (`$1` tenants, `$2` ids, `$3`
-/// index ids, `$4` keys, `$5` whole keys).
+/// index ids, `$4` keys, `$5` whole keys, `$6` texts).
 pub(super) const BACKFILL_HOST_KEYS: &str = "
-    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key)
-    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key
-    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[])
-        AS u(tenant_id, id, index_id, key, full_key)
+    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key, key_text)
+    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key, u.key_text
+    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(tenant_id, id, index_id, key, full_key, key_text)
     ON CONFLICT DO NOTHING";
 pub(super) const BACKFILL_GROUP_KEYS: &str = "
-    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key)
-    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key
-    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[])
-        AS u(tenant_id, id, index_id, key, full_key)
+    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key, key_text)
+    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key, u.key_text
+    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(tenant_id, id, index_id, key, full_key, key_text)
     ON CONFLICT DO NOTHING";
+
+/// Enables `pg_trgm` (refused without the privilege or the package; the
+/// store then answers `co`/`ew` by scanning the index's rows).
+pub(super) const TRIGRAM_EXTENSION: &str = "CREATE EXTENSION IF NOT EXISTS pg_trgm";
+/// The trigram indexes over key texts, once the extension exists.
+pub(super) const TRIGRAM_INDEXES: &str = "
+    CREATE INDEX IF NOT EXISTS host_keys_trigram ON host_keys USING gin (key_text gin_trgm_ops);
+    CREATE INDEX IF NOT EXISTS group_keys_trigram ON group_keys USING gin (key_text gin_trgm_ops)";
 pub(super) const DELETE_HOST_KEYS: &str =
     "DELETE FROM host_keys WHERE tenant_id = $1 AND host_id = $2";
 pub(super) const DELETE_GROUP_KEYS: &str =

@@ -31,16 +31,32 @@ pub(super) fn write_keys(
     rows: &[(i64, Vec<u8>)],
     replace: bool,
 ) -> rusqlite::Result<()> {
-    let (delete, insert) = match kind {
-        Kind::Host => (sql::DELETE_HOST_KEYS, sql::INSERT_HOST_KEY),
-        Kind::HostGroup => (sql::DELETE_GROUP_KEYS, sql::INSERT_GROUP_KEY),
+    let (delete, delete_texts, insert, insert_text) = match kind {
+        Kind::Host => (
+            sql::DELETE_HOST_KEYS,
+            sql::DELETE_HOST_TEXTS,
+            sql::INSERT_HOST_KEY,
+            sql::INSERT_HOST_TEXT,
+        ),
+        Kind::HostGroup => (
+            sql::DELETE_GROUP_KEYS,
+            sql::DELETE_GROUP_TEXTS,
+            sql::INSERT_GROUP_KEY,
+            sql::INSERT_GROUP_TEXT,
+        ),
     };
     if replace {
         tx.prepare_cached(delete)?.execute(params![tenant, id])?;
+        tx.prepare_cached(delete_texts)?
+            .execute(params![tenant, id])?;
     }
     let mut insert = tx.prepare_cached(insert)?;
+    let mut insert_text = tx.prepare_cached(insert_text)?;
     for (index_id, key) in rows {
         insert.execute(params![tenant, index_id, key, id])?;
+        if let Some(text) = index::text_of(key) {
+            insert_text.execute(params![tenant, index_id, id, text])?;
+        }
     }
     Ok(())
 }
@@ -79,7 +95,9 @@ pub(super) fn sync(conn: &mut Connection, registry: &Registry) -> Result<Indexes
             } else {
                 sql::DELETE_GROUP_KEYS_OF_INDEX
             };
-            tx.execute(delete, params![id])?;
+            for statement in delete.split(';') {
+                tx.execute(statement, params![id])?;
+            }
             tx.execute(sql::DELETE_INDEX_NAME, params![id])?;
             tracing::info!(index = %name, resource_type = %type_name, "dropped an index no longer declared");
         }
@@ -122,7 +140,9 @@ pub(super) fn sync(conn: &mut Connection, registry: &Registry) -> Result<Indexes
         );
     }
     tx.commit()?;
-    Ok(indexes)
+    // The bundled SQLite has FTS5 with the trigram tokenizer (migration 2
+    // created the tables).
+    Ok(indexes.with_trigram(true))
 }
 
 fn index_names(tx: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {

@@ -139,6 +139,49 @@ CREATE TABLE group_keys (
     FOREIGN KEY (tenant_id, group_id) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX group_keys_owner ON group_keys (tenant_id, group_id);
+
+-- The text of every text key, with an FTS5 trigram index over it for
+-- `co` and `ew` (kept in sync by the triggers; rows go with their
+-- resource by ON DELETE CASCADE, which fires them).
+CREATE TABLE host_texts (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    host_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    FOREIGN KEY (tenant_id, host_id) REFERENCES hosts (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX host_texts_owner ON host_texts (tenant_id, host_id);
+CREATE INDEX host_texts_index ON host_texts (index_id);
+CREATE VIRTUAL TABLE host_texts_fts USING fts5(
+    text, content = 'host_texts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER host_texts_insert AFTER INSERT ON host_texts BEGIN
+    INSERT INTO host_texts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER host_texts_delete AFTER DELETE ON host_texts BEGIN
+    INSERT INTO host_texts_fts (host_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
+CREATE TABLE group_texts (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    group_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    FOREIGN KEY (tenant_id, group_id) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX group_texts_owner ON group_texts (tenant_id, group_id);
+CREATE INDEX group_texts_index ON group_texts (index_id);
+CREATE VIRTUAL TABLE group_texts_fts USING fts5(
+    text, content = 'group_texts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER group_texts_insert AFTER INSERT ON group_texts BEGIN
+    INSERT INTO group_texts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
+    INSERT INTO group_texts_fts (group_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
 ";
 
 // ---------------------------------------------------------------- indexes
@@ -147,8 +190,10 @@ pub(super) const INDEX_NAMES: &str = "SELECT id, type, name FROM index_names ORD
 pub(super) const INSERT_INDEX_NAME: &str =
     "INSERT INTO index_names (type, name) VALUES (?1, ?2) RETURNING id";
 pub(super) const DELETE_INDEX_NAME: &str = "DELETE FROM index_names WHERE id = ?1";
-pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "DELETE FROM host_keys WHERE index_id = ?1";
-pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "DELETE FROM group_keys WHERE index_id = ?1";
+pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "
+    DELETE FROM host_keys WHERE index_id = ?1; DELETE FROM host_texts WHERE index_id = ?1";
+pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "
+    DELETE FROM group_keys WHERE index_id = ?1; DELETE FROM group_texts WHERE index_id = ?1";
 
 pub(super) const INSERT_HOST_KEY: &str = "
     INSERT INTO host_keys (tenant_id, index_id, key, host_id) VALUES (?1, ?2, ?3, ?4)
@@ -160,6 +205,14 @@ pub(super) const DELETE_HOST_KEYS: &str =
     "DELETE FROM host_keys WHERE tenant_id = ?1 AND host_id = ?2";
 pub(super) const DELETE_GROUP_KEYS: &str =
     "DELETE FROM group_keys WHERE tenant_id = ?1 AND group_id = ?2";
+pub(super) const DELETE_HOST_TEXTS: &str =
+    "DELETE FROM host_texts WHERE tenant_id = ?1 AND host_id = ?2";
+pub(super) const DELETE_GROUP_TEXTS: &str =
+    "DELETE FROM group_texts WHERE tenant_id = ?1 AND group_id = ?2";
+pub(super) const INSERT_HOST_TEXT: &str =
+    "INSERT INTO host_texts (tenant_id, index_id, host_id, text) VALUES (?1, ?2, ?3, ?4)";
+pub(super) const INSERT_GROUP_TEXT: &str =
+    "INSERT INTO group_texts (tenant_id, index_id, group_id, text) VALUES (?1, ?2, ?3, ?4)";
 
 /// A group's `meta.lastModified` row after a membership change: `?3` the
 /// index, `?4` the new key.

@@ -323,6 +323,8 @@ async fn upgrading_from_version_1_builds_the_indexes() {
     raw(&path)
         .execute_batch(
             "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+             DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
+             DROP TABLE host_texts; DROP TABLE group_texts;
              DELETE FROM schema_version WHERE version > 1;",
         )
         .unwrap();
