@@ -22,8 +22,10 @@ for n in "${sizes[@]}"; do
         "$bin" bench-filters --hosts "$n"
     else
         dir=$(mktemp -d "$base/scim-bench-XXXXXX")
+        trap 'rm -rf "$dir"' EXIT
         "$bin" --data-dir "$dir" bench-filters --hosts "$n"
         rm -rf "$dir"
+        trap - EXIT
     fi
     echo
 done

@@ -575,8 +575,10 @@ impl Renderer<'_> {
             }
             _ => format!("instr(t.text, {needle}) > 0"),
         };
+        // CROSS JOIN keeps the trigram lookup the outer loop: otherwise
+        // SQLite may walk every text of the index and probe FTS per row.
         format!(
-            "SELECT t.{id_column} AS id FROM {texts}_fts JOIN {texts} t ON t.id = {texts}_fts.rowid \
+            "SELECT t.{id_column} AS id FROM {texts}_fts CROSS JOIN {texts} t ON t.id = {texts}_fts.rowid \
              WHERE {texts}_fts MATCH {phrase} AND t.tenant_id = {tenant} AND t.index_id = {index_id} \
              AND {recheck}"
         )

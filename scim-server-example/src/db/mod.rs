@@ -29,6 +29,9 @@
 //! * `memberships(tenant_id, group_id, member_id, …, position)`: one row
 //!   per member, in insertion order; foreign keys to the group and to the
 //!   member (a host or a host group of the same tenant) cascade on delete.
+//! * `index_names`, `host_keys`, `group_keys`, `host_texts`/`group_texts`
+//!   (SQLite, with FTS5 trigram tables): the secondary indexes of the
+//!   registry's declared attributes, see `index.rs`.
 //! * `schema_version`: the applied migrations.
 //!
 //! # Guarantees and limits

@@ -293,15 +293,32 @@ pub(super) async fn load<C: GenericClient>(
     Ok(match access {
         Access::Exact { set, offset, limit } => {
             let params = bound(&tenant, set);
-            let count = format!("SELECT COUNT(*) FROM ({}) AS c", distinct(kind, set));
-            let total: i64 = match c.query(count.as_str(), &params).await?.first() {
-                Some(r) => r.try_get(0)?,
-                None => 0,
+            let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
+            let (found, total) = if *limit == 0 {
+                (Vec::new(), None)
+            } else {
+                // The page with its documents and the total in one
+                // statement.
+                let sql = exact_page(kind, set, join, *limit, *offset);
+                let found = c.query(sql.as_str(), &params).await?;
+                let total: Option<i64> = match found.first() {
+                    Some(r) => Some(r.try_get(if join { 6 } else { 4 })?),
+                    None => None,
+                };
+                (found, total)
             };
-            let page = format!("{} LIMIT {limit} OFFSET {offset}", distinct(kind, set));
-            let ids = id_column(&c.query(page.as_str(), &params).await?)?;
-            let join = plan.groups != GroupsLoad::None;
-            let mut found = by_ids(c, tenant, kind, &ids, join).await?;
+            let total = match total {
+                Some(t) => t,
+                None if *limit > 0 && *offset == 0 => 0,
+                None => {
+                    let count = format!("SELECT COUNT(*) FROM ({}) AS c", distinct(kind, set));
+                    match c.query(count.as_str(), &params).await?.first() {
+                        Some(r) => r.try_get(0)?,
+                        None => 0,
+                    }
+                }
+            };
+            let mut found = resources(&found, join)?;
             if kind == Kind::HostGroup && plan.members == MemberLoad::All {
                 attach_members(c, tenant, &mut found, &MemberLoad::All, false).await?;
             }
@@ -346,6 +363,40 @@ fn distinct(kind: Kind, set: &IdSet) -> String {
         "SELECT x.id FROM {table} x WHERE x.tenant_id = $1 AND x.id IN ({}) ORDER BY x.id",
         set.sql
     )
+}
+
+/// One index page of a set with the documents (and, with `join`, the
+/// hosts' groups as `hosts_with_groups!` reads them) and the total as the
+/// last column: the window counts the ids only, documents are read for
+/// the page.
+fn exact_page(kind: Kind, set: &IdSet, join: bool, limit: i64, offset: i64) -> String {
+    let table = match kind {
+        Kind::Host => "hosts",
+        Kind::HostGroup => "host_groups",
+    };
+    let ids = format!(
+        "SELECT x.id, COUNT(*) OVER () AS total FROM {table} x \
+         WHERE x.tenant_id = $1 AND x.id IN ({}) ORDER BY x.id LIMIT {limit} OFFSET {offset}",
+        set.sql
+    );
+    if join {
+        format!(
+            "SELECT h.id, h.revision, h.last_modified, h.doc, gs.ids, gs.names, p.total \
+             FROM ({ids}) p JOIN hosts h ON h.tenant_id = $1 AND h.id = p.id \
+             LEFT JOIN LATERAL ( \
+                SELECT array_agg(g.id ORDER BY g.id) AS ids, \
+                       array_agg(g.display_name ORDER BY g.id) AS names \
+                FROM memberships m \
+                JOIN host_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
+                WHERE m.tenant_id = h.tenant_id AND m.member_host = h.id \
+             ) gs ON true ORDER BY h.id"
+        )
+    } else {
+        format!(
+            "SELECT h.id, h.revision, h.last_modified, h.doc, p.total \
+             FROM ({ids}) p JOIN {table} h ON h.tenant_id = $1 AND h.id = p.id ORDER BY h.id"
+        )
+    }
 }
 
 /// `$1` the tenant, then the set's parameters.

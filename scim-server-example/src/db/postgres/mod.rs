@@ -809,6 +809,24 @@ impl PgDb {
         let matcher = filter
             .matcher(schema as &dyn SchemaFacts)
             .map_err(|e| StoreError::invalid_query(e.into()))?;
+        if let index::Access::Exact { offset: 0, .. } = &access {
+            if kind == Kind::Host {
+                // One statement (a snapshot by itself): no transaction.
+                let loaded = keys::load(
+                    &*client,
+                    tenant,
+                    kind,
+                    plan,
+                    &access,
+                    &matcher,
+                    self.scan_budget,
+                )
+                .await?;
+                if let keys::Loaded::Page(total, page) = loaded {
+                    return Ok(QueryResult::new(total, page));
+                }
+            }
+        }
         let result: Result<QueryResult, Fail> = async {
             let tx = client
                 .build_transaction()
