@@ -17,6 +17,7 @@ use scim_core::store::{ResourceStore, TenantId};
 use serde_json::json;
 
 use crate::cli::StorageArgs;
+use crate::db::Target;
 
 /// Options of `bench-filters`.
 #[derive(Clone, Debug, Args)]
@@ -80,6 +81,7 @@ pub(crate) async fn filters(storage: &StorageArgs, args: &BenchArgs) -> anyhow::
         args.hosts,
         started.elapsed().as_secs_f64()
     );
+    analyze(&storage.target()?).await?;
     // A moment between the first and the last host: about a tenth of the
     // hosts were modified after it.
     let cut = {
@@ -225,4 +227,27 @@ fn peak_rss() -> Option<String> {
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+}
+
+/// Refreshes the planner statistics after the bulk load, as PostgreSQL's
+/// autovacuum (or SQLite's `PRAGMA optimize`) would before long: without
+/// them PostgreSQL does not know the trigram index is selective.
+async fn analyze(target: &Target) -> anyhow::Result<()> {
+    match target {
+        Target::Postgres(url) => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .context("cannot connect to analyze")?;
+            tokio::spawn(connection);
+            client
+                .batch_execute("ANALYZE hosts; ANALYZE host_keys; ANALYZE host_groups; ANALYZE group_keys; ANALYZE memberships")
+                .await
+                .context("ANALYZE failed")?;
+        }
+        Target::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).context("cannot open to analyze")?;
+            conn.execute_batch("ANALYZE").context("ANALYZE failed")?;
+        }
+    }
+    Ok(())
 }

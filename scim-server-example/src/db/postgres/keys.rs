@@ -197,6 +197,10 @@ pub(super) async fn sync<C: GenericClient>(c: &C, registry: &Registry) -> Result
             continue;
         };
         let built = backfill(c, kind, schema, m, &ids).await?;
+        // The planner needs to know the new rows (the trigram index is
+        // only chosen once statistics say it is selective).
+        let (table, _) = kind.keys_table();
+        c.batch_execute(&format!("ANALYZE {table}")).await?;
         tracing::info!(
             resource_type = kind.type_name(),
             indexes = ids.len(),
