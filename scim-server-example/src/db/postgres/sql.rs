@@ -184,6 +184,10 @@ pub(super) const BACKFILL_GROUP_KEYS: &str = "
         AS u(tenant_id, id, index_id, key, full_key, key_text)
     ON CONFLICT DO NOTHING";
 
+/// For the transaction of an index read: index rows are read by key ranges
+/// under a `(tenant_id, index_id)` prefix, never by scanning the table.
+pub(super) const NO_SEQUENTIAL_SCANS: &str = "SET LOCAL enable_seqscan = off";
+
 /// Enables `pg_trgm` (refused without the privilege or the package; the
 /// store then answers `co`/`ew` by scanning the index's rows).
 pub(super) const TRIGRAM_EXTENSION: &str = "CREATE EXTENSION IF NOT EXISTS pg_trgm";
