@@ -30,8 +30,11 @@
 //! CREATE INDEX scim_index_owner  ON scim_index (tenant, type, resource_id);
 //! ```
 //!
-//! (`BYTEA` in PostgreSQL; compare keys with `COLLATE "C"`-free byte order,
-//! which both databases use for blobs.)
+//! (`BYTEA` in PostgreSQL.) SQLite compares `BLOB`s and PostgreSQL
+//! `BYTEA`s byte-wise, the order [`Key::encoded`] is built for; store keys
+//! as blobs, never as text, so that no collation applies. A multi-column
+//! B-tree on `(tenant, type, index_name, key)` answers `Eq`, `Range` and
+//! `Prefix` with one range scan.
 //!
 //! 1. **Schema**: [`ResourceSchema::indexes`](crate::schema::ResourceSchema::indexes)
 //!    lists the indexes. Persist [`IndexDef::name`], not the position: the
