@@ -964,6 +964,8 @@ impl Planner<'_> {
             Filter::And(ops) => ops.as_slice(),
             f => std::slice::from_ref(f),
         };
+        // The filtered index that leaves the fewest conjuncts to test.
+        let mut best: Option<(usize, &str, Vec<&Filter>)> = None;
         for (i, def) in self.schema.indexes().iter().enumerate() {
             let (Some(g), Some(sub)) = (&def.filter, &def.sub) else {
                 continue;
@@ -979,23 +981,21 @@ impl Planner<'_> {
                 continue;
             }
             let rest: Vec<&Filter> = conjuncts.iter().filter(|f| !implied.contains(f)).collect();
-            let only_sub = |f: &Filter| {
-                let mut only = true;
-                f.for_each_path(&mut |p| {
-                    only &= p.sub_attr().is_none() && p.name().eq_ignore_ascii_case(sub);
-                });
-                only
-            };
-            if !rest.iter().any(|f| only_sub(f)) {
+            if !rest.iter().any(|f| only_sub(f, sub)) {
                 continue;
             }
+            if best.as_ref().is_none_or(|(_, _, r)| rest.len() < r.len()) {
+                best = Some((i, sub.as_str(), rest));
+            }
+        }
+        if let Some((i, sub, rest)) = best {
             // Every element the filtered index holds matches the implied
             // conjuncts, so they drop out; the conjuncts on its
             // sub-attribute test its rows.
             let mut nodes = Vec::with_capacity(rest.len());
             let mut exact = rest.len() == 1;
             for f in &rest {
-                let over = only_sub(f).then_some(i);
+                let over = only_sub(f, sub).then_some(i);
                 let (n, e) = self.element(&container, f, over);
                 exact &= e;
                 nodes.push(n);
@@ -1054,6 +1054,15 @@ impl Planner<'_> {
             display: format!("{}.{}", c.display, sub.name),
         })
     }
+}
+
+/// Whether every path in a value filter's part is `sub`.
+fn only_sub(filter: &Filter, sub: &str) -> bool {
+    let mut only = true;
+    filter.for_each_path(&mut |p| {
+        only &= p.sub_attr().is_none() && p.name().eq_ignore_ascii_case(sub);
+    });
+    only
 }
 
 /// The multi-valued attribute of a value filter.
@@ -1500,6 +1509,31 @@ mod tests {
         );
         let p = planned(&users, r#"emails[value pr]"#);
         assert!(p.is_exact());
+    }
+
+    #[test]
+    fn the_most_specific_filtered_index_wins() {
+        let registry = RegistryBuilder::standard()
+            .configure(
+                "User",
+                r#"emails[type eq "work" and primary eq true].value"#,
+                AttributeSettings::new().indexed(true),
+            )
+            .build()
+            .unwrap();
+        let users = registry.resource_type("User").unwrap();
+        let p = planned(
+            users,
+            r#"emails[primary eq true and type eq "work" and value eq "a"]"#,
+        );
+        assert!(p.is_exact());
+        assert_eq!(
+            p.root(),
+            &Node::matching(
+                position(users, r#"emails[type eq "work" and primary eq true].value"#),
+                KeyTest::Eq(text("a"))
+            )
+        );
     }
 
     #[test]

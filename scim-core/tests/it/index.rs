@@ -45,6 +45,11 @@ fn registry() -> Registry {
         .configure("User", &format!("{TEST_EXT}:badge"), indexed())
         .configure("User", &format!("{TEST_EXT}:tags"), indexed())
         .configure("User", &format!("{TEST_EXT}:since"), indexed())
+        .configure(
+            "User",
+            r#"emails[type eq "work" and primary eq true].value"#,
+            indexed(),
+        )
         .build()
         .unwrap()
 }
@@ -459,6 +464,12 @@ fn value_path() -> impl Strategy<Value = String> {
             comparison(&["value"]),
         )
             .prop_map(|(c, t, f)| format!("{c}[type eq \"{t}\" and {f}]")),
+        (
+            any::<bool>(),
+            prop::sample::select(TYPES),
+            comparison(&["value"])
+        )
+            .prop_map(|(p, t, f)| format!("emails[primary eq {p} and {f} and type eq \"{t}\"]")),
         (
             prop::sample::select(TYPES),
             prop::sample::select(OPS),
