@@ -46,6 +46,7 @@ pub mod mounting {}
     doc = "[`Suite`]: crate::store::conformance::Suite"
 )]
 #[doc = "[`evaluate`]: crate::list::evaluate"]
+#[doc = "[`index`]: crate::index"]
 #[doc = ""]
 #[doc = include_str!("../docs/writing-a-store.md")]
 pub mod writing_a_store {}

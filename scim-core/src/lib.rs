@@ -71,6 +71,8 @@
 //! * [`project`] and [`list`]: `attributes`/`excludedAttributes`, sorting,
 //!   paging, `ListResponse`.
 //! * [`store`]: the [`ResourceStore`] trait applications implement.
+//! * [`index`]: the index rows of a resource and filters planned into
+//!   index lookups, for stores too big to evaluate every resource.
 //! * [`protocol`]: the [`Service`](protocol::Service) that answers every
 //!   RFC 7644 endpoint.
 //! * [`Error`]: every failure with its HTTP status and `scimType`.
@@ -100,6 +102,7 @@
 pub mod error;
 pub mod guide;
 pub mod id;
+pub mod index;
 pub mod list;
 pub mod patch;
 pub mod project;

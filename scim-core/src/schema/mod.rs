@@ -8,6 +8,7 @@
 mod builtin;
 pub(crate) mod canonical;
 mod registry;
+mod settings;
 mod urn;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub use self::canonical::JsonObject;
 pub use self::registry::{
     Registry, RegistryBuilder, ResolvedPath, ResourceSchema, ResourceType, SchemaExtension,
 };
+pub use self::settings::AttributeSettings;
 pub use self::urn::SchemaUrn;
 
 /// A schema: a named set of attribute definitions (RFC 7643 §7).

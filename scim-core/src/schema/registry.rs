@@ -6,10 +6,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::builtin::{common_attributes, enterprise_user_schema, group_schema, user_schema};
+use super::settings::AttributeSettings;
 use super::{Attribute, Returned, Schema, SchemaUrn, find_attribute};
 use crate::Error;
 use crate::filter::AttrPath;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
+use crate::index::IndexDef;
 
 /// A resource type (RFC 7643 §6): a name, an endpoint, a core schema and
 /// its extensions.
@@ -102,7 +104,57 @@ impl SchemaExtension {
 pub struct RegistryBuilder {
     schemas: Vec<Schema>,
     resource_types: Vec<ResourceType>,
+    settings: Vec<Configured>,
 }
+
+/// One [`RegistryBuilder::configure`] call, resolved at build time.
+#[derive(Clone, Debug)]
+struct Configured {
+    resource_type: String,
+    path: String,
+    settings: AttributeSettings,
+    /// Declared by [`RegistryBuilder::standard`]: dropped instead of
+    /// refused when an application replaced the schema it names.
+    default: bool,
+}
+
+/// The indexes [`RegistryBuilder::standard`] declares, per resource type.
+const STANDARD_INDEXES: &[(&str, &[&str])] = &[
+    (
+        "User",
+        &[
+            "id",
+            "userName",
+            "externalId",
+            "displayName",
+            "active",
+            "emails.value",
+            r#"emails[type eq "work"].value"#,
+            r#"emails[type eq "other"].value"#,
+            "name.givenName",
+            "name.familyName",
+            r#"phoneNumbers[type eq "work"].value"#,
+            r#"phoneNumbers[type eq "mobile"].value"#,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            "meta.created",
+            "meta.lastModified",
+        ],
+    ),
+    (
+        "Group",
+        &[
+            "id",
+            "displayName",
+            "externalId",
+            "members.value",
+            "meta.created",
+            "meta.lastModified",
+        ],
+    ),
+];
 
 impl RegistryBuilder {
     /// An empty builder.
@@ -111,20 +163,84 @@ impl RegistryBuilder {
     }
 
     /// The standard set: `User` (with the optional Enterprise User
-    /// extension) at `/Users` and `Group` at `/Groups`.
+    /// extension) at `/Users` and `Group` at `/Groups`, with the attributes
+    /// provisioning clients filter on indexed:
+    ///
+    /// * User: `id`, `userName`, `externalId`, `displayName`, `active`,
+    ///   `emails.value`, `emails[type eq "work"].value`,
+    ///   `emails[type eq "other"].value`, `name.givenName`,
+    ///   `name.familyName`, `phoneNumbers[type eq "work"].value`,
+    ///   `phoneNumbers[type eq "mobile"].value`, the Enterprise User's
+    ///   `employeeNumber`, `organization`, `department` and
+    ///   `manager.value`, `meta.created`, `meta.lastModified`;
+    /// * Group: `id`, `displayName`, `externalId`, `members.value`,
+    ///   `meta.created`, `meta.lastModified`.
+    ///
+    /// Entra ID, Okta and OneLogin filter on `userName`, `externalId`,
+    /// `emails.value`, `displayName`, `id` and `members.value`. Change the
+    /// set with [`RegistryBuilder::configure`]. A default naming an
+    /// attribute that an application's replacement schema lacks is dropped.
     pub fn standard() -> Self {
         let mut user =
             ResourceType::new("User", "/Users", SchemaUrn::USER).with_description("User Account");
         user.schema_extensions
             .push(SchemaExtension::new(SchemaUrn::ENTERPRISE_USER, false));
-        Self::new()
+        let mut builder = Self::new()
             .schema(user_schema())
             .schema(group_schema())
             .schema(enterprise_user_schema())
             .resource_type(user)
             .resource_type(
                 ResourceType::new("Group", "/Groups", SchemaUrn::GROUP).with_description("Group"),
-            )
+            );
+        for (resource_type, paths) in STANDARD_INDEXES {
+            for path in *paths {
+                builder.settings.push(Configured {
+                    resource_type: (*resource_type).to_owned(),
+                    path: (*path).to_owned(),
+                    settings: AttributeSettings::new().indexed(true),
+                    default: true,
+                });
+            }
+        }
+        builder
+    }
+
+    /// Declares settings for the attribute at `path` of the resource type
+    /// called `resource_type` (ignoring case). The path is an attribute
+    /// path (`userName`, `name.givenName`,
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`)
+    /// or a multi-valued attribute's sub-attribute under a value filter
+    /// (`emails[type eq "work"].value`), which indexes only the values of
+    /// matching elements. Later calls for the same attribute override the
+    /// settings they set. Checked by [`RegistryBuilder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use scim_core::schema::{AttributeSettings, RegistryBuilder};
+    ///
+    /// let registry = RegistryBuilder::standard()
+    ///     .configure("User", r#"addresses[type eq "work"].postalCode"#, AttributeSettings::new().indexed(true))
+    ///     .build()?;
+    /// let users = registry.resource_type("User").expect("registered");
+    /// assert!(users.indexes().iter().any(|i| i.name() == r#"addresses[type eq "work"].postalCode"#));
+    /// # Ok::<(), scim_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn configure(
+        mut self,
+        resource_type: &str,
+        path: &str,
+        settings: AttributeSettings,
+    ) -> Self {
+        self.settings.push(Configured {
+            resource_type: resource_type.to_owned(),
+            path: path.to_owned(),
+            settings,
+            default: false,
+        });
+        self
     }
 
     /// Adds (or replaces, by URN) a schema.
@@ -173,8 +289,23 @@ impl RegistryBuilder {
     ///
     /// [`Error::InvalidValue`] if a resource type names an unknown schema,
     /// two types share an endpoint, an endpoint is malformed, or an
-    /// extension schema defines an attribute twice.
+    /// extension schema defines an attribute twice; if
+    /// [`RegistryBuilder::configure`] names an unknown resource type, a
+    /// path that does not parse, an unknown attribute, or a complex
+    /// attribute without a sub-attribute.
     pub fn build(self) -> Result<Registry, Error> {
+        if let Some(c) = self.settings.iter().find(|c| {
+            !c.default
+                && !self
+                    .resource_types
+                    .iter()
+                    .any(|t| t.name.eq_ignore_ascii_case(&c.resource_type))
+        }) {
+            return Err(Error::InvalidValue(format!(
+                "cannot configure {:?}: no resource type is called {:?}",
+                c.path, c.resource_type
+            )));
+        }
         let find = |urn: &SchemaUrn| {
             self.schemas
                 .iter()
@@ -214,13 +345,16 @@ impl RegistryBuilder {
             }
             let common = common_attributes();
             let hidden_by_default = hidden_by_default(&common, &core, &extensions);
-            types.push(Arc::new(ResourceSchema {
+            let mut schema = ResourceSchema {
                 resource_type: rt.clone(),
                 core,
                 extensions,
                 common,
                 hidden_by_default,
-            }));
+                indexes: Vec::new(),
+            };
+            schema.indexes = configured_indexes(&schema, &self.settings)?;
+            types.push(Arc::new(schema));
         }
         Ok(Registry {
             inner: Arc::new(RegistryInner {
@@ -229,6 +363,34 @@ impl RegistryBuilder {
             }),
         })
     }
+}
+
+/// The indexes `settings` declare for `schema`, in the order they were
+/// first configured.
+fn configured_indexes(
+    schema: &ResourceSchema,
+    settings: &[Configured],
+) -> Result<Vec<IndexDef>, Error> {
+    let mut declared: Vec<(IndexDef, AttributeSettings)> = Vec::new();
+    for c in settings
+        .iter()
+        .filter(|c| c.resource_type.eq_ignore_ascii_case(schema.name()))
+    {
+        let def = match IndexDef::resolve(schema, &c.path) {
+            Ok(def) => def,
+            Err(_) if c.default => continue,
+            Err(e) => return Err(e),
+        };
+        match declared.iter_mut().find(|(d, _)| d.name() == def.name()) {
+            Some((_, s)) => *s = s.clone().merge(&c.settings),
+            None => declared.push((def, c.settings.clone())),
+        }
+    }
+    Ok(declared
+        .into_iter()
+        .filter(|(_, s)| s.is_indexed() == Some(true))
+        .map(|(d, _)| d)
+        .collect())
 }
 
 /// Where the attributes a default response leaves out sit: `returned:
@@ -362,6 +524,7 @@ pub struct ResourceSchema {
     extensions: Vec<(Schema, bool)>,
     common: Vec<Attribute>,
     hidden_by_default: Vec<HiddenPath>,
+    indexes: Vec<IndexDef>,
 }
 
 /// An attribute path resolved through a [`ResourceSchema`].
@@ -446,6 +609,16 @@ impl ResourceSchema {
     /// `request`), computed once when the registry is built.
     pub(crate) fn hidden_by_default(&self) -> &[HiddenPath] {
         &self.hidden_by_default
+    }
+
+    /// The indexed attributes, as declared with
+    /// [`RegistryBuilder::configure`]. A position in this slice is the
+    /// [`IndexEntry::index`](crate::index::IndexEntry::index) and
+    /// [`Predicate::index`](crate::index::Predicate::index) of
+    /// [`crate::index`]; stores persist [`IndexDef::name`] instead, which
+    /// stays the same when other indexes are added or removed.
+    pub fn indexes(&self) -> &[IndexDef] {
+        &self.indexes
     }
 
     /// The common attributes `id`, `externalId` and `meta` (RFC 7643 §3.1).
