@@ -1,0 +1,296 @@
+//! The HTTP side: one pooled hyper client bound to the base URL and token,
+//! sending the headers Entra sends.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+use crate::stats::{Op, Recorder, Verdict};
+
+/// The media type Microsoft's validator sends on request bodies.
+const SCIM_JSON: &str = "application/scim+json; charset=utf-8";
+
+/// A SCIM endpoint and its bearer token.
+#[derive(Clone, Debug)]
+pub(crate) struct ScimClient {
+    http: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+    authorization: HeaderValue,
+    timeout: Duration,
+}
+
+/// One request to send: what it is for, and its method, path below the
+/// base URL, and body.
+#[derive(Clone, Debug)]
+pub(crate) struct Exchange<'a> {
+    op: Op,
+    method: Method,
+    path: &'a str,
+    body: Option<&'a Value>,
+}
+
+impl<'a> Exchange<'a> {
+    /// A GET.
+    pub(crate) fn get(op: Op, path: &'a str) -> Self {
+        Self {
+            op,
+            method: Method::GET,
+            path,
+            body: None,
+        }
+    }
+
+    /// A POST with a JSON body.
+    pub(crate) fn post(op: Op, path: &'a str, body: &'a Value) -> Self {
+        Self {
+            op,
+            method: Method::POST,
+            path,
+            body: Some(body),
+        }
+    }
+
+    /// A PATCH with a JSON body.
+    pub(crate) fn patch(op: Op, path: &'a str, body: &'a Value) -> Self {
+        Self {
+            op,
+            method: Method::PATCH,
+            path,
+            body: Some(body),
+        }
+    }
+
+    fn expected(&self) -> &'static [StatusCode] {
+        match self.method {
+            Method::POST => &[StatusCode::CREATED],
+            Method::PATCH => &[StatusCode::OK, StatusCode::NO_CONTENT],
+            _ => &[StatusCode::OK],
+        }
+    }
+}
+
+/// A response whose status was one the caller expected.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The status.
+    pub(crate) status: StatusCode,
+    /// The body.
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON, if it is.
+    pub(crate) fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+impl ScimClient {
+    /// A client for the tenant URL `url` (Entra appends `/Users`,
+    /// `/Groups` to it).
+    ///
+    /// # Errors
+    ///
+    /// When `url` is not an absolute `http://` URL, or the token cannot be
+    /// sent in a header.
+    pub(crate) fn new(
+        url: &str,
+        token: &str,
+        timeout: Duration,
+        concurrency: usize,
+    ) -> anyhow::Result<Self> {
+        let uri: Uri = url
+            .parse()
+            .with_context(|| format!("--url {url:?} is not a URL"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => bail!(
+                "--url {url:?}: https is not supported by this build; run the simulator \
+                 next to the server and give its plain http:// address"
+            ),
+            _ => bail!("--url {url:?} must be an absolute http:// URL"),
+        }
+        if uri.host().is_none() {
+            bail!("--url {url:?} has no host");
+        }
+        if uri.query().is_some() {
+            bail!(
+                "--url {url:?} must not carry a query string (for the \
+                 aadOptscim062020 request shapes use --dialect flag)"
+            );
+        }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("the token contains characters that cannot be sent in a header")?;
+        authorization.set_sensitive(true);
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(concurrency)
+            .build(connector);
+        Ok(Self {
+            http,
+            base: url.trim_end_matches('/').to_owned(),
+            authorization,
+            timeout,
+        })
+    }
+
+    /// Sends `exchange`, records it, and returns what `check` makes of the
+    /// reply when its status is the one Entra expects (200 for GET, 201 for
+    /// POST, 200 or 204 for PATCH). A body `check` rejects is counted under
+    /// the reason it gives.
+    pub(crate) async fn call<T>(
+        &self,
+        recorder: &Recorder,
+        exchange: Exchange<'_>,
+        check: impl FnOnce(&Reply) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        let expect = exchange.expected();
+        let started = Instant::now();
+        let result = tokio::time::timeout(
+            self.timeout,
+            self.send(exchange.method, exchange.path, exchange.body),
+        )
+        .await;
+        let elapsed = started.elapsed();
+        let (verdict, value) = match result {
+            Err(_) => (Verdict::Timeout, None),
+            Ok(Err(())) => (Verdict::Transport, None),
+            Ok(Ok(reply)) if expect.contains(&reply.status) => match check(&reply) {
+                Ok(v) => (Verdict::Ok, Some(v)),
+                Err(why) => (Verdict::Rejected(why), None),
+            },
+            Ok(Ok(reply)) => (Verdict::Status(reply.status.as_u16()), None),
+        };
+        recorder.record(exchange.op, elapsed, &verdict);
+        value
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, ()> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, "application/scim+json")
+            .header(
+                USER_AGENT,
+                concat!("scim-entra-sim/", env!("CARGO_PKG_VERSION")),
+            )
+            // Entra's own marker header (entra.md §2.0); servers ignore it.
+            .header("ADSCIMVersion", "5.0");
+        let bytes = match body {
+            Some(b) => {
+                builder = builder.header(CONTENT_TYPE, SCIM_JSON);
+                Bytes::from(serde_json::to_vec(b).map_err(|_| ())?)
+            }
+            None => Bytes::new(),
+        };
+        let request = builder.body(Full::new(bytes)).map_err(|_| ())?;
+        let response = self.http.request(request).await.map_err(|_| ())?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|_| ())?.to_bytes();
+        Ok(Reply {
+            status: parts.status,
+            body,
+        })
+    }
+}
+
+/// The `id` of a created (or read) resource, when the body has a
+/// non-empty one.
+pub(crate) fn resource_id(reply: &Reply) -> Result<String, &'static str> {
+    let body = reply.json().ok_or("bad-body")?;
+    body.get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or("missing-id")
+}
+
+/// The outcome of a filtered lookup: no match, or the one match's `id`.
+/// A body that is not a ListResponse is `bad-body`; several matches are
+/// Entra's `DuplicateTargetEntries` (`duplicate-match`).
+pub(crate) fn lookup_result(reply: &Reply) -> Result<Option<String>, &'static str> {
+    let body = reply.json().ok_or("bad-body")?;
+    let total = body
+        .get("totalResults")
+        .and_then(Value::as_u64)
+        .ok_or("bad-body")?;
+    match total {
+        0 => Ok(None),
+        1 => body
+            .get("Resources")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(|first| first.get("id"))
+            .and_then(Value::as_str)
+            .map(|id| Some(id.to_owned()))
+            .ok_or("missing-id"),
+        _ => Err("duplicate-match"),
+    }
+}
+
+/// Any reply in an expected status will do (PATCH answers 200 or 204).
+pub(crate) fn accept(_: &Reply) -> Result<(), &'static str> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn reply(body: &str) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn lookups_are_judged_like_entra_judges_them() {
+        assert_eq!(
+            lookup_result(&reply(r#"{"totalResults":0,"Resources":[]}"#)),
+            Ok(None)
+        );
+        assert_eq!(lookup_result(&reply(r#"{"totalResults":0}"#)), Ok(None));
+        assert_eq!(
+            lookup_result(&reply(r#"{"totalResults":1,"Resources":[{"id":"x"}]}"#)),
+            Ok(Some("x".to_owned()))
+        );
+        assert_eq!(
+            lookup_result(&reply(
+                r#"{"totalResults":2,"Resources":[{"id":"x"},{"id":"y"}]}"#
+            )),
+            Err("duplicate-match")
+        );
+        assert_eq!(
+            lookup_result(&reply(r#"{"totalResults":1,"Resources":[{}]}"#)),
+            Err("missing-id")
+        );
+        assert_eq!(lookup_result(&reply("not json")), Err("bad-body"));
+        assert_eq!(resource_id(&reply(r#"{"id":"abc"}"#)), Ok("abc".to_owned()));
+        assert_eq!(resource_id(&reply(r#"{"id":""}"#)), Err("missing-id"));
+    }
+
+    #[test]
+    fn only_plain_http_urls_are_accepted() {
+        let t = Duration::from_secs(1);
+        assert!(ScimClient::new("http://127.0.0.1:8080/scim/v2/", "t", t, 1).is_ok());
+        assert!(ScimClient::new("https://example.com/scim", "t", t, 1).is_err());
+        assert!(ScimClient::new("/scim/v2", "t", t, 1).is_err());
+        assert!(ScimClient::new("http://127.0.0.1/scim?aadOptscim062020", "t", t, 1).is_err());
+        assert!(ScimClient::new("http://127.0.0.1/scim", "bad\ntoken", t, 1).is_err());
+        let c = ScimClient::new("http://127.0.0.1:8080/scim/v2/", "t", t, 1).unwrap();
+        assert_eq!(c.base, "http://127.0.0.1:8080/scim/v2");
+    }
+}
