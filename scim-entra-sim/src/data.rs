@@ -316,11 +316,14 @@ impl Workload {
     }
 }
 
+/// Draws the coin whatever `choice` is, so that the directory (names,
+/// attributes, memberships) does not depend on `--dialect`.
 fn pick_dialect(rng: &mut ChaCha8Rng, choice: DialectChoice) -> Dialect {
+    let coin = rng.random_bool(0.5);
     match choice {
         DialectChoice::Legacy => Dialect::Legacy,
         DialectChoice::Flag => Dialect::Flag,
-        DialectChoice::Mixed if rng.random_bool(0.5) => Dialect::Legacy,
+        DialectChoice::Mixed if coin => Dialect::Legacy,
         DialectChoice::Mixed => Dialect::Flag,
     }
 }
@@ -684,6 +687,33 @@ mod tests {
                 .iter()
                 .all(|h| h.user_name.ends_with("@s43.northwind.example"))
         );
+    }
+
+    #[test]
+    fn the_directory_does_not_depend_on_the_dialect_or_the_group_options() {
+        let mixed = Workload::generate(&spec()).unwrap();
+        let legacy = Workload::generate(&WorkloadSpec {
+            dialect: DialectChoice::Legacy,
+            ..spec()
+        })
+        .unwrap();
+        let names =
+            |w: &Workload| -> Vec<String> { w.hosts.iter().map(|h| h.user_name.clone()).collect() };
+        assert_eq!(names(&mixed), names(&legacy));
+        assert!(legacy.hosts.iter().all(|h| h.dialect == Dialect::Legacy));
+        let members = |w: &Workload| -> Vec<Vec<usize>> {
+            w.groups.iter().map(|g| g.members.clone()).collect()
+        };
+        assert_eq!(members(&mixed), members(&legacy));
+        // Hosts do not depend on the groups, and fewer hosts are a prefix.
+        let fewer = Workload::generate(&WorkloadSpec {
+            hosts: 50,
+            groups: 0,
+            largest_group: None,
+            ..spec()
+        })
+        .unwrap();
+        assert_eq!(fewer.hosts[..], mixed.hosts[..50]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod phases;
 mod progress;
 mod stats;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -165,11 +166,24 @@ fn run(cli: &Cli) -> anyhow::Result<Report> {
     });
     report.errors = report.phases.iter().map(|p| p.errors).sum();
 
-    if o.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if let Err(e) = print_report(&report, o.json) {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the report");
+        }
+    }
+    Ok(report)
+}
+
+fn print_report(report: &Report, json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
     } else {
         let w = &report.workload;
-        println!(
+        writeln!(
+            out,
             "scim-entra-sim against {}: {} hosts, {} groups, {} memberships (largest group {}), \
              batches of {}, concurrency {}, seed {}, dialect {}",
             report.target,
@@ -181,11 +195,11 @@ fn run(cli: &Cli) -> anyhow::Result<Report> {
             report.concurrency,
             report.seed,
             report.dialect
-        );
+        )?;
         for phase in &report.phases {
-            print!("{phase}");
+            write!(out, "{phase}")?;
         }
-        println!("total errors: {}", report.errors);
+        writeln!(out, "total errors: {}", report.errors)?;
     }
-    Ok(report)
+    out.flush()
 }

@@ -147,30 +147,23 @@ impl Sim {
     }
 
     /// The cached id of host `i`, or a re-match by `userName` (R5) when this
-    /// process has not seen it (an `update` run on its own).
+    /// process has not seen it (an `update` run on its own); no match counts as a `no-match` error.
     async fn host_id(&self, rec: &Recorder, i: usize) -> Option<String> {
         if let Some(id) = self.cached_host(i) {
             return Some(id);
         }
         let host = self.workload.hosts.get(i)?;
-        let found = self
+        // A host the update phase picked must exist: no match is an error.
+        let id = self
             .client
             .call(
                 rec,
                 Exchange::get(Op::LookupUser, &host.lookup_path()),
-                lookup_result,
+                |r| lookup_result(r)?.ok_or("no-match"),
             )
             .await?;
-        match found {
-            Some(id) => {
-                self.cache_host(i, id.clone());
-                Some(id)
-            }
-            None => {
-                rec.note("hosts-not-provisioned");
-                None
-            }
-        }
+        self.cache_host(i, id.clone());
+        Some(id)
     }
 
     /// R7 then one PATCH, as Entra diffs before it writes.
