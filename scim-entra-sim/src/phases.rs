@@ -218,32 +218,38 @@ where
     progress.finish();
 }
 
-/// The initial cycle: the Test Connection probes (R1, R2), every host
-/// (R5, R6), every group (R14, R15), then the memberships in batches (R17).
-pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
-    let rec = Arc::new(Recorder::new());
-    let mut probe_rng = data::rng(sim.seed, Stream::Probe, 0);
-    let user_probe = format!(
+/// The random-GUID `userName` and `displayName` queries Entra sends on Test
+/// Connection and at the start of every cycle (R1, R2, R4); each must
+/// answer an empty ListResponse. `cycle` picks fresh GUIDs per phase.
+async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
+    let mut rng = data::rng(sim.seed, Stream::Probe, cycle);
+    let user = format!(
         "/Users?{}",
-        data::eq_filter_query("userName", &data::guid(&mut probe_rng))
+        data::eq_filter_query("userName", &data::guid(&mut rng))
     );
-    let group_probe = format!(
+    let group = format!(
         "/Groups?excludedAttributes=members&{}",
-        data::eq_filter_query("displayName", &data::guid(&mut probe_rng))
+        data::eq_filter_query("displayName", &data::guid(&mut rng))
     );
-    for path in [user_probe, group_probe] {
+    for path in [user, group] {
         sim.client
             .call(
-                &rec,
+                rec,
                 Exchange::get(Op::Probe, &path),
-                |r| match lookup_result(r) {
-                    Ok(None) => Ok(()),
-                    Ok(Some(_)) => Err("probe-matched"),
-                    Err(e) => Err(e),
+                |r| match lookup_result(r)? {
+                    None => Ok(()),
+                    Some(_) => Err("probe-matched"),
                 },
             )
             .await;
     }
+}
+
+/// The initial cycle: the Test Connection probes (R1, R2), every host
+/// (R5, R6), every group (R14, R15), then the memberships in batches (R17).
+pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
+    let rec = Arc::new(Recorder::new());
+    probes(sim, &rec, 0).await;
 
     let hosts: Vec<usize> = (0..sim.workload.hosts.len()).collect();
     let progress = Progress::new("initial: hosts", Some(hosts.len() as u64), sim.quiet);
@@ -312,10 +318,12 @@ fn member_batches(sim: &Sim, rec: &Recorder) -> Vec<(String, Dialect, Vec<String
     batches
 }
 
-/// An incremental cycle: read and patch a fraction of the hosts, deactivate
-/// some, then reactivate some of those (R7, R8/R9, R11, R12).
+/// An incremental cycle: the start-of-cycle probes, then read and patch a
+/// fraction of the hosts, deactivate some, then reactivate some of those
+/// (R4, R7, R8/R9, R11, R12).
 pub(crate) async fn update(sim: &Arc<Sim>, plan: &UpdatePlan) -> PhaseReport {
     let rec = Arc::new(Recorder::new());
+    probes(sim, &rec, 1).await;
     let mut wave: Vec<(usize, Op, serde_json::Value)> = plan
         .changes
         .iter()
