@@ -184,17 +184,13 @@ fn print_report(report: &Report, json: bool) -> std::io::Result<()> {
         let w = &report.workload;
         writeln!(
             out,
-            "scim-entra-sim against {}: {} hosts, {} groups, {} memberships (largest group {}), \
-             batches of {}, concurrency {}, seed {}, dialect {}",
-            report.target,
-            w.hosts,
-            w.groups,
-            w.memberships,
-            w.largest_group,
-            w.member_batch,
-            report.concurrency,
-            report.seed,
-            report.dialect
+            "scim-entra-sim against {} (seed {}, dialect {}, concurrency {})",
+            report.target, report.seed, report.dialect, report.concurrency
+        )?;
+        writeln!(
+            out,
+            "  {} hosts, {} groups, {} memberships (largest group {}), member batches of {}",
+            w.hosts, w.groups, w.memberships, w.largest_group, w.member_batch
         )?;
         for phase in &report.phases {
             write!(out, "{phase}")?;

@@ -42,7 +42,7 @@ impl Progress {
                 Some(n) => {
                     let bar = ProgressBar::new(n);
                     if let Ok(style) = ProgressStyle::with_template(
-                        "{prefix:>22} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+                        "{prefix:>22} [{bar:40}] {pos}/{len} {elapsed} eta {eta}",
                     ) {
                         bar.set_style(style.progress_chars("=> "));
                     }
@@ -50,9 +50,9 @@ impl Progress {
                 }
                 None => {
                     let bar = ProgressBar::new_spinner();
-                    if let Ok(style) =
-                        ProgressStyle::with_template("{prefix:>22} {spinner} {pos} {per_sec}")
-                    {
+                    if let Ok(style) = ProgressStyle::with_template(
+                        "{prefix:>22} {spinner} {pos} requests {elapsed}",
+                    ) {
                         bar.set_style(style);
                     }
                     bar.enable_steady_tick(Duration::from_millis(200));
