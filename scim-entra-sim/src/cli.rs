@@ -49,9 +49,14 @@ impl Command {
 #[derive(Debug, Args)]
 pub(crate) struct Options {
     /// The SCIM base URL (Entra's "Tenant URL"), e.g.
-    /// http://127.0.0.1:8080/scim/v2; `/Users` and `/Groups` are appended.
+    /// https://scim.example.com/scim/v2; `/Users` and `/Groups` are
+    /// appended.
     #[arg(long, env = "SCIM_URL")]
     pub(crate) url: String,
+    /// Extra trusted CA certificates (PEM) for an https --url, on top of
+    /// the system store: a test server's self-signed certificate.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_cert: Option<std::path::PathBuf>,
     /// The bearer token.
     #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
     pub(crate) token: String,

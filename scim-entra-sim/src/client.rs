@@ -1,6 +1,8 @@
 //! The HTTP side: one pooled hyper client bound to the base URL and token,
 //! sending the headers Entra sends.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -8,10 +10,12 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::stats::{Op, Recorder, Verdict};
 
@@ -21,7 +25,7 @@ const SCIM_JSON: &str = "application/scim+json; charset=utf-8";
 /// A SCIM endpoint and its bearer token.
 #[derive(Clone, Debug)]
 pub(crate) struct ScimClient {
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
     authorization: HeaderValue,
     timeout: Duration,
@@ -95,29 +99,28 @@ impl Reply {
 
 impl ScimClient {
     /// A client for the tenant URL `url` (Entra appends `/Users`,
-    /// `/Groups` to it).
+    /// `/Groups` to it). https URLs are verified against the system's CA
+    /// store plus the PEM certificates in `ca_cert`.
     ///
     /// # Errors
     ///
-    /// When `url` is not an absolute `http://` URL, or the token cannot be
-    /// sent in a header.
+    /// When `url` is not an absolute `http://` or `https://` URL, the token
+    /// cannot be sent in a header, or `ca_cert` cannot be read.
     pub(crate) fn new(
         url: &str,
         token: &str,
         timeout: Duration,
         concurrency: usize,
+        ca_cert: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let uri: Uri = url
             .parse()
             .with_context(|| format!("--url {url:?} is not a URL"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => bail!(
-                "--url {url:?}: https is not supported by this build; run the simulator \
-                 next to the server and give its plain http:// address"
-            ),
-            _ => bail!("--url {url:?} must be an absolute http:// URL"),
-        }
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => bail!("--url {url:?} must be an absolute http:// or https:// URL"),
+        };
         if uri.host().is_none() {
             bail!("--url {url:?} has no host");
         }
@@ -132,6 +135,12 @@ impl ScimClient {
         authorization.set_sensitive(true);
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config(https, ca_cert)?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let http = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(concurrency)
             .build(connector);
@@ -202,6 +211,44 @@ impl ScimClient {
             body,
         })
     }
+}
+
+/// TLS settings: TLS 1.2 and 1.3 with ring, trusting the system store and
+/// `ca_cert`. The system store is only read for https URLs.
+fn tls_config(https: bool, ca_cert: Option<&Path>) -> anyhow::Result<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    if https {
+        // Certificates the platform store holds but rustls cannot parse are
+        // skipped, as browsers skip them.
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+    }
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        let mut added = 0;
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.with_context(|| format!("--ca-cert {}: bad PEM", path.display()))?;
+            roots.add(cert).with_context(|| {
+                format!("--ca-cert {}: not a usable CA certificate", path.display())
+            })?;
+            added += 1;
+        }
+        if added == 0 {
+            bail!("--ca-cert {}: no PEM certificate in it", path.display());
+        }
+    }
+    if https && roots.is_empty() {
+        bail!("no trusted CA certificates: the system store is empty; pass --ca-cert");
+    }
+    Ok(ClientConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .context("the TLS provider supports no protocol version")?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
 }
 
 /// The `id` of a created (or read) resource, when the body has a
@@ -283,14 +330,17 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_urls_are_accepted() {
+    fn only_absolute_http_and_https_urls_are_accepted() {
         let t = Duration::from_secs(1);
-        assert!(ScimClient::new("http://127.0.0.1:8080/scim/v2/", "t", t, 1).is_ok());
-        assert!(ScimClient::new("https://example.com/scim", "t", t, 1).is_err());
-        assert!(ScimClient::new("/scim/v2", "t", t, 1).is_err());
-        assert!(ScimClient::new("http://127.0.0.1/scim?aadOptscim062020", "t", t, 1).is_err());
-        assert!(ScimClient::new("http://127.0.0.1/scim", "bad\ntoken", t, 1).is_err());
-        let c = ScimClient::new("http://127.0.0.1:8080/scim/v2/", "t", t, 1).unwrap();
+        let new = |url: &str, token: &str| ScimClient::new(url, token, t, 1, None);
+        assert!(new("http://127.0.0.1:8080/scim/v2/", "t").is_ok());
+        assert!(new("ftp://example.com/scim", "t").is_err());
+        assert!(new("/scim/v2", "t").is_err());
+        assert!(new("http://127.0.0.1/scim?aadOptscim062020", "t").is_err());
+        assert!(new("http://127.0.0.1/scim", "bad\ntoken").is_err());
+        let c = new("http://127.0.0.1:8080/scim/v2/", "t").unwrap();
         assert_eq!(c.base, "http://127.0.0.1:8080/scim/v2");
+        let missing = Path::new("/nonexistent/ca.pem");
+        assert!(ScimClient::new("https://localhost/scim", "t", t, 1, Some(missing)).is_err());
     }
 }

@@ -100,7 +100,13 @@ fn run(cli: &Cli) -> anyhow::Result<Report> {
     };
     let workload = Workload::generate(&spec)?;
     let concurrency = usize::try_from(o.concurrency).context("--concurrency is too large")?;
-    let client = ScimClient::new(&o.url, &o.token, o.request_timeout, concurrency)?;
+    let client = ScimClient::new(
+        &o.url,
+        &o.token,
+        o.request_timeout,
+        concurrency,
+        o.ca_cert.as_deref(),
+    )?;
     let plan = UpdatePlan::new(&workload, o.seed, o.update_fraction);
     let mut report = Report {
         target: o.url.clone(),

@@ -39,14 +39,18 @@ async fn handle(
     Ok(response.map(|b| Full::new(Bytes::from(b))))
 }
 
-/// Serves the memory store on a free loopback port; returns the base URL.
-async fn serve() -> String {
-    let scim = Service::new(
+fn service() -> Service {
+    Service::new(
         Arc::new(MemoryStore::new()),
         Registry::standard(),
         Arc::new(SingleTenant::new(TOKEN)),
         ServiceConfig::new("/scim/v2"),
-    );
+    )
+}
+
+/// Serves the memory store on a free loopback port; returns the base URL.
+async fn serve() -> String {
+    let scim = service();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -66,6 +70,47 @@ async fn serve() -> String {
     format!("http://{addr}/scim/v2")
 }
 
+/// The same over TLS with a fresh self-signed certificate for
+/// `localhost`; returns the base URL and the certificate's PEM.
+async fn serve_tls() -> (String, String) {
+    use tokio_rustls::TlsAcceptor;
+    use tokio_rustls::rustls::ServerConfig;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let config = ServerConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let scim = service();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (scim, acceptor) = (scim.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = service_fn(move |r| handle(scim.clone(), r));
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (format!("https://localhost:{port}/scim/v2"), cert.cert.pem())
+}
+
 async fn get(base: &str, path: &str) -> Value {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let request = http::Request::get(format!("{base}{path}"))
@@ -78,7 +123,7 @@ async fn get(base: &str, path: &str) -> Value {
     serde_json::from_slice(&body).unwrap()
 }
 
-async fn sim(args: &[&str]) -> (std::process::ExitStatus, Value, String) {
+async fn sim_raw(args: &[&str]) -> (std::process::ExitStatus, String, String) {
     let out = tokio::process::Command::new(BIN)
         .args(args)
         .env_remove("SCIM_URL")
@@ -86,14 +131,16 @@ async fn sim(args: &[&str]) -> (std::process::ExitStatus, Value, String) {
         .output()
         .await
         .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    (out.status, json, stderr)
+    (out.status, stdout, stderr)
+}
+
+async fn sim(args: &[&str]) -> (std::process::ExitStatus, Value, String) {
+    let (status, stdout, stderr) = sim_raw(args).await;
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    (status, json, stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,4 +303,52 @@ async fn a_wrong_token_is_reported_as_401_errors() {
     // attempted once the lookups fail.
     assert_eq!(initial["errors_by_status"]["401"], 6, "{initial:#}");
     assert_eq!(initial["requests"], 6, "{initial:#}");
+}
+
+#[tokio::test]
+async fn https_endpoints_work_with_an_extra_ca_certificate() {
+    let (base, pem) = serve_tls().await;
+    let dir = std::env::temp_dir().join(format!("scim-entra-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let args = [
+        "initial",
+        "--url",
+        &base,
+        "--token",
+        TOKEN,
+        "--hosts",
+        "5",
+        "--groups",
+        "1",
+        "--members-per-group",
+        "3",
+        "--json",
+        "-q",
+    ];
+    // Without the certificate the handshake fails: every request is a
+    // transport error (or, on a machine without a system CA store, the run
+    // does not start).
+    let (status, stdout, stderr) = sim_raw(&args).await;
+    assert!(!status.success(), "{stdout}\n{stderr}");
+    if status.code() == Some(1) {
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        let initial = &report["phases"][0];
+        assert_eq!(
+            initial["errors"], initial["errors_by_status"]["transport"],
+            "{report:#}"
+        );
+    } else {
+        assert!(stderr.contains("--ca-cert"), "{stderr}");
+    }
+    let mut with_ca = args.to_vec();
+    with_ca.extend(["--ca-cert", ca.to_str().unwrap()]);
+    let (status, report, stderr) = sim(&with_ca).await;
+    assert!(status.success(), "{report:#}\n{stderr}");
+    assert_eq!(
+        report["phases"][0]["operations"]["create-user"]["requests"],
+        5
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
