@@ -172,18 +172,26 @@ impl ScimClient {
         let elapsed = started.elapsed();
         let (verdict, value) = match result {
             Err(_) => (Verdict::Timeout, None),
-            Ok(Err(())) => (Verdict::Transport, None),
+            Ok(Err(message)) => (Verdict::Transport(message), None),
             Ok(Ok(reply)) if expect.contains(&reply.status) => match check(&reply) {
                 Ok(v) => (Verdict::Ok, Some(v)),
                 Err(why) => (Verdict::Rejected(why), None),
             },
-            Ok(Ok(reply)) => (Verdict::Status(reply.status.as_u16()), None),
+            Ok(Ok(reply)) => (
+                Verdict::Status(reply.status.as_u16(), error_detail(&reply)),
+                None,
+            ),
         };
         recorder.record(exchange.op, elapsed, &verdict);
         value
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, ()> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
         let mut builder = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -198,18 +206,55 @@ impl ScimClient {
         let bytes = match body {
             Some(b) => {
                 builder = builder.header(CONTENT_TYPE, SCIM_JSON);
-                Bytes::from(serde_json::to_vec(b).map_err(|_| ())?)
+                Bytes::from(serde_json::to_vec(b).map_err(|e| chain(&e))?)
             }
             None => Bytes::new(),
         };
-        let request = builder.body(Full::new(bytes)).map_err(|_| ())?;
-        let response = self.http.request(request).await.map_err(|_| ())?;
+        let request = builder.body(Full::new(bytes)).map_err(|e| chain(&e))?;
+        let response = self.http.request(request).await.map_err(|e| chain(&e))?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|_| ())?.to_bytes();
+        let body = body.collect().await.map_err(|e| chain(&e))?.to_bytes();
         Ok(Reply {
             status: parts.status,
             body,
         })
+    }
+}
+
+/// An error and its sources, `outer: inner: root` (hyper's own message,
+/// "client error (Connect)", hides the TLS or socket cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+/// What a failed reply says: the SCIM error's `scimType` and `detail`, or
+/// the start of the body.
+fn error_detail(reply: &Reply) -> String {
+    if let Some(body) = reply.json() {
+        let detail = body.get("detail").and_then(Value::as_str);
+        let scim_type = body.get("scimType").and_then(Value::as_str);
+        match (scim_type, detail) {
+            (Some(t), Some(d)) => return format!("{t}: {d}"),
+            (None, Some(d)) => return d.to_owned(),
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    let mut short: String = text.chars().take(200).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    if short.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        short
     }
 }
 
@@ -327,6 +372,25 @@ mod tests {
         assert_eq!(lookup_result(&reply("not json")), Err("bad-body"));
         assert_eq!(resource_id(&reply(r#"{"id":"abc"}"#)), Ok("abc".to_owned()));
         assert_eq!(resource_id(&reply(r#"{"id":""}"#)), Err("missing-id"));
+    }
+
+    #[test]
+    fn failed_replies_are_summarised() {
+        let scim = Reply {
+            status: StatusCode::CONFLICT,
+            body: Bytes::from_static(br#"{"scimType":"uniqueness","detail":"userName is taken"}"#),
+        };
+        assert_eq!(error_detail(&scim), "uniqueness: userName is taken");
+        let plain = Reply {
+            status: StatusCode::BAD_GATEWAY,
+            body: Bytes::from("x".repeat(300)),
+        };
+        assert_eq!(error_detail(&plain).chars().count(), 201);
+        let empty = Reply {
+            status: StatusCode::BAD_GATEWAY,
+            body: Bytes::new(),
+        };
+        assert_eq!(error_detail(&empty), "(empty body)");
     }
 
     #[test]

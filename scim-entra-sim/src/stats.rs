@@ -58,26 +58,34 @@ impl Op {
 pub(crate) enum Verdict {
     /// The expected status and a usable body.
     Ok,
-    /// An unexpected HTTP status.
-    Status(u16),
+    /// An unexpected HTTP status, with the SCIM error's `detail` (or the
+    /// start of the body).
+    Status(u16, String),
     /// An expected status whose body was not what Entra needs; the reason
     /// is the key it is counted under (`bad-body`, `duplicate-match`,
     /// `no-match`).
     Rejected(&'static str),
     /// No answer within the request timeout.
     Timeout,
-    /// Connection refused, reset, or a protocol error.
-    Transport,
+    /// Connection refused, reset, a TLS or protocol error; the message.
+    Transport(String),
 }
 
 impl Verdict {
+    fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Status(_, d) | Self::Transport(d) => Some(d),
+            Self::Ok | Self::Rejected(_) | Self::Timeout => None,
+        }
+    }
+
     fn key(&self) -> String {
         match self {
             Self::Ok => "ok".to_owned(),
-            Self::Status(s) => s.to_string(),
+            Self::Status(s, _) => s.to_string(),
             Self::Rejected(why) => (*why).to_owned(),
             Self::Timeout => "timeout".to_owned(),
-            Self::Transport => "transport".to_owned(),
+            Self::Transport(_) => "transport".to_owned(),
         }
     }
 }
@@ -150,6 +158,7 @@ struct Inner {
     all: Counts,
     ops: BTreeMap<Op, Counts>,
     notes: BTreeMap<&'static str, u64>,
+    first_errors: BTreeMap<String, String>,
 }
 
 impl Recorder {
@@ -161,6 +170,7 @@ impl Recorder {
                 all: Counts::new(),
                 ops: BTreeMap::new(),
                 notes: BTreeMap::new(),
+                first_errors: BTreeMap::new(),
             }),
         }
     }
@@ -169,6 +179,12 @@ impl Recorder {
     pub(crate) fn record(&self, op: Op, elapsed: Duration, verdict: &Verdict) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.all.record(elapsed, verdict);
+        if let Some(detail) = verdict.detail() {
+            inner
+                .first_errors
+                .entry(verdict.key())
+                .or_insert_with(|| format!("{detail} ({})", op.as_str()));
+        }
         inner
             .ops
             .entry(op)
@@ -215,6 +231,7 @@ impl Recorder {
                 })
                 .collect(),
             notes: inner.notes.clone(),
+            first_errors: inner.first_errors.clone(),
         }
     }
 }
@@ -267,6 +284,9 @@ pub(crate) struct PhaseReport {
     pub(crate) operations: BTreeMap<&'static str, OpReport>,
     /// Counted events that are not requests (`hosts-matched`, …).
     pub(crate) notes: BTreeMap<&'static str, u64>,
+    /// For each failing status or `transport`: the first such request and
+    /// what the server (or the connection) said.
+    pub(crate) first_errors: BTreeMap<String, String>,
 }
 
 impl fmt::Display for PhaseReport {
@@ -283,6 +303,9 @@ impl fmt::Display for PhaseReport {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             writeln!(f, "  errors by status: {}", list.join(", "))?;
+        }
+        for (key, first) in &self.first_errors {
+            writeln!(f, "  first {key}: {first}")?;
         }
         writeln!(f, "  latency ms: {}", self.latency)?;
         for (op, r) in &self.operations {
@@ -329,7 +352,7 @@ mod tests {
         r.record(
             Op::CreateUser,
             Duration::from_millis(500),
-            &Verdict::Status(409),
+            &Verdict::Status(409, "uniqueness: userName is taken".to_owned()),
         );
         r.record(Op::CreateUser, Duration::from_millis(7), &Verdict::Timeout);
         r.note("hosts-matched");
@@ -339,6 +362,11 @@ mod tests {
         assert_eq!(report.errors_by_status["409"], 1);
         assert_eq!(report.errors_by_status["timeout"], 1);
         assert_eq!(report.notes["hosts-matched"], 1);
+        assert_eq!(
+            report.first_errors["409"],
+            "uniqueness: userName is taken (create-user)"
+        );
+        assert!(!report.first_errors.contains_key("timeout"));
         let lookup = &report.operations["lookup-user"];
         assert_eq!(lookup.requests, 100);
         assert_eq!(lookup.errors, 0);
@@ -381,7 +409,7 @@ mod tests {
         r.record(
             Op::AddMembers,
             Duration::from_millis(3),
-            &Verdict::Status(400),
+            &Verdict::Status(400, "bad".to_owned()),
         );
         let json = serde_json::to_value(r.finish("initial")).unwrap();
         assert_eq!(json["phase"], "initial");
