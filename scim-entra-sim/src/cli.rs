@@ -49,7 +49,7 @@ impl Command {
 #[derive(Debug, Args)]
 pub(crate) struct Options {
     /// The SCIM base URL (Entra's "Tenant URL"), e.g.
-    /// https://scim.example.com/scim/v2; `/Users` and `/Groups` are
+    /// `https://scim.example.com/scim/v2`; `/Users` and `/Groups` are
     /// appended.
     #[arg(long, env = "SCIM_URL")]
     pub(crate) url: String,

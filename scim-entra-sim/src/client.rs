@@ -201,7 +201,7 @@ impl ScimClient {
                 USER_AGENT,
                 concat!("scim-entra-sim/", env!("CARGO_PKG_VERSION")),
             )
-            // Entra's own marker header (entra.md §2.0); servers ignore it.
+            // Entra's own marker header; servers ignore its value.
             .header("ADSCIMVersion", "5.0");
         let bytes = match body {
             Some(b) => {

@@ -1,5 +1,6 @@
 //! The simulated directory: hosts and host groups generated from a seed,
-//! and the request bodies Entra ID sends for them (entra.md §1, R5–R17).
+//! and the request bodies Entra ID sends for them: the Sign In Enterprise
+//! gallery app's attribute mapping, in both of Entra's PATCH dialects.
 //!
 //! Everything here is pure: the same [`WorkloadSpec`] always yields the
 //! same [`Workload`], so `update` and `steady` run on their own find the
@@ -46,8 +47,7 @@ pub(crate) fn rng(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
     rng
 }
 
-/// Which PATCH and boolean dialect the simulated Entra job speaks
-/// (entra.md §3.2).
+/// Which PATCH and boolean dialect the simulated Entra job speaks.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub(crate) enum Dialect {
     /// The default `scim` job: PascalCase ops, one op per attribute,
@@ -119,7 +119,7 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// One host, carrying every attribute of the Sign In Enterprise user
-/// mapping (entra.md §1).
+/// mapping (only `userName` is required to match; all are sent).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) struct Host {
     /// `userName` (matching attribute; `userPrincipalName`).
@@ -361,7 +361,7 @@ fn generate_host(rng: &mut ChaCha8Rng, index: usize, domain: &str, dialect: Dial
 }
 
 /// A phone number in the format people type, which the server must keep
-/// verbatim (entra.md R6).
+/// verbatim (Entra compares what it reads back with what it sent).
 pub(crate) fn phone(rng: &mut ChaCha8Rng) -> String {
     format!(
         "+1 {} 555 {:04}",
@@ -444,7 +444,7 @@ fn group_sizes(rng: &mut ChaCha8Rng, spec: &WorkloadSpec) -> Vec<usize> {
 }
 
 /// The query string of a `filter=ATTR eq "VALUE"` lookup, form-encoded as
-/// Entra sends it (`+` for space, `%22` for quotes; entra.md §2.0).
+/// Entra sends it (`+` for space, `%22` for quotes).
 pub(crate) fn eq_filter_query(attribute: &str, value: &str) -> String {
     let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
     form_urlencoded::Serializer::new(String::new())
@@ -453,12 +453,12 @@ pub(crate) fn eq_filter_query(attribute: &str, value: &str) -> String {
 }
 
 impl Host {
-    /// `GET /Users?filter=userName eq "…"` (R5).
+    /// `GET /Users?filter=userName eq "…"`: the match before a create.
     pub(crate) fn lookup_path(&self) -> String {
         format!("/Users?{}", eq_filter_query("userName", &self.user_name))
     }
 
-    /// The `POST /Users` body (R6).
+    /// The `POST /Users` body, shaped like Entra's.
     pub(crate) fn create_body(&self) -> Value {
         json!({
             "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
@@ -482,7 +482,7 @@ impl Host {
     }
 }
 
-/// The attribute changes of one update (R8/R9).
+/// The attribute changes of one update.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) struct HostChange {
     /// New department.
@@ -538,9 +538,9 @@ impl HostChange {
 }
 
 /// What the update phase does, derived from the seed: a fraction of the
-/// hosts is read and patched (R7 then R8/R9); a quarter of those are
-/// deactivated instead (R11), and every other deactivated host is then
-/// reactivated (R12).
+/// hosts is read by id and patched; a quarter of those are deactivated
+/// instead (Entra's soft delete), and every other deactivated host is then
+/// reactivated.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) struct UpdatePlan {
     /// Attribute changes by host index.
@@ -595,7 +595,8 @@ impl UpdatePlan {
     }
 }
 
-/// `{"op":"Replace","path":"active","value":…}` (R11, R12).
+/// `{"op":"Replace","path":"active","value":…}`: soft delete and
+/// reactivation.
 pub(crate) fn active_patch(active: bool, dialect: Dialect) -> Value {
     patch(vec![json!({
         "op": dialect.op("replace"),
@@ -604,7 +605,7 @@ pub(crate) fn active_patch(active: bool, dialect: Dialect) -> Value {
     })])
 }
 
-/// The member-add PATCH (R17) for these user ids.
+/// The member-add PATCH for these user ids (`$ref` null, as Entra sends).
 pub(crate) fn member_add_patch<'a>(
     ids: impl IntoIterator<Item = &'a str>,
     dialect: Dialect,
@@ -625,7 +626,7 @@ fn patch(operations: Vec<Value>) -> Value {
 }
 
 impl HostGroup {
-    /// `GET /Groups?excludedAttributes=members&filter=displayName eq "…"` (R14).
+    /// `GET /Groups?excludedAttributes=members&filter=displayName eq "…"`.
     pub(crate) fn lookup_path(&self) -> String {
         format!(
             "/Groups?excludedAttributes=members&{}",
@@ -633,7 +634,7 @@ impl HostGroup {
         )
     }
 
-    /// The `POST /Groups` body (R15): no members, Microsoft's extra schema URI.
+    /// The `POST /Groups` body: no members, Microsoft's extra schema URI.
     pub(crate) fn create_body(&self) -> Value {
         json!({
             "schemas": [GROUP_SCHEMA, ADSCIM_GROUP_SCHEMA],
@@ -643,8 +644,8 @@ impl HostGroup {
     }
 }
 
-/// A random GUID in its canonical text form, as Entra's probes use
-/// (R1, R2, R4).
+/// A random GUID in its canonical text form, as Entra's Test Connection
+/// and start-of-cycle probes use.
 pub(crate) fn guid(rng: &mut ChaCha8Rng) -> String {
     let a: u128 = rng.random();
     let s = format!("{a:032x}");

@@ -2,8 +2,9 @@
 //! workload against a SCIM 2.0 endpoint and reports requests, errors by
 //! status, throughput and latency percentiles per phase.
 //!
-//! See the README for usage; the request shapes follow the Entra ID field
-//! guide the workspace is built against.
+//! See the README for usage. The request shapes are the ones Entra sends
+//! to the Sign In Enterprise gallery app: form-encoded `eq` lookups, both
+//! PATCH dialects, string booleans, batched member adds, soft deletes.
 
 mod cli;
 mod client;

@@ -1,5 +1,5 @@
-//! The three phases of an Entra provisioning job, as request sequences
-//! (entra.md §2): the initial cycle, an incremental cycle with updates and
+//! The three phases of an Entra provisioning job as the request sequences
+//! Entra sends: the initial cycle, an incremental cycle with updates and
 //! deprovisioning, and the steady lookups of later cycles.
 
 use std::future::Future;
@@ -74,7 +74,8 @@ impl Sim {
         }
     }
 
-    /// R5 then, without a match, R6; caches the id either way.
+    /// A `userName` lookup then, without a match, a create; caches the id
+    /// either way.
     async fn provision_host(&self, rec: &Recorder, i: usize) {
         let Some(host) = self.workload.hosts.get(i) else {
             return;
@@ -110,7 +111,7 @@ impl Sim {
         self.cache_host(i, id);
     }
 
-    /// R14 then, without a match, R15.
+    /// A `displayName` lookup then, without a match, a create.
     async fn provision_group(&self, rec: &Recorder, g: usize) {
         let Some(group) = self.workload.groups.get(g) else {
             return;
@@ -146,7 +147,7 @@ impl Sim {
         self.cache_group(g, id);
     }
 
-    /// The cached id of host `i`, or a re-match by `userName` (R5) when this
+    /// The cached id of host `i`, or a re-match by `userName` when this
     /// process has not seen it (an `update` run on its own); no match counts as a `no-match` error.
     async fn host_id(&self, rec: &Recorder, i: usize) -> Option<String> {
         if let Some(id) = self.cached_host(i) {
@@ -166,7 +167,7 @@ impl Sim {
         Some(id)
     }
 
-    /// R7 then one PATCH, as Entra diffs before it writes.
+    /// `GET /Users/{id}` then one PATCH, as Entra diffs before it writes.
     async fn read_then_patch(&self, rec: &Recorder, i: usize, op: Op, body: serde_json::Value) {
         let Some(id) = self.host_id(rec, i).await else {
             return;
@@ -219,7 +220,7 @@ where
 }
 
 /// The random-GUID `userName` and `displayName` queries Entra sends on Test
-/// Connection and at the start of every cycle (R1, R2, R4); each must
+/// Connection and at the start of every cycle; each must
 /// answer an empty ListResponse. `cycle` picks fresh GUIDs per phase.
 async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
     let mut rng = data::rng(sim.seed, Stream::Probe, cycle);
@@ -245,8 +246,8 @@ async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
     }
 }
 
-/// The initial cycle: the Test Connection probes (R1, R2), every host
-/// (R5, R6), every group (R14, R15), then the memberships in batches (R17).
+/// The initial cycle: the Test Connection probes, every host (lookup,
+/// create), every group (lookup, create), then the memberships in batches.
 pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
     let rec = Arc::new(Recorder::new());
     probes(sim, &rec, 0).await;
@@ -319,8 +320,7 @@ fn member_batches(sim: &Sim, rec: &Recorder) -> Vec<(String, Dialect, Vec<String
 }
 
 /// An incremental cycle: the start-of-cycle probes, then read and patch a
-/// fraction of the hosts, deactivate some, then reactivate some of those
-/// (R4, R7, R8/R9, R11, R12).
+/// fraction of the hosts, deactivate some, then reactivate some of those.
 pub(crate) async fn update(sim: &Arc<Sim>, plan: &UpdatePlan) -> PhaseReport {
     let rec = Arc::new(Recorder::new());
     probes(sim, &rec, 1).await;

@@ -14,25 +14,25 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, Eq, Ord, PartialEq, PartialOrd, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Op {
-    /// R1/R2/R4: a `userName`/`displayName` probe with a random GUID.
+    /// A `userName`/`displayName` probe with a random GUID.
     Probe,
-    /// R5: `GET /Users?filter=userName eq …`.
+    /// `GET /Users?filter=userName eq …`.
     LookupUser,
-    /// R6: `POST /Users`.
+    /// `POST /Users`.
     CreateUser,
-    /// R7: `GET /Users/{id}`.
+    /// `GET /Users/{id}`.
     GetUser,
-    /// R8/R9: attribute PATCH.
+    /// Attribute PATCH.
     PatchUser,
-    /// R11: PATCH `active` false.
+    /// PATCH `active` false.
     Deactivate,
-    /// R12: PATCH `active` true.
+    /// PATCH `active` true.
     Reactivate,
-    /// R14: `GET /Groups?excludedAttributes=members&filter=displayName eq …`.
+    /// `GET /Groups?excludedAttributes=members&filter=displayName eq …`.
     LookupGroup,
-    /// R15: `POST /Groups`.
+    /// `POST /Groups`.
     CreateGroup,
-    /// R17: PATCH add members.
+    /// PATCH add members.
     AddMembers,
 }
 
