@@ -166,6 +166,11 @@ pub(crate) struct Workload {
     pub(crate) groups: Vec<HostGroup>,
 }
 
+/// Size limits that keep the generated directory within memory.
+const MAX_HOSTS: usize = 10_000_000;
+const MAX_GROUPS: usize = 1_000_000;
+const MAX_MEMBERSHIPS: usize = 100_000_000;
+
 const GIVEN: &[&str] = &[
     "Amelia",
     "Rafael",
@@ -265,8 +270,22 @@ impl Workload {
     ///
     /// When the group sizes cannot fit: more members per group, or a larger
     /// largest group, than there are hosts, or a largest group smaller than
-    /// the average.
+    /// the average; or when the directory is beyond the supported size.
     pub(crate) fn generate(spec: &WorkloadSpec) -> Result<Self, SpecError> {
+        if spec.hosts > MAX_HOSTS || spec.groups > MAX_GROUPS {
+            return Err(SpecError(format!(
+                "at most {MAX_HOSTS} hosts and {MAX_GROUPS} groups are supported"
+            )));
+        }
+        if spec
+            .members_per_group
+            .checked_mul(spec.groups)
+            .is_none_or(|total| total > MAX_MEMBERSHIPS)
+        {
+            return Err(SpecError(format!(
+                "--groups × --members-per-group exceeds {MAX_MEMBERSHIPS} memberships"
+            )));
+        }
         if spec.groups > 0 && spec.members_per_group > spec.hosts {
             return Err(SpecError(format!(
                 "--members-per-group {} exceeds --hosts {}",
@@ -802,6 +821,19 @@ mod tests {
             ..spec()
         };
         assert!(Workload::generate(&small_largest).is_err());
+        let absurd = WorkloadSpec {
+            hosts: usize::MAX,
+            ..spec()
+        };
+        assert!(Workload::generate(&absurd).is_err());
+        let overflow = WorkloadSpec {
+            groups: MAX_GROUPS,
+            members_per_group: usize::MAX / 2,
+            hosts: MAX_HOSTS,
+            largest_group: None,
+            ..spec()
+        };
+        assert!(Workload::generate(&overflow).is_err());
         let huge_largest = WorkloadSpec {
             largest_group: Some(201),
             ..spec()

@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::cli::{Cli, Command};
 use crate::client::ScimClient;
 use crate::data::{DialectChoice, UpdatePlan, Workload, WorkloadSpec};
-use crate::phases::Sim;
+use crate::phases::{Settings, Sim};
 use crate::stats::PhaseReport;
 
 /// The whole run, as printed with `--json`.
@@ -141,13 +141,14 @@ fn run(cli: &Cli) -> anyhow::Result<Report> {
         phases: Vec::new(),
         errors: 0,
     };
-    let mut sim = Sim::new(client, workload);
-    sim.seed = o.seed;
-    sim.concurrency = concurrency;
-    sim.member_batch = usize::try_from(o.member_batch).context("--member-batch is too large")?;
-    sim.duration = o.duration;
-    sim.quiet = o.quiet;
-    let sim = Arc::new(sim);
+    let settings = Settings {
+        seed: o.seed,
+        concurrency,
+        member_batch: usize::try_from(o.member_batch).context("--member-batch is too large")?,
+        duration: o.duration,
+        quiet: o.quiet,
+    };
+    let sim = Arc::new(Sim::new(client, workload, settings));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,17 +14,12 @@ use crate::data::{self, Dialect, Stream, UpdatePlan, Workload};
 use crate::progress::Progress;
 use crate::stats::{Op, PhaseReport, Recorder};
 
-/// Everything the phases share: the client, the directory, and the ids the
-/// server gave (Entra's cache of target ids).
-#[derive(Debug)]
-pub(crate) struct Sim {
-    /// The endpoint.
-    pub(crate) client: ScimClient,
-    /// The simulated directory.
-    pub(crate) workload: Workload,
-    /// The seed (for the update and steady streams).
+/// How the phases run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    /// The seed (for the update, steady and probe streams).
     pub(crate) seed: u64,
-    /// In-flight requests at most.
+    /// Requests in flight at most.
     pub(crate) concurrency: usize,
     /// Members per add-members PATCH.
     pub(crate) member_batch: usize,
@@ -32,23 +27,36 @@ pub(crate) struct Sim {
     pub(crate) duration: Duration,
     /// No progress output.
     pub(crate) quiet: bool,
+}
+
+/// Everything the phases share: the client, the directory, and the ids the
+/// server gave (Entra's cache of target ids).
+#[derive(Debug)]
+pub(crate) struct Sim {
+    client: ScimClient,
+    workload: Workload,
+    seed: u64,
+    concurrency: usize,
+    member_batch: usize,
+    duration: Duration,
+    quiet: bool,
     host_ids: Mutex<Vec<Option<String>>>,
     group_ids: Mutex<Vec<Option<String>>>,
 }
 
 impl Sim {
     /// A simulator with an empty id cache.
-    pub(crate) fn new(client: ScimClient, workload: Workload) -> Self {
+    pub(crate) fn new(client: ScimClient, workload: Workload, settings: Settings) -> Self {
         let hosts = workload.hosts.len();
         let groups = workload.groups.len();
         Self {
             client,
             workload,
-            seed: 1,
-            concurrency: 1,
-            member_batch: 1,
-            duration: Duration::ZERO,
-            quiet: true,
+            seed: settings.seed,
+            concurrency: settings.concurrency.max(1),
+            member_batch: settings.member_batch.max(1),
+            duration: settings.duration,
+            quiet: settings.quiet,
             host_ids: Mutex::new(vec![None; hosts]),
             group_ids: Mutex::new(vec![None; groups]),
         }
