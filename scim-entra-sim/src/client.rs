@@ -330,6 +330,39 @@ pub(crate) fn lookup_result(reply: &Reply) -> Result<Option<String>, &'static st
     }
 }
 
+/// A group `displayName` lookup: as [`lookup_result`], and the match must
+/// not carry `members`, which Entra excluded (it reports members in the
+/// answer as an error).
+pub(crate) fn group_lookup_result(reply: &Reply) -> Result<Option<String>, &'static str> {
+    let found = lookup_result(reply)?;
+    let body = reply.json().ok_or("bad-body")?;
+    let first = body
+        .get("Resources")
+        .and_then(Value::as_array)
+        .and_then(|r| r.first());
+    if first.is_some_and(has_members) {
+        return Err("members-returned");
+    }
+    Ok(found)
+}
+
+/// `GET /Groups/{id}?excludedAttributes=members`: the group, with an `id`
+/// and without `members`.
+pub(crate) fn group_read(reply: &Reply) -> Result<(), &'static str> {
+    resource_id(reply)?;
+    if reply.json().is_some_and(|g| has_members(&g)) {
+        return Err("members-returned");
+    }
+    Ok(())
+}
+
+fn has_members(group: &Value) -> bool {
+    group
+        .get("members")
+        .and_then(Value::as_array)
+        .is_some_and(|m| !m.is_empty())
+}
+
 /// Any reply in an expected status will do (PATCH answers 200 or 204).
 pub(crate) fn accept(_: &Reply) -> Result<(), &'static str> {
     Ok(())
@@ -372,6 +405,23 @@ mod tests {
         assert_eq!(lookup_result(&reply("not json")), Err("bad-body"));
         assert_eq!(resource_id(&reply(r#"{"id":"abc"}"#)), Ok("abc".to_owned()));
         assert_eq!(resource_id(&reply(r#"{"id":""}"#)), Err("missing-id"));
+        let with_members =
+            r#"{"totalResults":1,"Resources":[{"id":"g","members":[{"value":"u"}]}]}"#;
+        assert_eq!(
+            group_lookup_result(&reply(with_members)),
+            Err("members-returned")
+        );
+        assert_eq!(
+            group_lookup_result(&reply(
+                r#"{"totalResults":1,"Resources":[{"id":"g","members":[]}]}"#
+            )),
+            Ok(Some("g".to_owned()))
+        );
+        assert_eq!(group_read(&reply(r#"{"id":"g"}"#)), Ok(()));
+        assert_eq!(
+            group_read(&reply(r#"{"id":"g","members":[{"value":"u"}]}"#)),
+            Err("members-returned")
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use rand::Rng as _;
 use tokio::task::JoinSet;
 
-use crate::client::{Exchange, ScimClient, accept, lookup_result, resource_id};
+use crate::client::{
+    Exchange, ScimClient, accept, group_lookup_result, group_read, lookup_result, resource_id,
+};
 use crate::data::{self, Dialect, Stream, UpdatePlan, Workload};
 use crate::progress::Progress;
 use crate::stats::{Op, PhaseReport, Recorder};
@@ -72,6 +74,29 @@ impl Sim {
         }
     }
 
+    fn forget_group(&self, g: usize) {
+        if let Some(slot) = lock(&self.group_ids).get_mut(g) {
+            *slot = None;
+        }
+    }
+
+    /// `GET /Groups/{id}?excludedAttributes=members`, as Entra reads a group
+    /// before it changes its membership; a group that cannot be read gets
+    /// no member adds.
+    async fn read_group(&self, rec: &Recorder, g: usize) {
+        let Some(id) = self.cached_group(g) else {
+            return;
+        };
+        let path = format!("/Groups/{id}?excludedAttributes=members");
+        let read = self
+            .client
+            .call(rec, Exchange::get(Op::GetGroup, &path), group_read)
+            .await;
+        if read.is_none() {
+            self.forget_group(g);
+        }
+    }
+
     fn cached_group(&self, g: usize) -> Option<String> {
         lock(&self.group_ids).get(g).cloned().flatten()
     }
@@ -129,7 +154,7 @@ impl Sim {
             .call(
                 rec,
                 Exchange::get(Op::LookupGroup, &group.lookup_path()),
-                lookup_result,
+                group_lookup_result,
             )
             .await;
         let id = match found {
@@ -156,7 +181,8 @@ impl Sim {
     }
 
     /// The cached id of host `i`, or a re-match by `userName` when this
-    /// process has not seen it (an `update` run on its own); no match counts as a `no-match` error.
+    /// process has not seen it (an `update` run on its own); no match counts
+    /// as a `no-match` error.
     async fn host_id(&self, rec: &Recorder, i: usize) -> Option<String> {
         if let Some(id) = self.cached_host(i) {
             return Some(id);
@@ -255,7 +281,8 @@ async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
 }
 
 /// The initial cycle: the Test Connection probes, every host (lookup,
-/// create), every group (lookup, create), then the memberships in batches.
+/// create), every group (lookup, create), then per group a read without
+/// members and its memberships in batches.
 pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
     let rec = Arc::new(Recorder::new());
     probes(sim, &rec, 0).await;
@@ -273,6 +300,25 @@ pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
     bounded(sim.concurrency, groups, &progress, |g| {
         let (sim, rec) = (Arc::clone(sim), Arc::clone(&rec));
         async move { sim.provision_group(&rec, g).await }
+    })
+    .await;
+
+    let with_members: Vec<usize> = (0..sim.workload.groups.len())
+        .filter(|&g| {
+            sim.workload
+                .groups
+                .get(g)
+                .is_some_and(|group| !group.members.is_empty())
+        })
+        .collect();
+    let progress = Progress::new(
+        "initial: group reads",
+        Some(with_members.len() as u64),
+        sim.quiet,
+    );
+    bounded(sim.concurrency, with_members, &progress, |g| {
+        let (sim, rec) = (Arc::clone(sim), Arc::clone(&rec));
+        async move { sim.read_group(&rec, g).await }
     })
     .await;
 

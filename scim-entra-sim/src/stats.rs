@@ -32,6 +32,8 @@ pub(crate) enum Op {
     LookupGroup,
     /// `POST /Groups`.
     CreateGroup,
+    /// `GET /Groups/{id}?excludedAttributes=members`.
+    GetGroup,
     /// PATCH add members.
     AddMembers,
 }
@@ -48,6 +50,7 @@ impl Op {
             Self::Reactivate => "reactivate",
             Self::LookupGroup => "lookup-group",
             Self::CreateGroup => "create-group",
+            Self::GetGroup => "get-group",
             Self::AddMembers => "add-members",
         }
     }

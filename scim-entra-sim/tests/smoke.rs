@@ -198,6 +198,7 @@ async fn a_small_entra_workload_runs_clean_and_lands() {
     assert_eq!(initial["operations"]["create-user"]["requests"], 50);
     assert_eq!(initial["operations"]["lookup-user"]["requests"], 50);
     assert_eq!(initial["operations"]["create-group"]["requests"], 3);
+    assert_eq!(initial["operations"]["get-group"]["requests"], 3);
     let steady = &report["phases"][2];
     assert!(steady["elapsed_s"].as_f64().unwrap() >= 2.0, "{steady:#}");
 
