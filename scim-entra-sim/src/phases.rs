@@ -254,8 +254,8 @@ where
 }
 
 /// The random-GUID `userName` and `displayName` queries Entra sends on Test
-/// Connection and at the start of every cycle; each must
-/// answer an empty ListResponse. `cycle` picks fresh GUIDs per phase.
+/// Connection and at the start of every cycle; each must answer an empty
+/// ListResponse. `cycle` picks fresh GUIDs per phase.
 async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
     let mut rng = data::rng(sim.seed, Stream::Probe, cycle);
     let user = format!(
