@@ -18,13 +18,14 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use rustls_pki_types::pem::{self, PemObject as _};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use scim_core::Error;
 use scim_core::protocol::{RequestInfo, Service, error_response};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,19 +47,8 @@ pub(crate) struct App {
 
 /// Loads a PEM certificate chain and private key for TLS.
 pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).with_context(|| format!("cannot read {}", cert.display()))?,
-    ))
-    .collect::<Result<_, _>>()
-    .with_context(|| format!("{} is not a PEM certificate chain", cert.display()))?;
-    if certs.is_empty() {
-        anyhow::bail!("{} contains no certificate", cert.display());
-    }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).with_context(|| format!("cannot read {}", key.display()))?,
-    ))
-    .with_context(|| format!("{} is not a PEM private key", key.display()))?
-    .with_context(|| format!("{} contains no private key", key.display()))?;
+    let certs = read_certs(cert)?;
+    let key = read_key(key)?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
@@ -69,6 +59,30 @@ pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAccepto
     .context("the certificate does not match the private key")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The certificates of a PEM file, in order.
+fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{} is not a PEM certificate chain", path.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("{} contains no certificate", path.display());
+    }
+    Ok(certs)
+}
+
+/// The first private key (PKCS #8, PKCS #1 or SEC1) of a PEM file.
+fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match PrivateKeyDer::from_pem_slice(&pem) {
+        Ok(key) => Ok(key),
+        Err(pem::Error::NoItemsFound) => {
+            anyhow::bail!("{} contains no private key", path.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("{} is not a PEM private key", path.display())),
+    }
 }
 
 /// Serves connections from `listener` until SIGTERM or Ctrl-C, then stops
@@ -232,5 +246,38 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("Ctrl-C received"),
         () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::TempDir;
+
+    #[test]
+    fn pem_certificates_and_keys_load_and_bad_files_are_named() {
+        let dir = TempDir::new("pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+        std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+        assert_eq!(read_certs(&cert_path).unwrap().len(), 1);
+        assert!(matches!(
+            read_key(&key_path).unwrap(),
+            PrivateKeyDer::Pkcs8(_)
+        ));
+        assert!(tls_acceptor(&cert_path, &key_path).is_ok());
+
+        // The certificate file holds no key, the key file no certificate.
+        let no_key = read_key(&cert_path).unwrap_err().to_string();
+        assert!(no_key.contains("contains no private key"), "{no_key}");
+        let no_cert = read_certs(&key_path).unwrap_err().to_string();
+        assert!(no_cert.contains("contains no certificate"), "{no_cert}");
+        let missing = dir.path().join("missing.pem");
+        let err = format!("{:#}", read_certs(&missing).unwrap_err());
+        assert!(err.starts_with("cannot read"), "{err}");
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "-----BEGIN CERTIFICATE-----\n!!!\n").unwrap();
+        assert!(read_certs(&garbage).is_err());
     }
 }

@@ -46,7 +46,7 @@ mod postgres;
 mod query;
 mod sqlite;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
