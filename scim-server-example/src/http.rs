@@ -1,6 +1,7 @@
 //! The HTTP glue: a hyper 1.x accept loop over the framework-free
 //! `scim_core::protocol::Service`, with optional TLS, request limits,
-//! structured request logs, `/healthz`, and graceful shutdown.
+//! structured request logs, `/healthz` (liveness), `/readyz` (the database
+//! answers), and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -20,17 +21,23 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls_pki_types::pem::{self, PemObject as _};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
 use scim_core::Error;
-use scim_core::protocol::{RequestInfo, Service, error_response};
+use scim_core::error::ScimType;
+use scim_core::protocol::{ErrorInfo, RequestInfo, Service, error_response};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 
+use crate::db::TenantStore;
+
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every connection needs.
 #[derive(Debug)]
@@ -43,6 +50,8 @@ pub(crate) struct App {
     pub(crate) max_header_bytes: usize,
     /// How long one request may take.
     pub(crate) timeout: Duration,
+    /// The database, for `/readyz`.
+    pub(crate) database: Arc<dyn TenantStore>,
 }
 
 /// Loads a PEM certificate chain and private key for TLS.
@@ -160,22 +169,23 @@ async fn serve_connection<I>(
     }
 }
 
-/// Answers one request.
+/// Answers one request, and logs one line for it: tenant, method, path
+/// (never the query, which may hold a filter with personal data), status,
+/// latency, the tolerances it needed, and for a failure the error's
+/// `scimType` and `detail` (and for a 5xx its cause). Never a body or a
+/// token.
 async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = if path == "/healthz" {
-        let mut r = Response::new(b"ok\n".to_vec());
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/plain"),
-        );
-        r
+    let mut response = if path == "/healthz" {
+        plain(StatusCode::OK, "ok\n")
+    } else if path == "/readyz" {
+        ready(app).await
     } else {
         match tokio::time::timeout(app.timeout, run_scim(app, request)).await {
             Ok(response) => response,
-            Err(_) => error_response(&Error::RequestTimeout(format!(
+            Err(_) => local_error(&Error::RequestTimeout(format!(
                 "the request took longer than {} s",
                 app.timeout.as_secs()
             ))),
@@ -183,24 +193,87 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
     };
     let status = response.status();
     let info = response
-        .extensions()
-        .get::<RequestInfo>()
-        .cloned()
+        .extensions_mut()
+        .remove::<RequestInfo>()
         .unwrap_or_default();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    log_request(&info, &method, &path, status, started.elapsed());
+    response.map(|body| Full::new(Bytes::from(body)))
+}
+
+fn log_request(
+    info: &RequestInfo,
+    method: &http::Method,
+    path: &str,
+    status: StatusCode,
+    latency: Duration,
+) {
+    let latency_ms = latency.as_secs_f64() * 1000.0;
     // The tenant's name (the authenticator's subject), else its id.
     let tenant = info
         .subject
         .as_deref()
         .or(info.tenant.as_deref())
         .unwrap_or("-");
-    if info.fired.is_empty() {
-        tracing::info!(tenant, %method, path, status = status.as_u16(), latency_ms, "request");
-    } else {
-        let tolerated = info.fired.to_string();
-        tracing::info!(tenant, %method, path, status = status.as_u16(), latency_ms, tolerated, "request");
+    let tolerated = (!info.fired.is_empty()).then(|| info.fired.to_string());
+    let status = status.as_u16();
+    let Some(error) = &info.error else {
+        tracing::info!(tenant, %method, path, status, latency_ms, tolerated, "request");
+        return;
+    };
+    let scim_type = error.scim_type.as_ref().map(ScimType::as_str);
+    let detail = error.detail.as_str();
+    match &error.cause {
+        Some(cause) => tracing::error!(
+            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            cause = cause.as_str(), "request failed"
+        ),
+        None => tracing::info!(
+            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            "request"
+        ),
     }
-    response.map(|body| Full::new(Bytes::from(body)))
+}
+
+/// A plain-text response.
+fn plain(status: StatusCode, text: &'static str) -> Response<Vec<u8>> {
+    let mut r = Response::new(text.as_bytes().to_vec());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// The SCIM error response for an error answered here rather than by the
+/// service, with the [`RequestInfo`] the log line reads.
+fn local_error(error: &Error) -> Response<Vec<u8>> {
+    let mut response = error_response(error);
+    let mut info = RequestInfo::default();
+    info.error = Some(ErrorInfo::new(error));
+    response.extensions_mut().insert(info);
+    response
+}
+
+/// `/readyz`: `200` when the database answers `SELECT 1`, else `503`
+/// (logged with the cause). Load balancers take a `503` replica out of
+/// rotation; `/healthz` stays a liveness check that never touches the
+/// database, so a database outage does not get every replica restarted.
+async fn ready(app: &App) -> Response<Vec<u8>> {
+    let cause = match tokio::time::timeout(READY_TIMEOUT, app.database.ping()).await {
+        Ok(Ok(())) => return plain(StatusCode::OK, "ready\n"),
+        // `DbError` shows its source in its own message.
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!(
+            "the database did not answer within {} s",
+            READY_TIMEOUT.as_secs()
+        ),
+    };
+    tracing::warn!(cause, "not ready: the database did not answer SELECT 1");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not ready: the database does not answer\n",
+    )
 }
 
 /// Reads the body within the limit and passes the request to the service.
@@ -209,13 +282,13 @@ async fn run_scim(app: &App, request: Request<Incoming>) -> Response<Vec<u8>> {
     let body = match Limited::new(body, app.max_body_bytes).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return error_response(&Error::PayloadTooLarge(format!(
+            return local_error(&Error::PayloadTooLarge(format!(
                 "the request body is larger than {} bytes",
                 app.max_body_bytes
             )));
         }
         Err(e) => {
-            return error_response(&Error::InvalidSyntax(format!(
+            return local_error(&Error::InvalidSyntax(format!(
                 "the request body could not be read: {e}"
             )));
         }

@@ -71,6 +71,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         timeout: args.timeout(),
+        database: database.tenants.clone(),
     });
     http::serve(listener, app, tls).await
 }

@@ -48,7 +48,7 @@ pub use self::auth::{
     AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token, constant_time_eq,
 };
 pub use self::json::parse_body;
-pub use self::response::{RequestInfo, SCIM_JSON};
+pub use self::response::{ErrorInfo, RequestInfo, SCIM_JSON};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
 use crate::tolerance::{Counters, Policy};

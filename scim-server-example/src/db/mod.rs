@@ -102,6 +102,9 @@ pub(crate) trait TenantStore: Send + Sync + std::fmt::Debug {
     async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError>;
     /// Deletes a tenant with all its hosts, groups and memberships.
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError>;
+    /// Touches the database (`SELECT 1`) on a pooled connection, for
+    /// `/readyz`.
+    async fn ping(&self) -> Result<(), DbError>;
 }
 
 /// A host as the product sees it.

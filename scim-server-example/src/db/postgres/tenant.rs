@@ -76,6 +76,12 @@ impl TenantStore for PgDb {
             .collect::<Result<Vec<_>, _>>()?)
     }
 
+    async fn ping(&self) -> Result<(), DbError> {
+        let client = self.client().await?;
+        row_opt(&client, sql::PING, &[]).await?;
+        Ok(())
+    }
+
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError> {
         let mut client = self.client().await?;
         let result: Result<(), Fail> = async {

@@ -287,6 +287,9 @@ pub(super) const DELETE_ALL_MEMBERS: &str =
 
 // -------------------------------------------------------------- tenants
 
+/// `/readyz`: does the database answer?
+pub(super) const PING: &str = "SELECT 1";
+
 pub(super) const INSERT_TENANT: &str =
     "INSERT INTO tenants (id, name, token_hash, created) VALUES (?1, ?2, ?3, ?4)";
 pub(super) const TENANT_BY_NAME: &str = "SELECT id, name, created FROM tenants WHERE name = ?1";

@@ -101,6 +101,17 @@ impl TenantStore for SqliteDb {
             .await?)
     }
 
+    async fn ping(&self) -> Result<(), DbError> {
+        Ok(self
+            .run(|conn| {
+                let _: i64 = conn
+                    .prepare_cached(sql::PING)?
+                    .query_row([], |r| r.get(0))?;
+                Ok(())
+            })
+            .await?)
+    }
+
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError> {
         let name = name.to_owned();
         Ok(self
