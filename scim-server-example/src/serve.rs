@@ -52,11 +52,11 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         PatchMode::Resource => PatchResponse::Resource,
         PatchMode::NoContent => PatchResponse::NoContent,
     };
-    let auth = TenantAuth::new(database.tenants.clone(), args.rate_limit);
+    let auth = Arc::new(TenantAuth::new(database.tenants.clone(), args.rate_limit));
     let service = Service::new(
         database.scim.clone(),
         Registry::standard(),
-        Arc::new(auth),
+        auth.clone(),
         config,
     );
 
@@ -73,7 +73,12 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         timeout: args.timeout(),
         database: database.tenants.clone(),
     });
-    http::serve(listener, app, tls).await
+    let flusher = auth.spawn_usage_flusher();
+    let served = http::serve(listener, app, tls).await;
+    flusher.abort();
+    // The uses since the last write, so that `tenant list` is current.
+    auth.flush_usage(true).await;
+    served
 }
 
 /// Creates the first tenant if there is none and prints its credentials,

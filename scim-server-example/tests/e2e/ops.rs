@@ -141,3 +141,100 @@ async fn provisioning_with_a_body_is_never_logged() {
     drop(server);
     cleanup(&storage);
 }
+
+/// Waits until `scim` gets `status` for `GET /Users` (the token cache
+/// answers for up to 2 s after a change).
+async fn wait_for_status(scim: &crate::support::Scim, status: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while scim.get("/Users").await.status != status {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The `tenant list` line of `name`.
+fn list_line(storage: &Storage, name: &str) -> String {
+    let list = storage.command(&["tenant", "list"]);
+    list.lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+        .to_owned()
+}
+
+/// Rotation keeps the old token working for the grace period across the
+/// token cache, a second rotation ends the first old token, revocation
+/// ends the grace on the running server, and `tenant list` shows when each
+/// token was created and last used.
+async fn rotation_grace_and_revocation(storage: &Storage) {
+    let mut server = Server::start(storage, &[]);
+    let t1 = storage.create_tenant("initech");
+    let scim = |token: &str| server.client(token);
+    scim(&t1).get("/Users").await.expect(200);
+
+    let out = storage.command(&["tenant", "rotate-token", "initech", "--grace", "1h"]);
+    assert!(out.contains("keeps working until"), "{out}");
+    let t2 = crate::support::token_in(&out, "New token for initech:");
+    // Past the 2 s cache, both work.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    scim(&t1).get("/Users").await.expect(200);
+    scim(&t2).get("/Users").await.expect(200);
+    let line = list_line(storage, "initech");
+    assert!(line.contains("works until"), "{line}");
+
+    // A second rotation ends t1's grace; t2 is now the previous token.
+    let out = storage.command(&["tenant", "rotate-token", "initech"]);
+    let t3 = crate::support::token_in(&out, "New token for initech:");
+    wait_for_status(
+        &scim(&t1),
+        401,
+        "the first token outlived a second rotation",
+    )
+    .await;
+    scim(&t2).get("/Users").await.expect(200);
+    scim(&t3).get("/Users").await.expect(200);
+
+    // Revocation ends t2 on the running server; t3 keeps working.
+    let out = storage.command(&["tenant", "revoke-token", "initech"]);
+    assert!(out.contains("stops working within 2 s"), "{out}");
+    wait_for_status(&scim(&t2), 401, "a revoked token still works").await;
+    scim(&t3).get("/Users").await.expect(200);
+    let out = storage.command(&["tenant", "revoke-token", "initech"]);
+    assert!(out.contains("no previous token"), "{out}");
+
+    // Uses are written off the request path; shutdown writes the rest.
+    let line = list_line(storage, "initech");
+    assert!(line.ends_with(" -"), "no previous token: {line}");
+    assert!(server.terminate().success());
+    let line = list_line(storage, "initech");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // NAME ID CREATED TOKEN-CREATED LAST-USED PREVIOUS
+    assert_eq!(fields.len(), 6, "{line}");
+    assert!(fields[3].ends_with('Z'), "token created: {line}");
+    assert!(fields[4].ends_with('Z'), "token last used: {line}");
+    assert!(fields[4] >= fields[3], "{line}");
+    let default = list_line(storage, "default");
+    assert!(
+        default
+            .split_whitespace()
+            .nth(4)
+            .is_some_and(|u| u == "never"),
+        "{default}"
+    );
+}
+
+#[tokio::test]
+async fn rotated_tokens_keep_working_for_the_grace_period_with_sqlite() {
+    let storage = Storage::sqlite();
+    rotation_grace_and_revocation(&storage).await;
+    cleanup(&storage);
+}
+
+#[tokio::test]
+async fn rotated_tokens_keep_working_for_the_grace_period_with_postgres() {
+    let Some(storage) =
+        Storage::postgres("rotated_tokens_keep_working_for_the_grace_period_with_postgres")
+    else {
+        return;
+    };
+    rotation_grace_and_revocation(&storage).await;
+}

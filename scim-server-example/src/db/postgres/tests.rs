@@ -153,6 +153,14 @@ async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
 }
 
 #[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    in_schema("grace", |config| async move {
+        testing::token_rotation_with_grace(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn product_view_hides_invisible_hosts_and_counts_members() {
     in_schema("product", |config| async move {
         testing::product_view(&database(config).await.0).await;

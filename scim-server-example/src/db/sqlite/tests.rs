@@ -115,6 +115,12 @@ async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
 }
 
 #[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    let dir = TempDir::new("sqlite-grace");
+    testing::token_rotation_with_grace(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
 async fn product_view_hides_invisible_hosts_and_counts_members() {
     let dir = TempDir::new("sqlite-product");
     testing::product_view(&fresh(&dir).await.0).await;
