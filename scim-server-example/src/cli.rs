@@ -61,6 +61,23 @@ impl StorageArgs {
         self.open_with(db::Options::default()).await
     }
 
+    /// Opens a database that must already exist, for commands that only
+    /// read or change existing tenants: a mistyped `--data-dir` (or a
+    /// command run from the wrong directory) is an error instead of a new,
+    /// empty database.
+    pub(crate) async fn open_existing(&self) -> anyhow::Result<db::Database> {
+        let target = self.target()?;
+        if let Target::Sqlite(path) = &target {
+            if !path.is_file() {
+                bail!(
+                    "no database at {}: point --data-dir (SCIM_DATA_DIR) or --database-url at the server's data, or start the server once to create it",
+                    path.display()
+                );
+            }
+        }
+        self.open().await
+    }
+
     /// Opens the database with these options.
     pub(crate) async fn open_with(&self, options: db::Options) -> anyhow::Result<db::Database> {
         let target = self.target()?;
@@ -208,13 +225,10 @@ pub(crate) enum TenantCommand {
     Create {
         /// The tenant's unique name.
         name: String,
-        /// The public base URL to print.
-        #[arg(
-            long,
-            env = "SCIM_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080/scim/v2"
-        )]
-        url: String,
+        /// The public URL of the SCIM base path to print (the server's
+        /// --public-url), e.g. `https://scim.example.com/scim/v2`.
+        #[arg(long, env = "SCIM_PUBLIC_URL")]
+        url: Option<String>,
     },
     /// Replace a tenant's token. The old one keeps working for the grace
     /// period, so that Entra ID's cycles succeed until an admin pastes the
@@ -235,10 +249,13 @@ pub(crate) enum TenantCommand {
     },
     /// List tenants, with when their tokens were created and last used.
     List,
-    /// Delete a tenant with all its hosts and groups.
+    /// Delete a tenant with all its hosts and groups (asks for --yes).
     Delete {
         /// The tenant's name.
         name: String,
+        /// Really delete it.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -263,7 +280,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve::run(&cli.storage, &args).await,
         Some(Command::Tenant(cmd)) => tenant_command(&cli.storage, cmd).await,
         Some(Command::Hosts(ListCommand::List { tenant, all })) => {
-            let database = cli.storage.open().await?;
+            let database = cli.storage.open_existing().await?;
             let t = find_tenant(&database, &tenant).await?;
             let hosts = database.product.hosts(&t.id, all).await?;
             println!(
@@ -289,11 +306,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Groups(ListCommand::List { tenant, .. })) => {
-            let database = cli.storage.open().await?;
+            let database = cli.storage.open_existing().await?;
             let t = find_tenant(&database, &tenant).await?;
-            println!("{:<40} {:>8}", "HOST GROUP", "MEMBERS");
+            // The product shows only visible hosts; MEMBERS counts every
+            // member (invisible hosts and nested groups too).
+            println!(
+                "{:<40} {:>13} {:>8}",
+                "HOST GROUP", "VISIBLE HOSTS", "MEMBERS"
+            );
             for g in database.product.host_groups(&t.id).await? {
-                println!("{:<40} {:>8}", g.display_name, g.member_count);
+                println!(
+                    "{:<40} {:>13} {:>8}",
+                    g.display_name, g.visible_hosts, g.member_count
+                );
             }
             Ok(())
         }
@@ -312,13 +337,30 @@ async fn find_tenant(database: &db::Database, name: &str) -> anyhow::Result<db::
 }
 
 async fn tenant_command(storage: &StorageArgs, cmd: TenantCommand) -> anyhow::Result<()> {
-    let database = storage.open().await?;
+    // Only `create` may start a new database; the others need the
+    // server's.
+    let database = if matches!(cmd, TenantCommand::Create { .. }) {
+        storage.open().await?
+    } else {
+        storage.open_existing().await?
+    };
     match cmd {
         TenantCommand::Create { name, url } => {
             let token = tenant::Token::generate()?;
             database.tenants.create_tenant(&name, &token.hash()).await?;
             println!("Tenant:     {name}");
-            println!("Tenant URL: {url}");
+            match &url {
+                Some(url) => println!("Tenant URL: {url}"),
+                None => {
+                    println!("Tenant URL: (not configured: see the warning)");
+                    eprintln!(
+                        "warning: no public URL is configured (--url or SCIM_PUBLIC_URL), so the Tenant URL is unknown here;"
+                    );
+                    eprintln!(
+                        "         give Entra ID the HTTPS URL it reaches the server at, e.g. https://scim.example.com/scim/v2"
+                    );
+                }
+            }
             println!("Token:      {}", token.as_str());
             println!(
                 "Paste both into Entra ID (Provisioning > Admin Credentials). The token is shown only now."
@@ -395,7 +437,15 @@ async fn tenant_command(storage: &StorageArgs, cmd: TenantCommand) -> anyhow::Re
                 );
             }
         }
-        TenantCommand::Delete { name } => {
+        TenantCommand::Delete { name, yes } => {
+            if !yes {
+                let t = find_tenant(&database, &name).await?;
+                let hosts = database.product.hosts(&t.id, true).await?.len();
+                let groups = database.product.host_groups(&t.id).await?.len();
+                bail!(
+                    "this deletes tenant {name:?} with its {hosts} hosts and {groups} host groups, and its token stops working; run again with --yes to do it"
+                );
+            }
             database.tenants.delete_tenant(&name).await?;
             println!("Deleted tenant {name} and all its hosts and host groups.");
         }

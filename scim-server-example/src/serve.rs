@@ -61,7 +61,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     );
 
     println!("SCIM server listening on {url}");
-    bootstrap(&database, &url).await?;
+    bootstrap(&database, &url, args.public_url.is_some()).await?;
     // The last line of the banner: scripts wait for it.
     println!("Storage: {}", describe(&storage.target()?));
     tracing::info!(%local, tls = tls.is_some(), "listening");
@@ -83,7 +83,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
 /// Creates the first tenant if there is none and prints its credentials,
 /// once. `SCIM_BOOTSTRAP_TOKEN` chooses its token for scripted set-ups.
-async fn bootstrap(database: &Database, url: &str) -> anyhow::Result<()> {
+async fn bootstrap(database: &Database, url: &str, public: bool) -> anyhow::Result<()> {
     if !database.tenants.list_tenants().await?.is_empty() {
         return Ok(());
     }
@@ -100,6 +100,11 @@ async fn bootstrap(database: &Database, url: &str) -> anyhow::Result<()> {
     println!("Created the first tenant, {FIRST_TENANT:?}. Paste these into Entra ID:");
     println!("  Tenant URL:   {url}");
     println!("  Secret Token: {}", token.as_str());
+    if !public {
+        println!(
+            "  (That Tenant URL is the listen address: with no --public-url, give Entra ID the HTTPS URL it reaches this server at.)"
+        );
+    }
     println!("The token is shown only now; `tenant rotate-token {FIRST_TENANT}` replaces it.");
     println!();
     Ok(())

@@ -188,8 +188,11 @@ pub(crate) struct GroupRow {
     pub id: String,
     /// displayName.
     pub display_name: String,
-    /// Number of members.
+    /// Number of members (hosts, visible or not, and host groups).
     pub member_count: u64,
+    /// Number of visible hosts among the members (the product shows only
+    /// these).
+    pub visible_hosts: u64,
 }
 
 /// The product's read side, for the CLI.
@@ -197,7 +200,8 @@ pub(crate) struct GroupRow {
 pub(crate) trait ProductView: Send + Sync + std::fmt::Debug {
     /// The tenant's hosts by userName; invisible ones only with `all`.
     async fn hosts(&self, tenant_id: &str, all: bool) -> Result<Vec<HostRow>, DbError>;
-    /// The tenant's host groups by displayName, with member counts.
+    /// The tenant's host groups by displayName, with member counts (all
+    /// members, and visible hosts).
     async fn host_groups(&self, tenant_id: &str) -> Result<Vec<GroupRow>, DbError>;
 }
 

@@ -221,7 +221,7 @@ async fn tenants_are_isolated_and_tokens_rotate() {
         list.contains("globex") && list.contains("default"),
         "{list}"
     );
-    storage.command(&["tenant", "delete", "globex"]);
+    storage.command(&["tenant", "delete", "globex", "--yes"]);
     let deleted = server.client(&new_token);
     let deadline = Instant::now() + Duration::from_secs(10);
     while deleted.get("/Users").await.status != 401 {

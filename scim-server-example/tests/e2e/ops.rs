@@ -238,3 +238,118 @@ async fn rotated_tokens_keep_working_for_the_grace_period_with_postgres() {
     };
     rotation_grace_and_revocation(&storage).await;
 }
+
+#[test]
+fn commands_against_a_missing_database_fail_without_creating_one() {
+    let cwd = std::env::temp_dir().join(format!("scim-e2e-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let missing = Storage::Sqlite(cwd.join("no-such-dir"));
+    for args in [
+        &["tenant", "list"][..],
+        &["hosts", "list", "--tenant", "default"],
+        &["groups", "list", "--tenant", "default"],
+        &["tenant", "rotate-token", "default"],
+        &["tenant", "revoke-token", "default"],
+        &["tenant", "delete", "default", "--yes"],
+    ] {
+        let out = missing.output_in(&cwd, args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no database at"), "{args:?}: {stderr}");
+    }
+    assert!(
+        !cwd.join("no-such-dir").exists(),
+        "a data directory was created"
+    );
+
+    // The default data directory, from the current directory, likewise.
+    let out = std::process::Command::new(crate::support::BIN)
+        .current_dir(&cwd)
+        .args(["tenant", "list"])
+        .env_remove("SCIM_DATA_DIR")
+        .env_remove("SCIM_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!cwd.join("scim-data").exists(), "scim-data was created");
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+#[test]
+fn tenant_create_prints_the_public_url_or_warns_and_delete_needs_yes() {
+    let storage = Storage::sqlite();
+    let Storage::Sqlite(dir) = &storage else {
+        unreachable!()
+    };
+    let out = storage.output_in(dir, &["tenant", "create", "acme"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("127.0.0.1"), "a loopback URL: {stdout}");
+    assert!(stdout.contains("Tenant URL: (not configured"), "{stdout}");
+    assert!(stderr.contains("no public URL is configured"), "{stderr}");
+
+    let out = storage.command(&[
+        "tenant",
+        "create",
+        "globex",
+        "--url",
+        "https://scim.example.com/scim/v2",
+    ]);
+    assert!(
+        out.contains("Tenant URL: https://scim.example.com/scim/v2"),
+        "{out}"
+    );
+
+    let refused = storage.output_in(dir, &["tenant", "delete", "acme"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("0 hosts and 0 host groups") && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert!(storage.command(&["tenant", "list"]).contains("acme"));
+    storage.command(&["tenant", "delete", "acme", "--yes"]);
+    assert!(!storage.command(&["tenant", "list"]).contains("acme "));
+    cleanup(&storage);
+}
+
+#[tokio::test]
+async fn groups_list_counts_visible_hosts_apart_from_members() {
+    let storage = Storage::sqlite();
+    let server = Server::start(&storage, &[]);
+    let scim = server.client(TOKEN);
+    let shown = scim.create_host("shown@example.com").await;
+    let hidden = scim.create_host("hidden@example.com").await;
+    scim.patch(
+        &format!("/Users/{hidden}"),
+        crate::support::patch_op(json!([{"op": "Replace", "path": "active", "value": false}])),
+    )
+    .await
+    .expect(200);
+    scim.post(
+        "/Groups",
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Lobby",
+            "members": [{"value": shown}, {"value": hidden}],
+        }),
+    )
+    .await
+    .expect(201);
+    let list = storage.command(&["groups", "list", "--tenant", "default"]);
+    let header = list.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("VISIBLE HOSTS") && header.contains("MEMBERS"),
+        "{list}"
+    );
+    let row: Vec<&str> = list
+        .lines()
+        .find(|l| l.starts_with("Lobby"))
+        .unwrap_or_else(|| panic!("{list}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row, ["Lobby", "1", "2"], "{list}");
+    drop(server);
+    cleanup(&storage);
+}

@@ -416,6 +416,19 @@ pub(crate) fn cleanup(storage: &Storage) {
 }
 
 impl Storage {
+    /// Runs a command and returns its whole output, whether it succeeded
+    /// or not, from the directory `cwd`.
+    pub(crate) fn output_in(&self, cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .current_dir(cwd)
+            .args(self.args())
+            .args(args)
+            .env_remove("SCIM_DATABASE_URL")
+            .env_remove("SCIM_PUBLIC_URL")
+            .output()
+            .expect("the binary runs")
+    }
+
     /// The same PostgreSQL storage reached through `proxy` instead of
     /// directly.
     pub(crate) fn through(&self, proxy: &Proxy) -> Self {

@@ -392,6 +392,9 @@ pub(super) const PRODUCT_HOSTS: &str = "
 
 pub(super) const PRODUCT_GROUPS: &str = "
     SELECT g.id, g.display_name,
-           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)
+           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id),
+           (SELECT COUNT(*) FROM memberships m
+            JOIN hosts h ON h.tenant_id = m.tenant_id AND h.id = m.member_host
+            WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id AND h.visible)
     FROM host_groups g WHERE g.tenant_id = $1
     ORDER BY g.display_name_key, g.id";

@@ -207,6 +207,8 @@ impl ProductView for PgDb {
                 display_name: dec(r.try_get(1).map_err(Fail::from)?),
                 member_count: u64::try_from(r.try_get::<_, i64>(2).map_err(Fail::from)?)
                     .unwrap_or(0),
+                visible_hosts: u64::try_from(r.try_get::<_, i64>(3).map_err(Fail::from)?)
+                    .unwrap_or(0),
             });
         }
         Ok(out)

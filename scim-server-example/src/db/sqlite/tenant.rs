@@ -249,6 +249,7 @@ impl ProductView for SqliteDb {
                         id: r.get(0)?,
                         display_name: r.get(1)?,
                         member_count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        visible_hosts: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                     })
                 })?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
