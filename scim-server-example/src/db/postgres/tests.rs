@@ -258,6 +258,52 @@ async fn processes_starting_together_migrate_once() {
 }
 
 #[tokio::test]
+async fn a_version_1_database_migrates_and_its_tokens_keep_working() {
+    in_schema("v1", |config| async move {
+        let client = raw(&config).await;
+        client
+            .batch_execute(super::sql::SCHEMA_VERSION_TABLE)
+            .await
+            .unwrap();
+        client
+            .batch_execute(super::sql::MIGRATIONS[0])
+            .await
+            .unwrap();
+        client
+            .execute(super::sql::RECORD_VERSION, &[&1_i32, &"x"])
+            .await
+            .unwrap();
+        let hash: &[u8] = &[7_u8; 32];
+        client
+            .execute(
+                "INSERT INTO tenants (id, name, token_hash, created) VALUES ('t1', 'old', $1, 'c')",
+                &[&hash],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let found = db.tenants.tenant_by_token_hash(&[7; 32], 0).await.unwrap();
+        assert_eq!(found.map(|t| t.name).as_deref(), Some("old"));
+        let listed = db.tenants.list_tenants().await.unwrap();
+        assert_eq!(
+            (listed[0].token_created, listed[0].previous),
+            (None, None),
+            "dates unknown before version 2"
+        );
+        let version: i32 = client
+            .query_one(super::sql::SCHEMA_VERSION, &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            version,
+            i32::try_from(super::sql::MIGRATIONS.len()).unwrap()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn entra_lookups_use_indexes() {
     in_schema("plans", |config| async move {
         let _db = database(config.clone()).await;
