@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use scim_core::protocol::{PatchResponse, Service, ServiceConfig};
@@ -15,6 +16,9 @@ use crate::cli::{LogFormat, MemberReferences, PatchMode, ServeArgs, StorageArgs,
 use crate::db::Database;
 use crate::http::{self, App};
 use crate::tenant::{TenantAuth, Token};
+
+/// How long shutdown waits to record the last token uses.
+const FINAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The name of the tenant created on first start.
 const FIRST_TENANT: &str = "default";
@@ -76,8 +80,14 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let flusher = auth.spawn_usage_flusher();
     let served = http::serve(listener, app, tls).await;
     flusher.abort();
-    // The uses since the last write, so that `tenant list` is current.
-    auth.flush_usage(true).await;
+    // The uses since the last write, so that `tenant list` is current; a
+    // database that does not answer does not hold up the exit.
+    if tokio::time::timeout(FINAL_FLUSH_TIMEOUT, auth.flush_usage(true))
+        .await
+        .is_err()
+    {
+        tracing::warn!("gave up recording the last token uses at shutdown");
+    }
     served
 }
 

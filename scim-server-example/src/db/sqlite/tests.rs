@@ -295,8 +295,14 @@ async fn entra_lookups_use_indexes() {
         // Every authenticated request (after the 2 s cache): both token
         // columns by index.
         (super::sql::TENANT_BY_TOKEN_HASH, "tenants_token_hash"),
-        (super::sql::TENANT_BY_TOKEN_HASH, "tenants_previous_token_hash"),
-        (super::sql::RECORD_PREVIOUS_TOKEN_USE, "tenants_previous_token_hash"),
+        (
+            super::sql::TENANT_BY_TOKEN_HASH,
+            "tenants_previous_token_hash",
+        ),
+        (
+            super::sql::RECORD_PREVIOUS_TOKEN_USE,
+            "tenants_previous_token_hash",
+        ),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let n = stmt.parameter_count();
