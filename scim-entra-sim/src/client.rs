@@ -15,6 +15,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::stats::{Op, Recorder, Verdict};
@@ -273,7 +275,7 @@ fn tls_config(https: bool, ca_cert: Option<&Path>) -> anyhow::Result<ClientConfi
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.with_context(|| format!("--ca-cert {}: bad PEM", path.display()))?;
             roots.add(cert).with_context(|| {
                 format!("--ca-cert {}: not a usable CA certificate", path.display())

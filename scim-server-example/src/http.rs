@@ -1,6 +1,7 @@
 //! The HTTP glue: a hyper 1.x accept loop over the framework-free
 //! `scim_core::protocol::Service`, with optional TLS, request limits,
-//! structured request logs, `/healthz`, and graceful shutdown.
+//! structured request logs, `/healthz` (liveness), `/readyz` (the database
+//! answers), and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,18 +19,25 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use rustls_pki_types::pem::{self, PemObject as _};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
 use scim_core::Error;
-use scim_core::protocol::{RequestInfo, Service, error_response};
+use scim_core::error::ScimType;
+use scim_core::protocol::{ErrorInfo, RequestInfo, Service, error_response};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::db::TenantStore;
 
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every connection needs.
 #[derive(Debug)]
@@ -42,23 +50,14 @@ pub(crate) struct App {
     pub(crate) max_header_bytes: usize,
     /// How long one request may take.
     pub(crate) timeout: Duration,
+    /// The database, for `/readyz`.
+    pub(crate) database: Arc<dyn TenantStore>,
 }
 
 /// Loads a PEM certificate chain and private key for TLS.
 pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
-    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).with_context(|| format!("cannot read {}", cert.display()))?,
-    ))
-    .collect::<Result<_, _>>()
-    .with_context(|| format!("{} is not a PEM certificate chain", cert.display()))?;
-    if certs.is_empty() {
-        anyhow::bail!("{} contains no certificate", cert.display());
-    }
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).with_context(|| format!("cannot read {}", key.display()))?,
-    ))
-    .with_context(|| format!("{} is not a PEM private key", key.display()))?
-    .with_context(|| format!("{} contains no private key", key.display()))?;
+    let certs = read_certs(cert)?;
+    let key = read_key(key)?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
@@ -69,6 +68,30 @@ pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAccepto
     .context("the certificate does not match the private key")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The certificates of a PEM file, in order.
+fn read_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{} is not a PEM certificate chain", path.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("{} contains no certificate", path.display());
+    }
+    Ok(certs)
+}
+
+/// The first private key (PKCS #8, PKCS #1 or SEC1) of a PEM file.
+fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match PrivateKeyDer::from_pem_slice(&pem) {
+        Ok(key) => Ok(key),
+        Err(pem::Error::NoItemsFound) => {
+            anyhow::bail!("{} contains no private key", path.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("{} is not a PEM private key", path.display())),
+    }
 }
 
 /// Serves connections from `listener` until SIGTERM or Ctrl-C, then stops
@@ -146,22 +169,23 @@ async fn serve_connection<I>(
     }
 }
 
-/// Answers one request.
+/// Answers one request, and logs one line for it: tenant, method, path
+/// (never the query, which may hold a filter with personal data), status,
+/// latency, the tolerances it needed, and for a failure the error's
+/// `scimType` and `detail` (and for a 5xx its cause). Never a body or a
+/// token.
 async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = if path == "/healthz" {
-        let mut r = Response::new(b"ok\n".to_vec());
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/plain"),
-        );
-        r
+    let mut response = if path == "/healthz" {
+        plain(StatusCode::OK, "ok\n")
+    } else if path == "/readyz" {
+        ready(app).await
     } else {
         match tokio::time::timeout(app.timeout, run_scim(app, request)).await {
             Ok(response) => response,
-            Err(_) => error_response(&Error::RequestTimeout(format!(
+            Err(_) => local_error(&Error::RequestTimeout(format!(
                 "the request took longer than {} s",
                 app.timeout.as_secs()
             ))),
@@ -169,24 +193,87 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
     };
     let status = response.status();
     let info = response
-        .extensions()
-        .get::<RequestInfo>()
-        .cloned()
+        .extensions_mut()
+        .remove::<RequestInfo>()
         .unwrap_or_default();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    log_request(&info, &method, &path, status, started.elapsed());
+    response.map(|body| Full::new(Bytes::from(body)))
+}
+
+fn log_request(
+    info: &RequestInfo,
+    method: &http::Method,
+    path: &str,
+    status: StatusCode,
+    latency: Duration,
+) {
+    let latency_ms = latency.as_secs_f64() * 1000.0;
     // The tenant's name (the authenticator's subject), else its id.
     let tenant = info
         .subject
         .as_deref()
         .or(info.tenant.as_deref())
         .unwrap_or("-");
-    if info.fired.is_empty() {
-        tracing::info!(tenant, %method, path, status = status.as_u16(), latency_ms, "request");
-    } else {
-        let tolerated = info.fired.to_string();
-        tracing::info!(tenant, %method, path, status = status.as_u16(), latency_ms, tolerated, "request");
+    let tolerated = (!info.fired.is_empty()).then(|| info.fired.to_string());
+    let status = status.as_u16();
+    let Some(error) = &info.error else {
+        tracing::info!(tenant, %method, path, status, latency_ms, tolerated, "request");
+        return;
+    };
+    let scim_type = error.scim_type.as_ref().map(ScimType::as_str);
+    let detail = error.detail.as_str();
+    match &error.cause {
+        Some(cause) => tracing::error!(
+            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            cause = cause.as_str(), "request failed"
+        ),
+        None => tracing::info!(
+            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            "request"
+        ),
     }
-    response.map(|body| Full::new(Bytes::from(body)))
+}
+
+/// A plain-text response.
+fn plain(status: StatusCode, text: &'static str) -> Response<Vec<u8>> {
+    let mut r = Response::new(text.as_bytes().to_vec());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// The SCIM error response for an error answered here rather than by the
+/// service, with the [`RequestInfo`] the log line reads.
+fn local_error(error: &Error) -> Response<Vec<u8>> {
+    let mut response = error_response(error);
+    let mut info = RequestInfo::default();
+    info.error = Some(ErrorInfo::new(error));
+    response.extensions_mut().insert(info);
+    response
+}
+
+/// `/readyz`: `200` when the database answers `SELECT 1`, else `503`
+/// (logged with the cause). Load balancers take a `503` replica out of
+/// rotation; `/healthz` stays a liveness check that never touches the
+/// database, so a database outage does not get every replica restarted.
+async fn ready(app: &App) -> Response<Vec<u8>> {
+    let cause = match tokio::time::timeout(READY_TIMEOUT, app.database.ping()).await {
+        Ok(Ok(())) => return plain(StatusCode::OK, "ready\n"),
+        // `DbError` shows its source in its own message.
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!(
+            "the database did not answer within {} s",
+            READY_TIMEOUT.as_secs()
+        ),
+    };
+    tracing::warn!(cause, "not ready: the database did not answer SELECT 1");
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not ready: the database does not answer\n",
+    )
 }
 
 /// Reads the body within the limit and passes the request to the service.
@@ -195,13 +282,13 @@ async fn run_scim(app: &App, request: Request<Incoming>) -> Response<Vec<u8>> {
     let body = match Limited::new(body, app.max_body_bytes).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return error_response(&Error::PayloadTooLarge(format!(
+            return local_error(&Error::PayloadTooLarge(format!(
                 "the request body is larger than {} bytes",
                 app.max_body_bytes
             )));
         }
         Err(e) => {
-            return error_response(&Error::InvalidSyntax(format!(
+            return local_error(&Error::InvalidSyntax(format!(
                 "the request body could not be read: {e}"
             )));
         }
@@ -232,5 +319,38 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("Ctrl-C received"),
         () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::TempDir;
+
+    #[test]
+    fn pem_certificates_and_keys_load_and_bad_files_are_named() {
+        let dir = TempDir::new("pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+        std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+        assert_eq!(read_certs(&cert_path).unwrap().len(), 1);
+        assert!(matches!(
+            read_key(&key_path).unwrap(),
+            PrivateKeyDer::Pkcs8(_)
+        ));
+        assert!(tls_acceptor(&cert_path, &key_path).is_ok());
+
+        // The certificate file holds no key, the key file no certificate.
+        let no_key = read_key(&cert_path).unwrap_err().to_string();
+        assert!(no_key.contains("contains no private key"), "{no_key}");
+        let no_cert = read_certs(&key_path).unwrap_err().to_string();
+        assert!(no_cert.contains("contains no certificate"), "{no_cert}");
+        let missing = dir.path().join("missing.pem");
+        let err = format!("{:#}", read_certs(&missing).unwrap_err());
+        assert!(err.starts_with("cannot read"), "{err}");
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "-----BEGIN CERTIFICATE-----\n!!!\n").unwrap();
+        assert!(read_certs(&garbage).is_err());
     }
 }

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use scim_core::protocol::{PatchResponse, Service, ServiceConfig};
@@ -15,6 +16,9 @@ use crate::cli::{LogFormat, MemberReferences, PatchMode, ServeArgs, StorageArgs,
 use crate::db::Database;
 use crate::http::{self, App};
 use crate::tenant::{TenantAuth, Token};
+
+/// How long shutdown waits to record the last token uses.
+const FINAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The name of the tenant created on first start.
 const FIRST_TENANT: &str = "default";
@@ -52,16 +56,16 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         PatchMode::Resource => PatchResponse::Resource,
         PatchMode::NoContent => PatchResponse::NoContent,
     };
-    let auth = TenantAuth::new(database.tenants.clone(), args.rate_limit);
+    let auth = Arc::new(TenantAuth::new(database.tenants.clone(), args.rate_limit));
     let service = Service::new(
         database.scim.clone(),
         Registry::standard(),
-        Arc::new(auth),
+        auth.clone(),
         config,
     );
 
     println!("SCIM server listening on {url}");
-    bootstrap(&database, &url).await?;
+    bootstrap(&database, &url, args.public_url.is_some()).await?;
     // The last line of the banner: scripts wait for it.
     println!("Storage: {}", describe(&storage.target()?));
     tracing::info!(%local, tls = tls.is_some(), "listening");
@@ -71,13 +75,25 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         timeout: args.timeout(),
+        database: database.tenants.clone(),
     });
-    http::serve(listener, app, tls).await
+    let flusher = auth.spawn_usage_flusher();
+    let served = http::serve(listener, app, tls).await;
+    flusher.abort();
+    // The uses since the last write, so that `tenant list` is current; a
+    // database that does not answer does not hold up the exit.
+    if tokio::time::timeout(FINAL_FLUSH_TIMEOUT, auth.flush_usage(true))
+        .await
+        .is_err()
+    {
+        tracing::warn!("gave up recording the last token uses at shutdown");
+    }
+    served
 }
 
 /// Creates the first tenant if there is none and prints its credentials,
 /// once. `SCIM_BOOTSTRAP_TOKEN` chooses its token for scripted set-ups.
-async fn bootstrap(database: &Database, url: &str) -> anyhow::Result<()> {
+async fn bootstrap(database: &Database, url: &str, public: bool) -> anyhow::Result<()> {
     if !database.tenants.list_tenants().await?.is_empty() {
         return Ok(());
     }
@@ -94,6 +110,11 @@ async fn bootstrap(database: &Database, url: &str) -> anyhow::Result<()> {
     println!("Created the first tenant, {FIRST_TENANT:?}. Paste these into Entra ID:");
     println!("  Tenant URL:   {url}");
     println!("  Secret Token: {}", token.as_str());
+    if !public {
+        println!(
+            "  (That Tenant URL is the listen address: with no --public-url, give Entra ID the HTTPS URL it reaches this server at.)"
+        );
+    }
     println!("The token is shown only now; `tenant rotate-token {FIRST_TENANT}` replaces it.");
     println!();
     Ok(())

@@ -1,5 +1,6 @@
-//! Tenants' bearer tokens: generation, hashing, and the authenticator that
-//! maps a token to its tenant.
+//! Tenants' bearer tokens: generation, hashing, the authenticator that
+//! maps a token to its tenant, and the record of when each token was last
+//! used.
 //!
 //! A token is 256 random bits from the operating system, shown once and
 //! stored only as its SHA-256 hash. A random 256-bit secret needs no slow
@@ -10,7 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -71,16 +72,31 @@ pub(crate) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// How long a token lookup is remembered. Rotating or deleting a tenant
+/// The current time in Unix seconds, the unit of the tokens' dates.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// How long a token lookup is remembered. Rotating, revoking or deleting
 /// takes effect within this time on every server process.
-const CACHE_TTL: Duration = Duration::from_secs(2);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// How often a token's last use is written to the database, at most.
+pub(crate) const USAGE_WRITE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often the background task looks for uses to write.
+pub(crate) const USAGE_FLUSH_TICK: Duration = Duration::from_secs(10);
 
 /// Authenticates bearer tokens against the tenants table, with a short
-/// cache and an optional per-tenant rate limit.
+/// cache and an optional per-tenant rate limit, and notes each token's
+/// last use for [`TenantAuth::flush_usage`].
 pub(crate) struct TenantAuth {
     tenants: Arc<dyn TenantStore>,
     cache: Mutex<HashMap<[u8; 32], (Tenant, Instant)>>,
     limiter: Option<RateLimiter>,
+    usage: Mutex<UsageLog>,
 }
 
 impl TenantAuth {
@@ -91,7 +107,41 @@ impl TenantAuth {
             tenants,
             cache: Mutex::new(HashMap::new()),
             limiter: rate_limit.map(RateLimiter::new),
+            usage: Mutex::new(UsageLog::default()),
         }
+    }
+
+    /// Writes the last uses that are due (each token at most once per
+    /// [`USAGE_WRITE_INTERVAL`]; all of them with `all`, at shutdown). A
+    /// failed write is logged and retried on the next call.
+    pub(crate) async fn flush_usage(&self, all: bool) {
+        let now = Instant::now();
+        let due = match self.usage.lock() {
+            Ok(mut usage) => usage.take_due(now, all),
+            Err(_) => return,
+        };
+        if due.is_empty() {
+            return;
+        }
+        if let Err(e) = self.tenants.record_token_use(due.clone()).await {
+            tracing::warn!(error = %e, "cannot record when tokens were last used; retrying later");
+            if let Ok(mut usage) = self.usage.lock() {
+                usage.put_back(&due);
+            }
+        }
+    }
+
+    /// Writes due uses every [`USAGE_FLUSH_TICK`], off the request path.
+    pub(crate) fn spawn_usage_flusher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let auth = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(USAGE_FLUSH_TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                auth.flush_usage(false).await;
+            }
+        })
     }
 
     async fn lookup(&self, token_hash: [u8; 32]) -> Result<Option<Tenant>, Error> {
@@ -105,7 +155,7 @@ impl TenantAuth {
         }
         let tenant = self
             .tenants
-            .tenant_by_token_hash(&token_hash)
+            .tenant_by_token_hash(&token_hash, unix_now())
             .await
             .map_err(|e| Error::Store(scim_core::store::StoreError::backend(e)))?;
         if let (Some(t), Ok(mut cache)) = (&tenant, self.cache.lock()) {
@@ -141,6 +191,10 @@ impl Authenticator for TenantAuth {
                 "the bearer token is not valid for any tenant".to_owned(),
             ));
         };
+        // A lock and a map update: the write happens in the background.
+        if let Ok(mut usage) = self.usage.lock() {
+            usage.note(token_hash, unix_now());
+        }
         if let Some(limiter) = &self.limiter {
             if let Err(retry_after) = limiter.check(&tenant.id) {
                 return Err(Error::TooManyRequests {
@@ -155,9 +209,99 @@ impl Authenticator for TenantAuth {
     }
 }
 
+/// When each valid token was last used, and when that was last written.
+/// Only tokens that authenticated are noted, so it holds at most two
+/// entries per tenant.
+#[derive(Debug, Default)]
+struct UsageLog {
+    tokens: HashMap<[u8; 32], Usage>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Usage {
+    /// The last use (Unix seconds).
+    last: i64,
+    /// Whether `last` is not written yet.
+    pending: bool,
+    /// When it was last written.
+    written: Option<Instant>,
+}
+
+impl UsageLog {
+    /// Notes a use at `at` (Unix seconds).
+    fn note(&mut self, token_hash: [u8; 32], at: i64) {
+        let usage = self.tokens.entry(token_hash).or_insert(Usage {
+            last: at,
+            pending: true,
+            written: None,
+        });
+        if at >= usage.last {
+            usage.last = at;
+            usage.pending = true;
+        }
+    }
+
+    /// The uses to write now, marked written: those not written within
+    /// [`USAGE_WRITE_INTERVAL`] (every pending one with `all`).
+    fn take_due(&mut self, now: Instant, all: bool) -> Vec<([u8; 32], i64)> {
+        let mut due = Vec::new();
+        for (hash, usage) in &mut self.tokens {
+            let recent = usage
+                .written
+                .is_some_and(|w| now.duration_since(w) < USAGE_WRITE_INTERVAL);
+            if usage.pending && (all || !recent) {
+                usage.pending = false;
+                usage.written = Some(now);
+                due.push((*hash, usage.last));
+            }
+        }
+        due
+    }
+
+    /// Marks uses whose write failed as pending again, due at once.
+    fn put_back(&mut self, failed: &[([u8; 32], i64)]) {
+        for (hash, _) in failed {
+            if let Some(usage) = self.tokens.get_mut(hash) {
+                usage.pending = true;
+                usage.written = None;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_use_is_written_at_once_then_at_most_once_a_minute() {
+        let mut log = UsageLog::default();
+        let start = Instant::now();
+        let (a, b) = ([1_u8; 32], [2_u8; 32]);
+        assert!(log.take_due(start, false).is_empty());
+        log.note(a, 100);
+        log.note(a, 101);
+        assert_eq!(log.take_due(start, false), vec![(a, 101)]);
+        assert!(log.take_due(start, false).is_empty(), "nothing new");
+
+        log.note(a, 130);
+        log.note(b, 131);
+        let soon = start + Duration::from_secs(30);
+        assert_eq!(log.take_due(soon, false), vec![(b, 131)], "a waits");
+        let later = start + USAGE_WRITE_INTERVAL;
+        assert_eq!(log.take_due(later, false), vec![(a, 130)]);
+
+        // An older use (another thread's clock read) does not go back.
+        log.note(a, 120);
+        assert!(log.take_due(later + USAGE_WRITE_INTERVAL, false).is_empty());
+
+        // Shutdown writes everything pending; a failed write is retried.
+        log.note(a, 200);
+        let due = log.take_due(later, true);
+        assert_eq!(due, vec![(a, 200)]);
+        log.put_back(&due);
+        assert_eq!(log.take_due(later, false), vec![(a, 200)]);
+    }
 
     #[test]
     fn tokens_are_random_long_and_prefixed() {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::handler::{Call, dispatch, route};
 use super::json::parse_body;
-use super::response::{self, SCIM_JSON};
+use super::response::{self, ErrorInfo, RequestInfo, SCIM_JSON};
 use crate::Error;
 use crate::error::ErrorResponse;
 use crate::schema::SchemaUrn;
@@ -154,6 +154,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                     results[i] = Some(result);
                 }
                 Err(e) => {
+                    note_server_error(&mut *call.info, &e);
                     errors += 1;
                     if let Some(bulk_id) = &op.bulk_id {
                         failed_ids.push(bulk_id.clone());
@@ -376,7 +377,10 @@ async fn run_operation(
     };
     let response = match dispatch(&mut sub, route, &body).await {
         Ok(r) => r,
-        Err(e) => return Ok((failure(op, &e, location_of_path), None)),
+        Err(e) => {
+            note_server_error(&mut *sub.info, &e);
+            return Ok((failure(op, &e, location_of_path), None));
+        }
     };
     let status = response.status();
     let header = |name| {
@@ -417,6 +421,14 @@ async fn run_operation(
         .then(|| body.as_ref()?.get("id")?.as_str().map(str::to_owned))
         .flatten();
     Ok((Value::Object(result), created_id))
+}
+
+/// Keeps the first server error of a `/Bulk` request for its log line: the
+/// request itself is answered `200`, so nothing else would show the cause.
+fn note_server_error(info: &mut RequestInfo, e: &Error) {
+    if e.is_server_error() && info.error.is_none() {
+        info.error = Some(ErrorInfo::new(e));
+    }
 }
 
 fn failure(op: &Operation, e: &Error, location: Option<String>) -> Value {

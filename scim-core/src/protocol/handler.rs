@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::query::Params;
-use super::response::{self, RequestInfo};
+use super::response::{self, ErrorInfo, RequestInfo};
 use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
 use crate::Error;
 use crate::id::{ResourceId, Version};
@@ -63,7 +63,10 @@ pub(super) async fn handle<B: AsRef<[u8]>>(
     let mut info = RequestInfo::default();
     let mut response = match run(inner, &parts, body.as_ref(), &mut info).await {
         Ok(r) => r,
-        Err(e) => response::error(&e, Some(&inner.auth.challenge())),
+        Err(e) => {
+            info.error = Some(ErrorInfo::new(&e));
+            response::error(&e, Some(&inner.auth.challenge()))
+        }
     };
     inner.counters.add(info.fired);
     response.extensions_mut().insert(info);

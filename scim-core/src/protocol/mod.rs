@@ -45,7 +45,7 @@ mod response;
 use std::sync::Arc;
 
 pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
-pub use self::response::{RequestInfo, SCIM_JSON};
+pub use self::response::{ErrorInfo, RequestInfo, SCIM_JSON};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
 use crate::tolerance::{Counters, Policy};

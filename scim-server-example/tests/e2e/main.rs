@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod ops;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -198,9 +199,9 @@ async fn tenants_are_isolated_and_tokens_rotate() {
         .expect_scim_error(404);
     a.get(&format!("/Users/{id}")).await.expect(200);
 
-    // Rotation: the old token stops working (within the 2 s cache), the
-    // new one works.
-    let out = storage.command(&["tenant", "rotate-token", "globex"]);
+    // Rotation without grace: the old token stops working (within the 2 s
+    // cache), the new one works. (ops.rs tests the grace period.)
+    let out = storage.command(&["tenant", "rotate-token", "globex", "--grace", "0"]);
     let new_token = token_in(&out, "New token for globex:");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -220,7 +221,7 @@ async fn tenants_are_isolated_and_tokens_rotate() {
         list.contains("globex") && list.contains("default"),
         "{list}"
     );
-    storage.command(&["tenant", "delete", "globex"]);
+    storage.command(&["tenant", "delete", "globex", "--yes"]);
     let deleted = server.client(&new_token);
     let deadline = Instant::now() + Duration::from_secs(10);
     while deleted.get("/Users").await.status != 401 {

@@ -9,4 +9,5 @@ mod endpoints;
 mod entra;
 mod hostile;
 mod regressions;
+mod request_info;
 mod rfc_examples;

@@ -153,6 +153,14 @@ async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
 }
 
 #[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    in_schema("grace", |config| async move {
+        testing::token_rotation_with_grace(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn product_view_hides_invisible_hosts_and_counts_members() {
     in_schema("product", |config| async move {
         testing::product_view(&database(config).await.0).await;
@@ -245,6 +253,52 @@ async fn processes_starting_together_migrate_once() {
             PgDb::connect(config).await,
             Err(DbError::Backend(_))
         ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_version_1_database_migrates_and_its_tokens_keep_working() {
+    in_schema("v1", |config| async move {
+        let client = raw(&config).await;
+        client
+            .batch_execute(super::sql::SCHEMA_VERSION_TABLE)
+            .await
+            .unwrap();
+        client
+            .batch_execute(super::sql::MIGRATIONS[0])
+            .await
+            .unwrap();
+        client
+            .execute(super::sql::RECORD_VERSION, &[&1_i32, &"x"])
+            .await
+            .unwrap();
+        let hash: &[u8] = &[7_u8; 32];
+        client
+            .execute(
+                "INSERT INTO tenants (id, name, token_hash, created) VALUES ('t1', 'old', $1, 'c')",
+                &[&hash],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let found = db.tenants.tenant_by_token_hash(&[7; 32], 0).await.unwrap();
+        assert_eq!(found.map(|t| t.name).as_deref(), Some("old"));
+        let listed = db.tenants.list_tenants().await.unwrap();
+        assert_eq!(
+            (listed[0].token_created, listed[0].previous),
+            (None, None),
+            "dates unknown before version 2"
+        );
+        let version: i32 = client
+            .query_one(super::sql::SCHEMA_VERSION, &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            version,
+            i32::try_from(super::sql::MIGRATIONS.len()).unwrap()
+        );
     })
     .await;
 }

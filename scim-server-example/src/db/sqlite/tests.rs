@@ -115,6 +115,12 @@ async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
 }
 
 #[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    let dir = TempDir::new("sqlite-grace");
+    testing::token_rotation_with_grace(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
 async fn product_view_hides_invisible_hosts_and_counts_members() {
     let dir = TempDir::new("sqlite-product");
     testing::product_view(&fresh(&dir).await.0).await;
@@ -223,6 +229,47 @@ async fn opening_is_idempotent_and_sets_durable_modes() {
 }
 
 #[tokio::test]
+async fn a_version_1_database_migrates_and_its_tokens_keep_working() {
+    let dir = TempDir::new("sqlite-v1");
+    let path = dir.file();
+    let conn = raw(&path);
+    conn.execute_batch(super::sql::SCHEMA_VERSION_TABLE)
+        .unwrap();
+    conn.execute_batch(super::sql::MIGRATIONS[0]).unwrap();
+    conn.execute(super::sql::RECORD_VERSION, rusqlite::params![1, "x"])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO tenants (id, name, token_hash, created) VALUES ('t1', 'old', ?1, '2025-01-02T03:04:05.678Z')",
+        [[7_u8; 32].to_vec()],
+    )
+    .unwrap();
+    drop(conn);
+    let db = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let found = db.tenants.tenant_by_token_hash(&[7; 32], 0).await.unwrap();
+    assert_eq!(found.map(|t| t.name).as_deref(), Some("old"));
+    let listed = db.tenants.list_tenants().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].token_created,
+            listed[0].token_last_used,
+            listed[0].previous
+        ),
+        (None, None, None),
+        "dates unknown before version 2"
+    );
+    let version: i64 = raw(&path)
+        .query_row(super::sql::SCHEMA_VERSION, [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version,
+        i64::try_from(super::sql::MIGRATIONS.len()).unwrap()
+    );
+}
+
+#[tokio::test]
 async fn entra_lookups_use_indexes() {
     let dir = TempDir::new("sqlite-plans");
     let (_db, path) = fresh(&dir).await;
@@ -245,6 +292,17 @@ async fn entra_lookups_use_indexes() {
         (super::sql::MEMBERS_OF_GROUP, "memberships_position"),
         (super::sql::GROUPS_OF_HOST, "memberships_member_host"),
         (super::sql::HOSTS_PAGE, "sqlite_autoindex_hosts_1"),
+        // Every authenticated request (after the 2 s cache): both token
+        // columns by index.
+        (super::sql::TENANT_BY_TOKEN_HASH, "tenants_token_hash"),
+        (
+            super::sql::TENANT_BY_TOKEN_HASH,
+            "tenants_previous_token_hash",
+        ),
+        (
+            super::sql::RECORD_PREVIOUS_TOKEN_USE,
+            "tenants_previous_token_hash",
+        ),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let n = stmt.parameter_count();

@@ -186,4 +186,4 @@ pub(crate) use self::host::{
     entra_host_lifecycle, nul_round_trip, paging_agrees_with_evaluate, product_view,
     racing_creates, read_after_restart, write_for_restart,
 };
-pub(crate) use self::tenant::tenant_lifecycle;
+pub(crate) use self::tenant::{tenant_lifecycle, token_rotation_with_grace};
