@@ -14,9 +14,9 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
+use serde_json::Value;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::stats::{Op, Recorder, Verdict};
