@@ -13,16 +13,20 @@
 #
 # Usage: bench/hotpath.sh [--hosts N] [--rounds R] [--duration 10s]
 #                         [--threads 2] [--connections 16] [--no-build]
-#                         [--perf FILE]
+#                         [--perf FILE] [--compare BIN]
 #   --perf FILE  also record the server with `perf record -e cpu-clock -g`
-#                during one extra run and write `perf report` to FILE.
+#                during one extra run and write `perf report` to FILE
+#                (the recording itself to FILE.data).
+#   --compare BIN  also run another build of scim-server-example (say, the
+#                one before a change) on the same database, in every round
+#                right after the current one, so both see the same load.
 # Needs: cargo, wrk, python3, curl (and perf for --perf). Takes about
 # 20 s per round plus provisioning. Both servers and wrk share this
 # machine's cores: compare the ratio, not the absolute numbers, and rerun
 # to see the variance. See docs/benchmarks.md.
 set -euo pipefail
 
-hosts=2000 rounds=2 duration=10s threads=2 connections=16 build=1 perf_out=""
+hosts=2000 rounds=2 duration=10s threads=2 connections=16 build=1 perf_out="" compare=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) hosts="$2"; shift 2 ;;
@@ -32,7 +36,8 @@ while [ $# -gt 0 ]; do
     --connections) connections="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --perf) perf_out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --compare) compare="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,6 +97,15 @@ pids+=($!)
 bare="$(wait_for_url "$work/bare.out" 'bare hyper')"
 echo "bare hyper: $bare answering $(wc -c <"$work/answer.json") bytes"
 
+if [ -n "$compare" ]; then
+  # The same database file: SQLite lets several processes share it.
+  "$compare" --data-dir "$work/data" serve --listen 127.0.0.1:0 \
+    >"$work/compare.out" 2>"$work/compare.log" &
+  pids+=($!)
+  other="$(wait_for_url "$work/compare.out" '^Storage:')"
+  echo "compared build: $other ($compare)"
+fi
+
 # Runs wrk against $1 and prints its RESULT line.
 run() {
   wrk -t"$threads" -c"$connections" -d"$duration" -s "$bench/lookup.lua" "$1" -- "$hosts" "$token" /scim/v2 |
@@ -102,6 +116,9 @@ field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 # Warm both up (page cache, statement caches, connection pools).
 wrk -t"$threads" -c"$connections" -d2s -s "$bench/lookup.lua" "$server" -- "$hosts" "$token" /scim/v2 >/dev/null
 wrk -t"$threads" -c"$connections" -d2s -s "$bench/lookup.lua" "$bare" -- "$hosts" "$token" /scim/v2 >/dev/null
+if [ -n "$compare" ]; then
+  wrk -t"$threads" -c"$connections" -d2s -s "$bench/lookup.lua" "$other" -- "$hosts" "$token" /scim/v2 >/dev/null
+fi
 
 echo "wrk -t$threads -c$connections -d$duration, $hosts hosts, random userName lookups"
 printf '%-6s %-7s %10s %9s %9s %8s\n' round target req/s p50_us p99_us non2xx
@@ -112,6 +129,11 @@ for r in $(seq 1 "$rounds"); do
   printf '%-6s %-7s %10s %9s %9s %8s\n' "$r" server "$(field req_s "$s")" "$(field p50_us "$s")" "$(field p99_us "$s")" "$(field non2xx "$s")"
   [ "$(field non2xx "$s")" = 0 ] || echo "warning: the server answered non-2xx" >&2
   echo "round $r ratio server/bare: $(echo "scale=3; $(field req_s "$s") / $(field req_s "$b")" | bc)"
+  if [ -n "$compare" ]; then
+    c="$(run "$other")"
+    printf '%-6s %-7s %10s %9s %9s %8s\n' "$r" compare "$(field req_s "$c")" "$(field p50_us "$c")" "$(field p99_us "$c")" "$(field non2xx "$c")"
+    echo "round $r ratio compare/bare: $(echo "scale=3; $(field req_s "$c") / $(field req_s "$b")" | bc)"
+  fi
 done
 
 if [ -n "$perf_out" ]; then
@@ -122,5 +144,14 @@ if [ -n "$perf_out" ]; then
   wait "$perf_pid" || true
   perf report -i "$work/perf.data" --no-children --percent-limit 0.7 --stdio 2>/dev/null \
     | grep -v '^$' >"$perf_out"
+  {
+    echo "# By shared object (self time):"
+    perf report -i "$work/perf.data" --no-children --sort dso --percent-limit 0.5 --stdio -g none 2>/dev/null \
+      | grep -E '^ +[0-9]'
+    echo "# Flat, by symbol (self time):"
+    perf report -i "$work/perf.data" --no-children --sort sym --percent-limit 0.4 --stdio -g none 2>/dev/null \
+      | grep -E '^ +[0-9]'
+  } >>"$perf_out"
+  mv "$work/perf.data" "$perf_out.data"
   echo "perf report (self time) written to $perf_out"
 fi
