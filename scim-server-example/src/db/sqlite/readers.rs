@@ -7,7 +7,8 @@
 //! (see "Hot path" in docs/benchmarks.md). Point reads through a unique
 //! index or the primary key touch a handful of cached pages and finish in
 //! microseconds, less than serialising their answer, so they run here,
-//! on the calling thread, instead.
+//! on the calling thread, instead. (On a cold page cache such a read waits
+//! for a few page reads from disk on the async thread, once.)
 //!
 //! A few dedicated connections, one per core (at most that many threads
 //! can run inline at once), each behind its own mutex. A caller takes a
