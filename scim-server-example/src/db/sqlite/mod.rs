@@ -1,6 +1,8 @@
 //! The embedded SQLite backend: one database file in WAL mode with
-//! `synchronous=FULL`, pooled connections, and every blocking call run on
-//! tokio's blocking threads through deadpool-sqlite's `interact`.
+//! `synchronous=FULL`, pooled connections for writes and long reads, run on
+//! tokio's blocking threads through deadpool-sqlite's `interact`, and a few
+//! dedicated connections for point reads through an index, run inline on
+//! the async thread (`readers.rs` says why).
 //!
 //! SQLite lets one writer in at a time; every write is one `BEGIN
 //! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
@@ -8,6 +10,7 @@
 //! `(tenant_id, user_name_key)` and the membership foreign keys back them
 //! up. Reads run in deferred transactions and see one snapshot.
 
+mod readers;
 mod row;
 mod sql;
 mod tenant;
@@ -30,6 +33,7 @@ use scim_core::schema::{JsonObject, ResourceSchema};
 use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
 use scim_core::time::OffsetDateTime;
 
+use self::readers::{Readers, is_busy};
 use self::row::{
     groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
     read_hosts, row_json,
@@ -38,7 +42,7 @@ use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
 };
-use super::query::{self, GroupsLoad, MemberLoad, Source};
+use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
@@ -61,6 +65,8 @@ pub(crate) async fn open(path: &Path, options: Options) -> Result<Database, DbEr
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
     pool: Pool,
+    /// Connections for point reads on the calling thread.
+    readers: Arc<Readers>,
     /// Refuse members that are neither hosts nor groups of the tenant.
     check_members: bool,
     /// How many times member lists were read, for tests that check
@@ -93,13 +99,29 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
-        let db = Self {
+        let migrated = pool
+            .get()
+            .await
+            .map_err(|e| DbError::Backend(Box::new(e)))?
+            .interact(migrate)
+            .await
+            .map_err(|e| DbError::Backend(Box::new(Failure(format!("SQLite call failed: {e}")))))?;
+        migrated?;
+        // After the migration, so that the readers find the schema (and
+        // the file in WAL mode).
+        let readers = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || Readers::open(&path))
+                .await
+                .map_err(|e| DbError::Backend(Box::new(e)))?
+                .map_err(|e| DbError::Backend(Box::new(e)))?
+        };
+        Ok(Self {
             pool,
+            readers: Arc::new(readers),
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
-        };
-        db.run(migrate).await?;
-        Ok(db)
+        })
     }
 
     /// The same store with these options.
@@ -122,6 +144,20 @@ impl SqliteDb {
         conn.interact(f)
             .await
             .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
+    }
+
+    /// Runs the point read `f` inline on a free reader connection, else (all
+    /// in use, or SQLite busy) like [`Self::run`] on the pool.
+    async fn read<R, F>(&self, f: F) -> Result<R, Fail>
+    where
+        F: Fn(&mut Connection) -> Result<R, Fail> + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.readers.try_run(&f) {
+            Some(Err(e)) if is_busy(&e) => self.run(f).await,
+            Some(done) => done,
+            None => self.run(f).await,
+        }
     }
 
     /// How many member lists this handle has read.
@@ -358,38 +394,42 @@ impl ResourceStore for SqliteDb {
         let with_groups = projection.includes(key::GROUPS);
         let with_members = projection.includes(key::MEMBERS);
         let member_reads = self.member_reads.clone();
-        let found = self
-            .run(move |conn| {
-                let tx = conn.transaction()?;
-                let found = match kind {
-                    Kind::Host => {
-                        let sql = if with_groups {
-                            sql::HOST_BY_ID_WITH_GROUPS
-                        } else {
-                            sql::HOST_BY_ID
-                        };
-                        read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
-                    }
-                    Kind::HostGroup => {
-                        match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
-                            Some(mut g) if with_members => {
-                                member_reads.fetch_add(1, Ordering::Relaxed);
-                                let rows = member_rows(&tx, &tenant, &id)?;
-                                let members = rows
-                                    .into_iter()
-                                    .map(row_json)
-                                    .collect::<Result<Vec<_>, _>>()?;
-                                set_members(&mut g, Some(members))?;
-                                Some(g)
-                            }
-                            other => other,
+        let read = move |conn: &mut Connection| {
+            let tx = conn.transaction()?;
+            let found = match kind {
+                Kind::Host => {
+                    let sql = if with_groups {
+                        sql::HOST_BY_ID_WITH_GROUPS
+                    } else {
+                        sql::HOST_BY_ID
+                    };
+                    read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
+                }
+                Kind::HostGroup => {
+                    match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
+                        Some(mut g) if with_members => {
+                            member_reads.fetch_add(1, Ordering::Relaxed);
+                            let rows = member_rows(&tx, &tenant, &id)?;
+                            let members = rows
+                                .into_iter()
+                                .map(row_json)
+                                .collect::<Result<Vec<_>, _>>()?;
+                            set_members(&mut g, Some(members))?;
+                            Some(g)
                         }
+                        other => other,
                     }
-                };
-                tx.finish()?;
-                Ok(found)
-            })
-            .await?;
+                }
+            };
+            tx.finish()?;
+            Ok(found)
+        };
+        // A Group's members may be many rows: those are read on the pool.
+        let found = if kind == Kind::Host || !with_members {
+            self.read(read).await?
+        } else {
+            self.run(read).await?
+        };
         Ok(found)
     }
 
@@ -541,17 +581,23 @@ impl ResourceStore for SqliteDb {
         if plan.members != MemberLoad::None {
             self.member_reads.fetch_add(1, Ordering::Relaxed);
         }
-        let (plan, tenant, (candidates, total)) = self
-            .run(move |conn| {
-                let loaded = load_candidates(conn, &tenant, kind, &plan)?;
-                Ok((plan, tenant, loaded))
-            })
-            .await?;
+        let point = is_point_read(kind, &plan);
+        let shared = Arc::new((tenant, plan));
+        let load = {
+            let shared = shared.clone();
+            move |conn: &mut Connection| load_candidates(conn, &shared.0, kind, &shared.1)
+        };
+        let (candidates, total) = if point {
+            self.read(load).await?
+        } else {
+            self.run(load).await?
+        };
+        let (tenant, plan) = &*shared;
         if let Some(total) = total {
             // The page itself, cut in SQL.
             return Ok(QueryResult::new(total, candidates));
         }
-        let mut result = query::finish(schema, &plan, &candidates, query)?;
+        let mut result = query::finish(schema, plan, &candidates, query)?;
         drop(candidates);
         // After a scan, `groups` is computed for the page only. The
         // evaluator cannot run inside the blocking closure (it needs the
@@ -568,6 +614,7 @@ impl ResourceStore for SqliteDb {
                 .iter()
                 .map(|r| r.id().as_str().to_owned())
                 .collect();
+            let tenant = tenant.clone();
             let groups = self
                 .run(move |conn| {
                     let tx = conn.transaction()?;
@@ -646,6 +693,19 @@ impl ResourceStore for SqliteDb {
             })
             .await?;
         Ok(Version::from_revision(host::revision_u64(revision)))
+    }
+}
+
+/// Whether a query reads only the rows one key selects through an index
+/// (the id or `userName`, unique; a Group's `displayName`, in practice one)
+/// and no member list: cheap enough to run inline on the async thread.
+fn is_point_read(kind: Kind, plan: &Plan) -> bool {
+    match (kind, &plan.source) {
+        (Kind::Host, Source::Hint(Hint::Id(_) | Hint::UserNameKey(_))) => true,
+        (Kind::HostGroup, Source::Hint(Hint::Id(_) | Hint::DisplayNameKey(_))) => {
+            plan.members == MemberLoad::None
+        }
+        _ => false,
     }
 }
 
