@@ -76,7 +76,7 @@ wait_for_url() {
   return 1
 }
 
-token="bench-token-$(date +%s)-0123456789"
+token="bench-token-$(date +%s)-0123456789abcdefghij"
 SCIM_BOOTSTRAP_TOKEN="$token" "$target/scim-server-example" --data-dir "$work/data" \
   serve --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.log" &
 pids+=($!)

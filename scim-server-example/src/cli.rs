@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::db::{self, Target};
-use crate::{serve, tenant};
+use crate::{files, serve, tenant};
 
 /// The Sign In Enterprise reference SCIM 2.0 server for Microsoft Entra ID
 /// host provisioning.
@@ -82,11 +82,17 @@ impl StorageArgs {
     pub(crate) async fn open_with(&self, options: db::Options) -> anyhow::Result<db::Database> {
         let target = self.target()?;
         if let Target::Sqlite(path) = &target {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if self.database_url.is_none() {
+                // Our own data directory: private.
+                files::secure_data_dir(&self.data_dir)?;
+            } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // The operator's directory: created if missing, its mode
+                // theirs to choose.
                 std::fs::create_dir_all(dir).with_context(|| {
-                    format!("cannot create the data directory {}", dir.display())
+                    format!("cannot create the database directory {}", dir.display())
                 })?;
             }
+            files::secure_database_files(path)?;
         }
         db::open(&target, options)
             .await
@@ -141,6 +147,11 @@ pub(crate) struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "SCIM_TLS_KEY", requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback --listen address because a TLS
+    /// proxy in front of the server terminates HTTPS. Without it (or
+    /// --tls-cert) the server refuses to listen beyond loopback.
+    #[arg(long, env = "SCIM_BEHIND_TLS_PROXY", conflicts_with = "tls_cert")]
+    pub(crate) behind_tls_proxy: bool,
     /// Requests per second allowed per tenant (burst of the same size);
     /// more are answered 429 with Retry-After. Off unless set.
     #[arg(long, env = "SCIM_RATE_LIMIT")]

@@ -11,6 +11,7 @@
 
 mod cli;
 mod db;
+mod files;
 mod http;
 mod ratelimit;
 mod serve;

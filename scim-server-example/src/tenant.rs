@@ -31,6 +31,11 @@ const PREFIX: &str = "sie_";
 /// A freshly generated token, to be shown once.
 pub(crate) struct Token(String);
 
+/// The shortest token an operator may choose: 32 characters of a 64-letter
+/// alphabet carry up to 192 bits, far beyond guessing over the network
+/// (a generated token carries 256).
+pub(crate) const MIN_GIVEN_TOKEN_LEN: usize = 32;
+
 impl Token {
     /// 256 random bits from the operating system.
     pub(crate) fn generate() -> anyhow::Result<Self> {
@@ -41,10 +46,16 @@ impl Token {
     }
 
     /// A token chosen by the operator (`SCIM_BOOTSTRAP_TOKEN`).
+    ///
+    /// It must be at least [`MIN_GIVEN_TOKEN_LEN`] characters of
+    /// `[A-Za-z0-9_-]`: long enough to resist guessing, and safe in a
+    /// header, a shell and an environment file.
     pub(crate) fn given(token: String) -> anyhow::Result<Self> {
-        if token.len() < 16 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if token.len() < MIN_GIVEN_TOKEN_LEN || !token.chars().all(allowed) {
             anyhow::bail!(
-                "SCIM_BOOTSTRAP_TOKEN must be at least 16 characters without spaces or control characters"
+                "SCIM_BOOTSTRAP_TOKEN must be at least {MIN_GIVEN_TOKEN_LEN} characters of A-Z, a-z, 0-9, '_' and '-' (it has {} characters); unset it to have the server generate one",
+                token.chars().count()
             );
         }
         Ok(Self(token))
@@ -318,7 +329,11 @@ mod tests {
     #[test]
     fn weak_bootstrap_tokens_are_refused() {
         assert!(Token::given("short".into()).is_err());
-        assert!(Token::given("has a space in it 123".into()).is_err());
-        assert!(Token::given("a-long-enough-bootstrap-token".into()).is_ok());
+        // 31 characters: one short.
+        assert!(Token::given("a-bootstrap-token-one-too-short".into()).is_err());
+        assert!(Token::given("a bootstrap token with spaces in it".into()).is_err());
+        assert!(Token::given("a-bootstrap-token:with-a-colon-in-it".into()).is_err());
+        assert!(Token::given("a-bootstrap-token-ünicode-is-refused".into()).is_err());
+        assert!(Token::given("a-long-enough_bootstrap-token-0123".into()).is_ok());
     }
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_scim-server-example");
 
 /// A bootstrap token long enough to be accepted.
-pub(crate) const TOKEN: &str = "e2e-bootstrap-token-0123456789";
+pub(crate) const TOKEN: &str = "e2e-bootstrap-token-0123456789abcdef";
 
 /// Where a test's data lives: a fresh SQLite directory, or a fresh
 /// PostgreSQL schema.
@@ -132,9 +132,21 @@ impl Server {
     /// The same with these environment variables (`SCIM_LOG=info` for the
     /// request log lines).
     pub(crate) fn start_with_env(storage: &Storage, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_listening(storage, "127.0.0.1:0", extra, env)
+    }
+
+    /// The same on another `--listen` address; an unspecified address
+    /// (`0.0.0.0:0`) is reached through 127.0.0.1, so that the traffic
+    /// stays on loopback.
+    pub(crate) fn start_listening(
+        storage: &Storage,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(BIN)
             .args(storage.args())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
             .env("SCIM_LOG", "warn")
@@ -167,7 +179,9 @@ impl Server {
                 banner.push_str(&line);
                 banner.push('\n');
                 if let Some(url) = line.strip_prefix("SCIM server listening on ") {
-                    origin = url.strip_suffix("/scim/v2").map(str::to_owned);
+                    origin = url
+                        .strip_suffix("/scim/v2")
+                        .map(|o| o.replace("://0.0.0.0:", "://127.0.0.1:"));
                 }
                 // The banner ends with the storage line and, on first start,
                 // the bootstrap block.
