@@ -38,6 +38,7 @@ mod auth;
 mod bulk;
 mod discovery;
 mod handler;
+mod head;
 mod json;
 mod query;
 mod response;
@@ -45,6 +46,7 @@ mod response;
 use std::sync::Arc;
 
 pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
+pub use self::head::Authenticated;
 pub use self::response::{RequestInfo, SCIM_JSON};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
@@ -162,13 +164,22 @@ impl Service {
         }
     }
 
-    /// Answers one request. Never panics and never fails: every error is a
-    /// SCIM error response (RFC 7644 §3.12).
+    /// Answers one request whose body has been read. Never panics and
+    /// never fails: every error is a SCIM error response (RFC 7644 §3.12).
+    ///
+    /// This is [`Service::authenticate`] followed by
+    /// [`Authenticated::handle`]; an embedder that reads the body itself
+    /// should call those two instead, so that it reads no body for a
+    /// caller who is not authenticated.
     pub async fn handle<B: AsRef<[u8]>>(
         &self,
         request: http::Request<B>,
     ) -> http::Response<Vec<u8>> {
-        handler::handle(&self.inner, request).await
+        let (parts, body) = request.into_parts();
+        match self.authenticate(parts).await {
+            Ok(authenticated) => authenticated.handle(body).await,
+            Err(rejected) => rejected,
+        }
     }
 
     /// The settings.
