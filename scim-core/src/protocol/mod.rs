@@ -42,12 +42,16 @@ mod head;
 mod json;
 mod query;
 mod response;
+#[cfg(feature = "tower")]
+mod tower;
 
 use std::sync::Arc;
 
 pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
 pub use self::head::Authenticated;
 pub use self::response::{RequestInfo, SCIM_JSON};
+#[cfg(feature = "tower")]
+pub use self::tower::{ResponseBody, ResponseFuture, TowerService};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
 use crate::tolerance::{Counters, Policy};
