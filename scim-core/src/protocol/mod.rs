@@ -1,6 +1,10 @@
 //! The SCIM protocol service (RFC 7644 §3), independent of any web
-//! framework: it takes an `http::Request` whose body has been read and
-//! returns an `http::Response`.
+//! framework: it takes an `http::Request` and returns an `http::Response`.
+//! [`Service::handle`] takes a request whose body has been read; an
+//! embedder that reads the body itself calls [`Service::authenticate`] on
+//! the head first, so that it reads no body for an unauthenticated caller.
+//! With feature `tower`, `Service::into_tower` does both for any tower
+//! stack, axum included.
 //!
 //! ```
 //! # #[cfg(feature = "memory-store")]
