@@ -291,6 +291,12 @@ mod tests {
         assert_eq!(info.tenant.as_deref(), Some("default"));
     }
 
+    #[test]
+    fn an_authenticated_request_can_move_to_another_task() {
+        fn assert_send<T: Send + 'static>() {}
+        assert_send::<Authenticated>();
+    }
+
     #[tokio::test]
     async fn public_discovery_passes_without_a_principal() {
         let mut config = ServiceConfig::new("/scim/v2");

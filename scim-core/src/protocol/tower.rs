@@ -425,6 +425,15 @@ mod tests {
     }
 
     #[test]
+    fn the_adapter_can_be_shared_across_threads_as_axum_requires() {
+        fn assert_shareable<T: Clone + Send + Sync + 'static>() {}
+        fn assert_send<T: Send + 'static>() {}
+        assert_shareable::<TowerService>();
+        assert_send::<ResponseFuture>();
+        assert_send::<ResponseBody>();
+    }
+
+    #[test]
     fn below_joins_the_base_path_and_keeps_the_query() {
         let uri: Uri = "/Users?count=1".parse().unwrap();
         assert_eq!(below("/scim/v2", &uri), "/scim/v2/Users?count=1");
