@@ -26,6 +26,7 @@ use crate::Error;
 /// then call [`Authenticated::handle`]; if the body is larger, answer
 /// [`Authenticated::payload_too_large`], and if it cannot be read,
 /// [`Authenticated::unreadable_body`].
+#[must_use = "an authenticated request is answered by handle(body) or payload_too_large()"]
 pub struct Authenticated {
     service: Service,
     parts: Parts,
