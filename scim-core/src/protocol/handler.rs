@@ -4,13 +4,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::header::{CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::query::Params;
-use super::response::{self, ErrorInfo, RequestInfo};
+use super::response::{self, RequestInfo};
 use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
 use crate::Error;
 use crate::id::{ResourceId, Version};
@@ -55,30 +55,14 @@ pub(super) struct Call<'a> {
     pub(super) info: &'a mut RequestInfo,
 }
 
-pub(super) async fn handle<B: AsRef<[u8]>>(
-    inner: &Inner,
-    request: Request<B>,
-) -> Response<Vec<u8>> {
-    let (parts, body) = request.into_parts();
-    let mut info = RequestInfo::default();
-    let mut response = match run(inner, &parts, body.as_ref(), &mut info).await {
-        Ok(r) => r,
-        Err(e) => {
-            info.error = Some(ErrorInfo::new(&e));
-            response::error(&e, Some(&inner.auth.challenge()))
-        }
-    };
-    inner.counters.add(info.fired);
-    response.extensions_mut().insert(info);
-    response
-}
-
-async fn run(
+/// The head step (see `head.rs`): routes the request, authenticates it
+/// unless it is public discovery, and checks the media type of a body to
+/// come, all before any body is read.
+pub(super) async fn authenticate(
     inner: &Inner,
     parts: &http::request::Parts,
-    body: &[u8],
     info: &mut RequestInfo,
-) -> Result<Response<Vec<u8>>, Error> {
+) -> Result<(Route, Option<Principal>), Error> {
     let route = route(inner, parts.uri.path());
     let public = inner.config.public_discovery && route.as_ref().is_ok_and(Route::is_discovery);
     let principal = if public {
@@ -90,15 +74,27 @@ async fn run(
         Some(p)
     };
     let route = route?;
+    if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
+        check_content_type(parts)?;
+    }
+    Ok((route, principal))
+}
+
+/// The body step: runs an authenticated request with its body.
+pub(super) async fn run(
+    inner: &Inner,
+    parts: &http::request::Parts,
+    route: Route,
+    principal: Option<Principal>,
+    body: &[u8],
+    info: &mut RequestInfo,
+) -> Result<Response<Vec<u8>>, Error> {
     if body.len() > inner.config.max_payload_size {
         return Err(Error::PayloadTooLarge(format!(
             "the request body is {} bytes; the limit is {}",
             body.len(),
             inner.config.max_payload_size
         )));
-    }
-    if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
-        check_content_type(parts)?;
     }
     let mut call = Call {
         inner,
