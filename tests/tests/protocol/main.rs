@@ -10,3 +10,4 @@ mod entra;
 mod hostile;
 mod regressions;
 mod rfc_examples;
+mod strict;
