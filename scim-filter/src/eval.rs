@@ -32,6 +32,13 @@
 //! * `gt`, `ge`, `lt` and `le` on a boolean, binary or complex attribute, or
 //!   with a boolean operand, is an [`EvalError`], which a server answers with
 //!   `400` and `scimType` `invalidFilter`.
+//! * So is comparing an attribute that the [`SchemaFacts`] say is a
+//!   `dateTime` with anything but a date-time string
+//!   (`meta.created gt "yesterday"`), or a `boolean` with anything but
+//!   `true` or `false` (`active eq "True"`): such a filter can never mean
+//!   what the client wanted, and answering with an empty list would hide
+//!   the mistake. Without schema facts the type comes from the data, and a
+//!   value of another type simply does not match.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -148,6 +155,13 @@ impl EvalError {
     fn ordering(op: CompareOp, what: &str, path: &dyn fmt::Display) -> Self {
         Self {
             message: format!("\"{op}\" cannot order {what} \"{path}\"").into(),
+        }
+    }
+
+    fn operand(path: &dyn fmt::Display, expected: &str, operand: &CompValue) -> Self {
+        Self {
+            message: format!("\"{path}\" is {expected}, so it cannot be compared with {operand}")
+                .into(),
         }
     }
 
@@ -335,6 +349,26 @@ fn compile(
                 if let Some(what) = what {
                     return Err(EvalError::ordering(cmp.op(), what, &steps.display));
                 }
+            }
+            match (cmp_facts.kind, &operand) {
+                (
+                    Some(ValueKind::DateTime),
+                    Operand::String {
+                        datetime: Some(_), ..
+                    },
+                )
+                | (Some(ValueKind::Boolean), Operand::Bool(_)) => {}
+                (Some(ValueKind::DateTime), _) => {
+                    return Err(EvalError::operand(
+                        &steps.display,
+                        "a dateTime",
+                        cmp.value(),
+                    ));
+                }
+                (Some(ValueKind::Boolean), _) => {
+                    return Err(EvalError::operand(&steps.display, "a boolean", cmp.value()));
+                }
+                _ => {}
             }
             Node::Compare(Box::new(Compare {
                 steps,

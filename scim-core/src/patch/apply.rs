@@ -176,6 +176,10 @@ impl<'s> Patcher<'_, 's> {
             })?),
             None => None,
         };
+        // A filter that cannot be evaluated (`primary eq "yes"` on a
+        // boolean) is `invalidFilter` whether or not there are values to
+        // test, so that a miss cannot turn it into a created value.
+        filter.matcher(&ElementFacts(r.attr))?;
         let display = match sub {
             Some(s) => format!("{}[{filter}].{}", r.display(), s.name),
             None => format!("{}[{filter}]", r.display()),

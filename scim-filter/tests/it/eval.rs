@@ -334,6 +334,41 @@ fn ne_matches_when_some_value_is_not_equal_to_the_operand() {
 }
 
 #[test]
+fn comparing_a_date_time_or_boolean_attribute_with_another_type_is_an_error() {
+    for filter in [
+        r#"meta.created gt "yesterday""#,
+        r#"meta.created eq "2011-08-01""#,
+        r#"meta.created sw "2011""#,
+        r#"meta.created ne 5"#,
+        r#"meta.created eq true"#,
+        r#"active eq "True""#,
+        r#"active ne "false""#,
+        r#"active eq 1"#,
+        r#"active co "t""#,
+    ] {
+        let err = parse(filter).matcher(&TestFacts).unwrap_err();
+        assert!(
+            err.message().contains("cannot be compared with"),
+            "{filter}: {err}"
+        );
+    }
+    for filter in [
+        r#"meta.created gt "2011-08-01T18:29:49.793Z""#,
+        r#"meta.created eq null"#,
+        r#"active eq true"#,
+        r#"active ne false"#,
+        r#"active eq null"#,
+    ] {
+        assert!(parse(filter).matcher(&TestFacts).is_ok(), "{filter}");
+    }
+    // Without schema facts, the data decides and a mismatch does not match.
+    assert_eq!(
+        eval(r#"active eq "True""#, &json!({"active": true})),
+        Ok(false)
+    );
+}
+
+#[test]
 fn eq_null_matches_absent_and_ne_null_matches_present() {
     let resource = json!({"a": "x", "b": null, "c": "", "d": []});
     for (filter, expected) in [

@@ -1,10 +1,69 @@
 //! Filters whose comparison cannot mean anything (RFC 7644 §3.4.2.2), and
 //! the any-value rule for every operator.
 
-use scim_tests::USER_SCHEMA as USER;
+use scim_tests::{USER_SCHEMA as USER, patch_op, search_request};
 use serde_json::json;
 
 use super::{both, enc};
+
+#[tokio::test]
+async fn comparing_a_date_time_or_boolean_attribute_with_a_string_is_invalid_filter() {
+    for (policy, scim) in both() {
+        scim.create_user("bjensen").await;
+        for filter in [
+            r#"meta.created gt "yesterday""#,
+            r#"meta.lastModified eq "2021-13-45""#,
+            r#"active eq "True""#,
+            r#"active ne "false""#,
+            r#"emails[primary eq "yes"]"#,
+        ] {
+            let q = enc(filter);
+            let r = scim
+                .get(&format!("/Users?filter={q}"))
+                .await
+                .expect_error(400, Some("invalidFilter"));
+            assert!(
+                r.body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cannot be compared"),
+                "{policy} {filter}: {}",
+                r.body
+            );
+            scim.post("/Users/.search", search_request(json!({"filter": filter})))
+                .await
+                .expect_error(400, Some("invalidFilter"));
+        }
+        // The same in a PATCH path filter, with and without values to test.
+        let id = scim.create_user("ann").await;
+        for body in [
+            json!([{"op": "replace", "path": "emails[primary eq \"yes\"].value", "value": "a@example.org"}]),
+            json!([{"op": "remove", "path": "emails[primary eq \"True\"]"}]),
+        ] {
+            scim.patch(&format!("/Users/{id}"), patch_op(body.clone()))
+                .await
+                .expect_error(400, Some("invalidFilter"));
+            scim.patch(
+                &format!("/Users/{id}"),
+                patch_op(json!([{"op": "add", "path": "emails", "value": [{"value": "a@example.org", "type": "work", "primary": true}]}])),
+            )
+            .await
+            .expect(200);
+            scim.patch(&format!("/Users/{id}"), patch_op(body))
+                .await
+                .expect_error(400, Some("invalidFilter"));
+        }
+        // Well-typed comparisons still work.
+        for filter in [
+            r#"meta.created gt "2000-01-01T00:00:00Z""#,
+            r#"active eq true"#,
+            r#"emails[primary eq true]"#,
+        ] {
+            let q = enc(filter);
+            scim.get(&format!("/Users?filter={q}")).await.expect(200);
+        }
+    }
+}
 
 #[tokio::test]
 async fn ne_on_a_multi_valued_attribute_matches_when_any_value_differs() {
