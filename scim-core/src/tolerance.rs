@@ -31,9 +31,11 @@ pub enum Tolerance {
     PathKeysInValue,
     /// `remove` with a `value` on a multi-valued attribute removes exactly
     /// the listed values (Entra ID's member removal), and on a single-valued
-    /// attribute removes the attribute only if it holds that value. Without
-    /// this tolerance such an operation is refused, never widened into
-    /// removing every value.
+    /// attribute removes the attribute only if it holds that value. At a
+    /// filtered path (`emails[type eq "work"].value`) only what matches the
+    /// filter *and* holds the value is removed, so someone else's address
+    /// removes nothing. Without this tolerance such an operation is
+    /// refused, never widened into removing every value.
     RemoveByValue,
     /// A filtered `add`/`replace` (`emails[type eq "other"].value`) whose
     /// filter matches no value creates the value from the filter's `eq`

@@ -535,10 +535,27 @@ impl<'s> Patcher<'_, 's> {
                 )));
             }
         }
-        if t.filter.is_some() {
-            return self.remove_filtered(doc, t);
-        }
         let value = value.filter(|v| !v.is_null());
+        if t.filter.is_some() {
+            return match value {
+                None => self.remove_filtered(doc, t, None),
+                Some(value) => {
+                    if !self.cx.tolerate(Tolerance::RemoveByValue) {
+                        return Err(Error::InvalidValue(format!(
+                            "remove does not take a \"value\"; \"{}\" already selects what to remove",
+                            t.display
+                        )));
+                    }
+                    let leaf = t.sub.unwrap_or(t.attr);
+                    let targets = match normalize(leaf, value.clone(), &t.display, self.cx)? {
+                        Some(Value::Array(items)) if t.sub.is_none_or(|s| !s.multi_valued) => items,
+                        Some(v) => vec![v],
+                        None => return Ok(false),
+                    };
+                    self.remove_filtered(doc, t, Some(&targets))
+                }
+            };
+        }
         if let Some(value) = value {
             if !self.cx.tolerate(Tolerance::RemoveByValue) {
                 return Err(Error::InvalidValue(format!(
@@ -669,7 +686,31 @@ impl<'s> Patcher<'_, 's> {
     /// `remove` at `attr[filter]` (the matching values) or
     /// `attr[filter].sub` (that sub-attribute of the matching values).
     /// Nothing matching is not an error: a retried removal succeeds.
-    fn remove_filtered(&mut self, doc: &mut JsonObject, t: &AttrTarget<'s>) -> Result<bool, Error> {
+    ///
+    /// With `targets` (a `remove` carrying a `value`, Entra ID's
+    /// "remove the old value"), only what also equals one of the targets
+    /// is removed: the sub-attribute of a matching value when it holds a
+    /// target, or a matching value that is a target (or has its `value`).
+    /// `emails[type eq "work"].value` with someone else's address removes
+    /// nothing.
+    fn remove_filtered(
+        &mut self,
+        doc: &mut JsonObject,
+        t: &AttrTarget<'s>,
+        targets: Option<&[Value]>,
+    ) -> Result<bool, Error> {
+        let leaf = t.sub.unwrap_or(t.attr);
+        let value_attr = t.attr.sub_attribute("value").unwrap_or(t.attr);
+        let selected = |stored: Option<&Value>| match (targets, stored) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(targets), Some(stored)) => targets.iter().any(|target| {
+                same_value(leaf, stored, target)
+                    || (t.sub.is_none()
+                        && matches!((stored.get("value"), target.get("value")),
+                            (Some(a), Some(b)) if same_value(value_attr, a, b)))
+            }),
+        };
         let matched = matching(doc, t)?;
         if matched.is_empty() {
             return Ok(false);
@@ -681,19 +722,24 @@ impl<'s> Patcher<'_, 's> {
         let Some(Value::Array(items)) = container.get_mut(key) else {
             return Ok(false);
         };
-        let mut changed = true;
+        let mut changed = false;
         match t.sub {
             Some(sub) => {
-                changed = false;
                 for &i in &matched {
                     if let Some(Value::Object(obj)) = items.get_mut(i) {
-                        changed |= obj.remove(&sub.name).is_some();
+                        if selected(obj.get(&sub.name)) {
+                            changed |= obj.remove(&sub.name).is_some();
+                        }
                     }
                 }
                 items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
             }
             None => {
-                let remove: HashSet<usize> = matched.into_iter().collect();
+                let remove: HashSet<usize> = matched
+                    .into_iter()
+                    .filter(|&i| selected(items.get(i)))
+                    .collect();
+                changed = !remove.is_empty();
                 let mut index = 0;
                 items.retain(|_| {
                     let keep = !remove.contains(&index);
@@ -707,6 +753,18 @@ impl<'s> Patcher<'_, 's> {
             drop_empty_extension(doc, ext);
         }
         Ok(changed)
+    }
+}
+
+/// Whether a stored value equals a value a client named, by `attr`'s
+/// rules: strings ignore case unless `attr` is `caseExact` (RFC 7643
+/// §2.2), anything else is compared as JSON.
+fn same_value(attr: &Attribute, stored: &Value, given: &Value) -> bool {
+    match (stored, given) {
+        (Value::String(a), Value::String(b)) if !attr.case_exact && !attr.is_complex() => {
+            a == b || a.to_lowercase() == b.to_lowercase()
+        }
+        _ => stored == given,
     }
 }
 

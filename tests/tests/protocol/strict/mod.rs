@@ -4,6 +4,7 @@
 //! Each test runs both policies.
 
 mod filters;
+mod patch_remove;
 
 use scim_core::protocol::ServiceConfig;
 use scim_core::tolerance::Policy;
@@ -16,9 +17,14 @@ fn strict() -> Harness {
     Harness::with_config(config)
 }
 
+/// A service with the Entra ID policy (the default).
+fn entra() -> Harness {
+    Harness::new()
+}
+
 /// Both policies, named for assertion messages.
 fn both() -> [(&'static str, Harness); 2] {
-    [("strict", strict()), ("entra", Harness::new())]
+    [("strict", strict()), ("entra", entra())]
 }
 
 /// `s` percent-encoded for a query string.
