@@ -41,16 +41,23 @@ pub enum Tolerance {
     /// filter matches no value creates the value from the filter's `eq`
     /// clauses, when the filter is only `eq` clauses joined by `and`.
     CreateOnFilteredMiss,
-    /// A bare string for a complex attribute that has a `value`
-    /// sub-attribute (`"manager": "26118915-6090-4610-87e4-49d8ca9f808d"`)
-    /// means `{"value": …}`; an empty string means no value.
+    /// A bare string for the Enterprise User's `manager`
+    /// (`"manager": "26118915-6090-4610-87e4-49d8ca9f808d"`) means
+    /// `{"value": …}`; an empty string means no manager. Entra ID sends
+    /// both, in PATCH values and in POST bodies. Only `manager`: a bare
+    /// string for any other complex attribute (`"emails": "a@example.org"`)
+    /// stays `invalidValue`; see [`Tolerance::attributes`].
     ScalarForComplex,
-    /// A one-element array for a single-valued attribute means its element
-    /// (`"manager": [{"value": …}]`).
+    /// A one-element array for the Enterprise User's `manager` means its
+    /// element (`"manager": [{"$ref": …, "value": …}]`, Entra ID's older
+    /// PATCH shape). Only `manager`: `"userName": ["x"]` or
+    /// `"active": [true]` stays `invalidValue`.
     SingleValueArray,
-    /// A single value for a multi-valued attribute means a one-element
-    /// array (`"members": {"value": …}`).
-    ScalarForMultiValued,
+    /// A PATCH path naming an extension attribute without its URN
+    /// (`"path": "manager"`, Entra ID's documented older manager shape)
+    /// means the extension's attribute. Only `manager`; see
+    /// [`Tolerance::attributes`].
+    UnqualifiedExtensionPath,
     /// The pre-2019 extension notation with a dot after the URN:
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department`.
     LegacyDottedUrn,
@@ -70,7 +77,7 @@ impl Tolerance {
         Self::CreateOnFilteredMiss,
         Self::ScalarForComplex,
         Self::SingleValueArray,
-        Self::ScalarForMultiValued,
+        Self::UnqualifiedExtensionPath,
         Self::LegacyDottedUrn,
         Self::IgnoreUnknownPatchAttributes,
     ];
@@ -85,10 +92,32 @@ impl Tolerance {
             Self::CreateOnFilteredMiss => "create-on-filtered-miss",
             Self::ScalarForComplex => "scalar-for-complex",
             Self::SingleValueArray => "single-value-array",
-            Self::ScalarForMultiValued => "scalar-for-multi-valued",
+            Self::UnqualifiedExtensionPath => "unqualified-extension-path",
             Self::LegacyDottedUrn => "legacy-dotted-urn",
             Self::IgnoreUnknownPatchAttributes => "ignore-unknown-patch-attributes",
         }
+    }
+
+    /// The attributes a shape tolerance is limited to, as canonical paths
+    /// (`urn:…:enterprise:2.0:User:manager`; core attributes without their
+    /// URN); `None` for a tolerance that is not about one attribute's
+    /// shape. A tolerance accepts a client's deviation only where
+    /// the client is known to send it, and the rest is refused as the RFC
+    /// says.
+    pub fn attributes(self) -> Option<&'static [&'static str]> {
+        match self {
+            Self::ScalarForComplex | Self::SingleValueArray | Self::UnqualifiedExtensionPath => {
+                Some(&[MANAGER])
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the tolerance may apply to the attribute at the canonical
+    /// `path` (compared without regard to ASCII case).
+    pub fn covers(self, path: &str) -> bool {
+        self.attributes()
+            .is_none_or(|paths| paths.iter().any(|p| p.eq_ignore_ascii_case(path)))
     }
 
     fn bit(self) -> u32 {
@@ -104,9 +133,9 @@ impl Tolerance {
             Self::CreateOnFilteredMiss => 4,
             Self::ScalarForComplex => 5,
             Self::SingleValueArray => 6,
-            Self::ScalarForMultiValued => 7,
-            Self::LegacyDottedUrn => 8,
-            Self::IgnoreUnknownPatchAttributes => 9,
+            Self::LegacyDottedUrn => 7,
+            Self::IgnoreUnknownPatchAttributes => 8,
+            Self::UnqualifiedExtensionPath => 9,
         }
     }
 }
@@ -116,6 +145,10 @@ impl fmt::Display for Tolerance {
         f.write_str(self.name())
     }
 }
+
+/// The Enterprise User's `manager` (RFC 7643 §4.3), which Entra ID sends as
+/// a bare id or a one-element array.
+const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
 
 /// Which tolerances are enabled.
 ///
@@ -294,6 +327,12 @@ impl Context {
         }
     }
 
+    /// If `tolerance` is allowed for the attribute at the canonical `path`
+    /// (see [`Tolerance::covers`]), records it and returns `true`.
+    pub fn tolerate_at(&mut self, tolerance: Tolerance, path: &str) -> bool {
+        tolerance.covers(path) && self.tolerate(tolerance)
+    }
+
     /// If `tolerance` is allowed, records it and returns `true`.
     pub fn tolerate(&mut self, tolerance: Tolerance) -> bool {
         let allowed = self.policy.allows(tolerance);
@@ -316,6 +355,25 @@ mod tests {
             seen |= t.bit();
             assert!((t.index() as usize) < Tolerance::ALL.len());
         }
+    }
+
+    #[test]
+    fn shape_tolerances_cover_only_the_manager() {
+        let mut cx = Context::new(Policy::entra_id());
+        for t in [Tolerance::ScalarForComplex, Tolerance::SingleValueArray] {
+            assert!(cx.tolerate_at(t, MANAGER));
+            assert!(cx.tolerate_at(
+                t,
+                "URN:ietf:params:scim:schemas:extension:enterprise:2.0:User:MANAGER"
+            ));
+            for other in ["userName", "active", "emails", "manager.value", "name"] {
+                assert!(!cx.tolerate_at(t, other), "{t} {other}");
+            }
+        }
+        assert!(cx.tolerate_at(Tolerance::StringBooleans, "active"));
+        let mut strict = Context::new(Policy::strict());
+        assert!(!strict.tolerate_at(Tolerance::ScalarForComplex, MANAGER));
+        assert!(strict.fired.is_empty());
     }
 
     #[test]

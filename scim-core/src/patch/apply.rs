@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{PatchOp, PatchOperation, PatchRequest};
 use crate::Error;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
-use crate::filter::{CompValue, CompareOp, Filter, PatchPath};
+use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use crate::resource::validate_patched;
 use crate::schema::canonical::{identity_key, normalize, normalize_one, same_element};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, Schema};
@@ -121,7 +121,13 @@ impl<'s> Patcher<'_, 's> {
                 match (op, value) {
                     (PatchOp::Remove, value) => self.remove(doc, &t, value),
                     (PatchOp::Add | PatchOp::Replace, Some(value)) => {
-                        self.set(doc, op, &t, value.clone())
+                        let changed = self.set(doc, op, &t, value.clone())?;
+                        // Clearing the last attribute of an extension
+                        // (`manager` set to "") leaves no empty object.
+                        if let Some(ext) = t.extension {
+                            drop_empty_extension(doc, ext);
+                        }
+                        Ok(changed)
                     }
                     // `parse` requires a value for add and replace.
                     (PatchOp::Add | PatchOp::Replace, None) => Err(Error::InvalidValue(format!(
@@ -155,6 +161,9 @@ impl<'s> Patcher<'_, 's> {
             }
             if let Some(ext) = schema.extension_of_path(path.attr()) {
                 return Ok(Some(Target::Extension(ext)));
+            }
+            if let Some(t) = self.unqualified_extension_attribute(path.attr()) {
+                return Ok(Some(Target::Attr(t)));
             }
             return self.unknown(path);
         };
@@ -191,6 +200,41 @@ impl<'s> Patcher<'_, 's> {
             filter: Some(filter.clone()),
             display,
         })))
+    }
+
+    /// An extension attribute named without its URN (`"path": "manager"`,
+    /// Entra ID's older manager shape), where
+    /// [`Tolerance::UnqualifiedExtensionPath`] covers it.
+    fn unqualified_extension_attribute(&mut self, path: &AttrPath) -> Option<AttrTarget<'s>> {
+        if path.schema().is_some() {
+            return None;
+        }
+        let schema = self.schema;
+        let (ext, attr) = schema
+            .extensions()
+            .find_map(|(ext, _)| ext.attribute(path.name()).map(|a| (ext, a)))?;
+        let sub = match path.sub_attr() {
+            Some(name) => Some(attr.sub_attribute(name)?),
+            None => None,
+        };
+        let qualified = format!("{}:{}", ext.id, attr.name);
+        if !self
+            .cx
+            .tolerate_at(Tolerance::UnqualifiedExtensionPath, &qualified)
+        {
+            return None;
+        }
+        let display = match sub {
+            Some(s) => format!("{qualified}.{}", s.name),
+            None => qualified,
+        };
+        Some(AttrTarget {
+            extension: Some(ext),
+            attr,
+            sub,
+            filter: None,
+            display,
+        })
     }
 
     fn unknown(&mut self, path: &PatchPath) -> Result<Option<Target<'s>>, Error> {

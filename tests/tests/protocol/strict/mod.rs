@@ -5,6 +5,7 @@
 
 mod filters;
 mod patch_remove;
+mod shapes;
 
 use scim_core::protocol::ServiceConfig;
 use scim_core::tolerance::Policy;
