@@ -61,6 +61,21 @@ pub enum Tolerance {
     /// The pre-2019 extension notation with a dot after the URN:
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department`.
     LegacyDottedUrn,
+    /// `schemas` in a create or replace body may list URIs that are
+    /// neither the core schema nor an extension of the resource type
+    /// (Entra ID's `http://schemas.microsoft.com/…/ADSCIM/2.0/Group`, typo
+    /// URNs such as `…:enterprise:2.0User`); they are dropped. The core
+    /// schema must still be listed, and another resource type's core
+    /// schema is always refused.
+    ExtraSchemaUris,
+    /// An extension object in a create or replace body whose URN
+    /// `schemas` does not list is accepted, and its URN added (Entra ID
+    /// never lists custom extensions, entra.md Q10).
+    UnlistedExtension,
+    /// An object under a URN that is no extension of the resource type
+    /// (`"urn:example:custom:1.0:Thing": {…}`) is kept verbatim instead of
+    /// refused.
+    KeepUnknownAttributes,
     /// A PATCH operation on an attribute no schema defines is skipped
     /// instead of failing the whole request with `invalidPath` (a rejected
     /// attribute would also block the `active` change riding with it).
@@ -69,7 +84,7 @@ pub enum Tolerance {
 
 impl Tolerance {
     /// Every tolerance.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::CaseInsensitiveOp,
         Self::StringBooleans,
         Self::PathKeysInValue,
@@ -80,6 +95,9 @@ impl Tolerance {
         Self::UnqualifiedExtensionPath,
         Self::LegacyDottedUrn,
         Self::IgnoreUnknownPatchAttributes,
+        Self::ExtraSchemaUris,
+        Self::UnlistedExtension,
+        Self::KeepUnknownAttributes,
     ];
 
     /// A stable kebab-case name, for logs and metrics.
@@ -95,6 +113,9 @@ impl Tolerance {
             Self::UnqualifiedExtensionPath => "unqualified-extension-path",
             Self::LegacyDottedUrn => "legacy-dotted-urn",
             Self::IgnoreUnknownPatchAttributes => "ignore-unknown-patch-attributes",
+            Self::ExtraSchemaUris => "extra-schema-uris",
+            Self::UnlistedExtension => "unlisted-extension",
+            Self::KeepUnknownAttributes => "keep-unknown-attributes",
         }
     }
 
@@ -136,6 +157,9 @@ impl Tolerance {
             Self::LegacyDottedUrn => 7,
             Self::IgnoreUnknownPatchAttributes => 8,
             Self::UnqualifiedExtensionPath => 9,
+            Self::ExtraSchemaUris => 10,
+            Self::UnlistedExtension => 11,
+            Self::KeepUnknownAttributes => 12,
         }
     }
 }

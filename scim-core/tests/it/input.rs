@@ -14,7 +14,29 @@ fn create(
 ) -> Result<serde_json::Map<String, Value>, Error> {
     let registry = Registry::standard();
     let schema = registry.resource_type(resource_type).unwrap();
-    prepare_create(schema, body, &mut Context::new(policy))
+    prepare_create(
+        schema,
+        with_schemas(schema, body),
+        &mut Context::new(policy),
+    )
+}
+
+/// `body` with the `schemas` a client sends (the core schema and each
+/// extension present), unless it has `schemas`; the cases below are about
+/// other members.
+fn with_schemas(schema: &scim_core::schema::ResourceSchema, mut body: Value) -> Value {
+    if let Value::Object(obj) = &mut body {
+        if !obj.contains_key("schemas") {
+            let mut urns = vec![json!(schema.core().id.as_str())];
+            for (ext, _) in schema.extensions() {
+                if obj.contains_key(ext.id.as_str()) {
+                    urns.push(json!(ext.id.as_str()));
+                }
+            }
+            obj.insert("schemas".to_owned(), Value::Array(urns));
+        }
+    }
+    body
 }
 
 /// Every RFC 7643 §8 example resource is accepted as it is under the strict

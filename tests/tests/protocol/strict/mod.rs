@@ -5,6 +5,7 @@
 
 mod filters;
 mod patch_remove;
+mod schemas;
 mod shapes;
 
 use scim_core::protocol::ServiceConfig;
