@@ -72,19 +72,23 @@ pub enum Tolerance {
     /// `schemas` does not list is accepted, and its URN added (Entra ID
     /// never lists custom extensions, entra.md Q10).
     UnlistedExtension,
-    /// An object under a URN that is no extension of the resource type
-    /// (`"urn:example:custom:1.0:Thing": {…}`) is kept verbatim instead of
-    /// refused.
+    /// Attributes no schema of the resource type defines — a top-level
+    /// attribute (`extensionAttribute7`), an attribute of an extension, a
+    /// sub-attribute (`name.nickname`), or a whole object under an
+    /// unregistered URN (`"urn:…:extension:Contoso:2.0:User": {…}`) — are
+    /// kept, stored and returned verbatim, instead of refused; alike by
+    /// POST, PUT and PATCH (where they are set, replaced and removed like
+    /// any attribute). Entra ID sends attributes an admin mapped that the
+    /// service does not define; refusing one fails the whole request
+    /// (entra.md R8), and skipping it makes Entra ID re-send it every cycle
+    /// (Q16). A value filter on an unknown attribute stays `invalidPath`:
+    /// without a schema nothing says what its values are.
     KeepUnknownAttributes,
-    /// A PATCH operation on an attribute no schema defines is skipped
-    /// instead of failing the whole request with `invalidPath` (a rejected
-    /// attribute would also block the `active` change riding with it).
-    IgnoreUnknownPatchAttributes,
 }
 
 impl Tolerance {
     /// Every tolerance.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 12] = [
         Self::CaseInsensitiveOp,
         Self::StringBooleans,
         Self::PathKeysInValue,
@@ -94,7 +98,6 @@ impl Tolerance {
         Self::SingleValueArray,
         Self::UnqualifiedExtensionPath,
         Self::LegacyDottedUrn,
-        Self::IgnoreUnknownPatchAttributes,
         Self::ExtraSchemaUris,
         Self::UnlistedExtension,
         Self::KeepUnknownAttributes,
@@ -112,7 +115,6 @@ impl Tolerance {
             Self::SingleValueArray => "single-value-array",
             Self::UnqualifiedExtensionPath => "unqualified-extension-path",
             Self::LegacyDottedUrn => "legacy-dotted-urn",
-            Self::IgnoreUnknownPatchAttributes => "ignore-unknown-patch-attributes",
             Self::ExtraSchemaUris => "extra-schema-uris",
             Self::UnlistedExtension => "unlisted-extension",
             Self::KeepUnknownAttributes => "keep-unknown-attributes",
@@ -155,11 +157,10 @@ impl Tolerance {
             Self::ScalarForComplex => 5,
             Self::SingleValueArray => 6,
             Self::LegacyDottedUrn => 7,
-            Self::IgnoreUnknownPatchAttributes => 8,
-            Self::UnqualifiedExtensionPath => 9,
-            Self::ExtraSchemaUris => 10,
-            Self::UnlistedExtension => 11,
-            Self::KeepUnknownAttributes => 12,
+            Self::UnqualifiedExtensionPath => 8,
+            Self::ExtraSchemaUris => 9,
+            Self::UnlistedExtension => 10,
+            Self::KeepUnknownAttributes => 11,
         }
     }
 }

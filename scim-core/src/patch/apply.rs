@@ -14,7 +14,9 @@ use crate::Error;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use crate::resource::validate_patched;
-use crate::schema::canonical::{identity_key, normalize, normalize_one, same_element};
+use crate::schema::canonical::{
+    check_name, check_no_nul, identity_key, normalize, normalize_one, same_element,
+};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, Schema};
 use crate::tolerance::{Context, Tolerance};
 
@@ -81,6 +83,18 @@ enum Target<'s> {
     Attr(AttrTarget<'s>),
     /// A whole extension (`urn:…:enterprise:2.0:User`).
     Extension(&'s Schema),
+    /// An attribute no schema defines, kept verbatim
+    /// ([`Tolerance::KeepUnknownAttributes`]).
+    Unknown(UnknownTarget),
+}
+
+/// Where an attribute no schema defines lives: `container.name.sub`, the
+/// container being the resource (`None`) or the object under a URN.
+struct UnknownTarget {
+    container: Option<String>,
+    name: String,
+    sub: Option<String>,
+    display: String,
 }
 
 struct AttrTarget<'s> {
@@ -101,9 +115,7 @@ impl<'s> Patcher<'_, 's> {
         let Some(path) = &op.path else {
             return self.pathless(doc, op.op, op.value.as_ref());
         };
-        let Some(target) = self.resolve(path)? else {
-            return Ok(false);
-        };
+        let target = self.resolve(doc, path)?;
         self.apply_to(doc, op.op, target, op.value.as_ref())
     }
 
@@ -116,6 +128,7 @@ impl<'s> Patcher<'_, 's> {
     ) -> Result<bool, Error> {
         match target {
             Target::Extension(ext) => self.extension(doc, op, ext, value),
+            Target::Unknown(t) => set_unknown(doc, op, &t, value),
             Target::Attr(t) => {
                 check_writable(&t, op)?;
                 match (op, value) {
@@ -139,9 +152,9 @@ impl<'s> Patcher<'_, 's> {
         }
     }
 
-    /// Resolves a path through the schema. `Ok(None)`: an unknown attribute
-    /// that a tolerance says to skip.
-    fn resolve(&mut self, path: &PatchPath) -> Result<Option<Target<'s>>, Error> {
+    /// Resolves a path through the schema; an attribute no schema defines
+    /// is a [`Target::Unknown`] if a tolerance keeps it.
+    fn resolve(&mut self, doc: &JsonObject, path: &PatchPath) -> Result<Target<'s>, Error> {
         let schema = self.schema;
         let Some(filter) = path.filter() else {
             if let Some(r) = schema.resolve(path.attr()) {
@@ -151,24 +164,24 @@ impl<'s> Patcher<'_, 's> {
                         r.display()
                     )));
                 }
-                return Ok(Some(Target::Attr(AttrTarget {
+                return Ok(Target::Attr(AttrTarget {
                     extension: r.extension,
                     attr: r.attr,
                     sub: r.sub,
                     filter: None,
                     display: r.display(),
-                })));
+                }));
             }
             if let Some(ext) = schema.extension_of_path(path.attr()) {
-                return Ok(Some(Target::Extension(ext)));
+                return Ok(Target::Extension(ext));
             }
             if let Some(t) = self.unqualified_extension_attribute(path.attr()) {
-                return Ok(Some(Target::Attr(t)));
+                return Ok(Target::Attr(t));
             }
-            return self.unknown(path);
+            return self.unknown(doc, path);
         };
         let Some(r) = schema.resolve(path.attr()) else {
-            return self.unknown(path);
+            return self.unknown(doc, path);
         };
         if !r.attr.multi_valued || !r.attr.is_complex() {
             return Err(Error::InvalidPath(format!(
@@ -193,13 +206,13 @@ impl<'s> Patcher<'_, 's> {
             Some(s) => format!("{}[{filter}].{}", r.display(), s.name),
             None => format!("{}[{filter}]", r.display()),
         };
-        Ok(Some(Target::Attr(AttrTarget {
+        Ok(Target::Attr(AttrTarget {
             extension: r.extension,
             attr: r.attr,
             sub,
             filter: Some(filter.clone()),
             display,
-        })))
+        }))
     }
 
     /// An extension attribute named without its URN (`"path": "manager"`,
@@ -237,14 +250,87 @@ impl<'s> Patcher<'_, 's> {
         })
     }
 
-    fn unknown(&mut self, path: &PatchPath) -> Result<Option<Target<'s>>, Error> {
-        if self.cx.tolerate(Tolerance::IgnoreUnknownPatchAttributes) {
-            return Ok(None);
+    /// A path naming an attribute no schema of the type defines: kept as a
+    /// [`Target::Unknown`] where [`Tolerance::KeepUnknownAttributes`]
+    /// allows, at the place a create body would have put it; else
+    /// `invalidPath`. A value filter, or a sub-attribute of a multi-valued
+    /// or simple attribute, has no such place and is always refused.
+    fn unknown(&mut self, doc: &JsonObject, path: &PatchPath) -> Result<Target<'s>, Error> {
+        let schema = self.schema;
+        let refuse = |why: &str| {
+            Error::InvalidPath(format!(
+                "no schema of {} defines \"{path}\"{why}",
+                schema.name()
+            ))
+        };
+        if path.filter().is_some() {
+            return Err(refuse(
+                "; a value filter needs an attribute whose values the schema describes",
+            ));
         }
-        Err(Error::InvalidPath(format!(
-            "no schema of {} defines \"{path}\"",
-            self.schema.name()
-        )))
+        let attr = path.attr();
+        let name = attr.name();
+        // The object the attribute is in: the resource, a registered
+        // extension, or the object under an unknown URN.
+        let (container, known_attr) = match attr.schema() {
+            None => (None, schema.attribute(name)),
+            Some(urn) if schema.core().id.matches(urn) => (None, schema.attribute(name)),
+            Some(urn) => match schema.extension(urn) {
+                Some(ext) => (Some(ext.id.as_str().to_owned()), ext.attribute(name)),
+                None => {
+                    // `urn:…:Contoso:2.0:User` parses as schema
+                    // `urn:…:Contoso:2.0`, attribute `User`: when the
+                    // resource holds an object under the whole text, the
+                    // path names that object.
+                    let whole = format!("{urn}:{name}");
+                    if attr.sub_attr().is_none()
+                        && doc
+                            .iter()
+                            .any(|(k, v)| v.is_object() && k.eq_ignore_ascii_case(&whole))
+                    {
+                        return self.keep(refuse, None, whole, None);
+                    }
+                    (Some(urn.to_owned()), None)
+                }
+            },
+        };
+        match (known_attr, attr.sub_attr()) {
+            (None, sub) => self.keep(refuse, container, name.to_owned(), sub.map(str::to_owned)),
+            (Some(known), Some(sub)) if known.is_complex() && !known.multi_valued => {
+                self.keep(refuse, container, known.name.clone(), Some(sub.to_owned()))
+            }
+            (Some(known), _) => Err(refuse(&format!(
+                "; \"{}\" has no sub-attribute \"{}\"",
+                known.name,
+                attr.sub_attr().unwrap_or_default()
+            ))),
+        }
+    }
+
+    fn keep(
+        &mut self,
+        refuse: impl Fn(&str) -> Error,
+        container: Option<String>,
+        name: String,
+        sub: Option<String>,
+    ) -> Result<Target<'s>, Error> {
+        if !self.cx.tolerate(Tolerance::KeepUnknownAttributes) {
+            return Err(refuse(""));
+        }
+        let mut display = container
+            .as_deref()
+            .map_or_else(String::new, |c| format!("{c}:"));
+        display.push_str(&name);
+        if let Some(sub) = &sub {
+            display.push('.');
+            display.push_str(sub);
+        }
+        Ok(Target::Unknown(UnknownTarget {
+            container,
+            name,
+            sub,
+            display,
+        }))
     }
 
     /// `add`/`replace` without a path: each member of the value object is a
@@ -272,11 +358,10 @@ impl<'s> Patcher<'_, 's> {
             let path: PatchPath = key.parse().map_err(|e| {
                 Error::InvalidPath(format!("value member {key:?} is not an attribute: {e}"))
             })?;
-            let Some(target) = self.resolve(&path)? else {
-                continue;
-            };
+            let target = self.resolve(doc, &path)?;
             let is_path_key = match &target {
                 Target::Extension(_) => false,
+                Target::Unknown(t) => t.sub.is_some() || path.attr().schema().is_some(),
                 Target::Attr(t) => {
                     t.filter.is_some() || t.sub.is_some() || path.attr().schema().is_some()
                 }
@@ -311,13 +396,20 @@ impl<'s> Patcher<'_, 's> {
         let mut changed = false;
         for (key, v) in members {
             let Some(attr) = ext.attribute(key) else {
-                if self.cx.tolerate(Tolerance::IgnoreUnknownPatchAttributes) {
-                    continue;
+                if !self.cx.tolerate(Tolerance::KeepUnknownAttributes) {
+                    return Err(Error::InvalidPath(format!(
+                        "the extension \"{}\" defines no attribute \"{key}\"",
+                        ext.id
+                    )));
                 }
-                return Err(Error::InvalidPath(format!(
-                    "the extension \"{}\" defines no attribute \"{key}\"",
-                    ext.id
-                )));
+                let target = UnknownTarget {
+                    container: Some(ext.id.as_str().to_owned()),
+                    name: key.clone(),
+                    sub: None,
+                    display: format!("{}:{key}", ext.id),
+                };
+                changed |= set_unknown(doc, op, &target, Some(v))?;
+                continue;
             };
             let target = AttrTarget {
                 extension: Some(ext),
@@ -798,6 +890,108 @@ impl<'s> Patcher<'_, 's> {
         }
         Ok(changed)
     }
+}
+
+/// `add`/`replace`/`remove` of an attribute no schema defines: the value
+/// is stored verbatim (as a create body would store it), `null` or
+/// `remove` deletes it, and a `remove` with a `value` deletes it only if
+/// it holds that value. Names match existing keys without regard to case.
+fn set_unknown(
+    doc: &mut JsonObject,
+    op: PatchOp,
+    t: &UnknownTarget,
+    value: Option<&Value>,
+) -> Result<bool, Error> {
+    check_name(&t.name, &t.display)?;
+    if let Some(sub) = &t.sub {
+        check_name(sub, &t.display)?;
+    }
+    let value = value.filter(|v| !v.is_null());
+    if let Some(v) = value {
+        check_no_nul(v, &t.display)?;
+    }
+    let new = match (op, value) {
+        (PatchOp::Remove, _) => None,
+        (_, v) => v.cloned(),
+    };
+    let expected = (op == PatchOp::Remove).then_some(value).flatten();
+    let create = new.is_some();
+    let not_object = || {
+        Error::InvalidValue(format!(
+            "\"{}\" cannot be set: what holds it is not an object",
+            t.display
+        ))
+    };
+    let container: &mut JsonObject = match &t.container {
+        None => doc,
+        Some(urn) => match object_at(doc, urn, create) {
+            Ok(Some(obj)) => obj,
+            Ok(None) => return Ok(false),
+            Err(()) => return Err(not_object()),
+        },
+    };
+    let changed = match &t.sub {
+        None => put_verbatim(container, &t.name, new, expected),
+        Some(sub) => match object_at(container, &t.name, create) {
+            Ok(Some(obj)) => put_verbatim(obj, sub, new, expected),
+            Ok(None) => false,
+            Err(()) => return Err(not_object()),
+        },
+    };
+    if t.sub.is_some() {
+        drop_if_empty(container, &key_like(container, &t.name));
+    }
+    if let Some(urn) = &t.container {
+        let key = key_like(doc, urn);
+        drop_if_empty(doc, &key);
+    }
+    Ok(changed)
+}
+
+/// The existing key of `obj` spelled like `name` without regard to case,
+/// or `name`.
+fn key_like(obj: &JsonObject, name: &str) -> String {
+    obj.keys()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .unwrap_or_else(|| name.to_owned())
+}
+
+/// The object under `name` (any case), created when `create`; `Ok(None)`
+/// when absent and not created, `Err` when the member is not an object.
+fn object_at<'d>(
+    obj: &'d mut JsonObject,
+    name: &str,
+    create: bool,
+) -> Result<Option<&'d mut JsonObject>, ()> {
+    let key = key_like(obj, name);
+    if !obj.contains_key(&key) {
+        if !create {
+            return Ok(None);
+        }
+        obj.insert(key.clone(), Value::Object(JsonObject::new()));
+    }
+    match obj.get_mut(&key) {
+        Some(Value::Object(inner)) => Ok(Some(inner)),
+        _ => Err(()),
+    }
+}
+
+/// Sets (`Some`) or removes (`None`) the member spelled like `name`;
+/// a removal with `expected` happens only if the member holds it.
+fn put_verbatim(
+    obj: &mut JsonObject,
+    name: &str,
+    value: Option<Value>,
+    expected: Option<&Value>,
+) -> bool {
+    let key = key_like(obj, name);
+    if let (None, Some(expected)) = (&value, expected) {
+        if obj.get(&key) != Some(expected) {
+            return false;
+        }
+    }
+    put(obj, &key, value)
 }
 
 /// Whether a stored value equals a value a client named, by `attr`'s

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Resource, SCHEMAS};
 use crate::Error;
-use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, normalize};
+use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, keep_unknown, normalize};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, SchemaUrn};
 use crate::tolerance::{Context, Tolerance};
 
@@ -19,9 +19,11 @@ use crate::tolerance::{Context, Tolerance};
 ///   an extension object that `schemas` does not list needs
 ///   [`Tolerance::UnlistedExtension`];
 /// * attribute names are matched without regard to case and written in the
-///   schema's spelling; unknown attributes are kept unchanged, and an
-///   object under a URN that is no extension of the type needs
-///   [`Tolerance::KeepUnknownAttributes`];
+///   schema's spelling; attributes no schema defines (top-level, in an
+///   extension, sub-attributes) and objects under a URN that is no
+///   extension of the type are refused unless
+///   [`Tolerance::KeepUnknownAttributes`] keeps them verbatim, as PATCH
+///   does;
 /// * read-only attributes (`id`, `meta`, a User's `groups`) are ignored;
 /// * values are checked against their types, `null` means absent, exact
 ///   duplicates in multi-valued attributes are dropped, at most one value
@@ -262,9 +264,14 @@ fn normalize_body(
                         }
                     }
                     None => {
-                        check_name(&k, &format!("{urn}:{k}"))?;
-                        check_no_nul(&v, &format!("{urn}:{k}"))?;
+                        let path = format!("{urn}:{k}");
+                        check_name(&k, &path)?;
+                        check_no_nul(&v, &path)?;
                         if !v.is_null() {
+                            keep_unknown(&path, cx)?;
+                            if ext_out.keys().any(|e| e.eq_ignore_ascii_case(&k)) {
+                                return Err(duplicate_key(&path));
+                            }
                             ext_out.insert(k, v);
                         }
                     }
@@ -281,8 +288,10 @@ fn normalize_body(
             }
             if value.is_object() && SchemaUrn::new(key.as_str()).is_ok() {
                 check_unknown_extension(schema, &key, cx)?;
+            } else {
+                keep_unknown(&key, cx)?;
             }
-            if out.contains_key(&key) {
+            if out.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
                 return Err(duplicate_key(&key));
             }
             out.insert(key, value);
@@ -535,6 +544,34 @@ mod tests {
                 ],
             })
         );
+    }
+
+    #[test]
+    fn unknown_attributes_need_keep_unknown_attributes() {
+        for (body, names) in [
+            (
+                json!({"userName": "a", "favouriteColour": "blue"}),
+                "favouriteColour",
+            ),
+            (
+                json!({"userName": "a", "name": {"nickname": "b"}}),
+                "name.nickname",
+            ),
+            (
+                json!({"userName": "a", "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+                       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"floor": 3}}),
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:floor",
+            ),
+        ] {
+            let err = create_with(body.clone(), Policy::strict()).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains(names)),
+                "{err}"
+            );
+            let mut cx = Context::new(Policy::entra_id());
+            assert!(prepare_create(&users(), with_user_schema(body), &mut cx).is_ok());
+            assert!(cx.fired.contains(Tolerance::KeepUnknownAttributes));
+        }
     }
 
     #[test]

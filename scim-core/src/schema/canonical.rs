@@ -204,9 +204,14 @@ pub(crate) fn normalize_complex(
                 }
             }
             None => {
-                check_name(&key, &format!("{path}.{key}"))?;
-                check_no_nul(&value, &format!("{path}.{key}"))?;
+                let sub_path = format!("{path}.{key}");
+                check_name(&key, &sub_path)?;
+                check_no_nul(&value, &sub_path)?;
                 if !value.is_null() {
+                    keep_unknown(&sub_path, cx)?;
+                    if out.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+                        return Err(duplicate_key(&sub_path));
+                    }
                     out.insert(key, value);
                 }
             }
@@ -307,6 +312,18 @@ fn normalize_simple(
         },
         AttrType::Complex => Err(wrong(&value, "an object")),
     }
+}
+
+/// An attribute no schema defines, at `path`: kept verbatim if
+/// [`Tolerance::KeepUnknownAttributes`] allows, else `invalidValue`
+/// naming it.
+pub(crate) fn keep_unknown(path: &str, cx: &mut Context) -> Result<(), Error> {
+    if cx.tolerate(Tolerance::KeepUnknownAttributes) {
+        return Ok(());
+    }
+    Err(Error::InvalidValue(format!(
+        "attribute \"{path}\" is not defined by the resource's schemas"
+    )))
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -414,14 +431,36 @@ mod tests {
 
     #[test]
     fn sub_attribute_names_are_canonicalised_and_read_only_ones_dropped() {
+        let mut cx = entra();
         let v = normalize(
             &manager(),
             json!({"VALUE": "42", "displayname": "Boss", "extra": 1}),
             "manager",
-            &mut strict(),
+            &mut cx,
         )
         .unwrap();
         assert_eq!(v, Some(json!({"value": "42", "extra": 1})));
+        assert!(cx.fired.contains(Tolerance::KeepUnknownAttributes));
+        let v = normalize(
+            &manager(),
+            json!({"VALUE": "42", "displayname": "Boss"}),
+            "manager",
+            &mut strict(),
+        )
+        .unwrap();
+        assert_eq!(v, Some(json!({"value": "42"})));
+    }
+
+    #[test]
+    fn unknown_sub_attributes_are_refused_under_the_strict_policy() {
+        let err = normalize(
+            &manager(),
+            json!({"value": "42", "extra": 1}),
+            "manager",
+            &mut strict(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(m) if m.contains("\"manager.extra\"")));
     }
 
     #[test]

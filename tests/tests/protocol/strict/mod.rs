@@ -7,6 +7,7 @@ mod filters;
 mod patch_remove;
 mod schemas;
 mod shapes;
+mod unknown;
 
 use scim_core::protocol::ServiceConfig;
 use scim_core::tolerance::Policy;
