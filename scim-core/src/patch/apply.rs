@@ -77,6 +77,9 @@ pub(super) fn in_operation(e: Error, index: usize) -> Error {
     }
 }
 
+/// The member listing a resource's schemas, computed from its attributes.
+const SCHEMAS: &str = "schemas";
+
 /// What a path resolved to.
 enum Target<'s> {
     /// An attribute, possibly with a sub-attribute and a value filter.
@@ -270,6 +273,12 @@ impl<'s> Patcher<'_, 's> {
         }
         let attr = path.attr();
         let name = attr.name();
+        if attr.schema().is_none() && name.eq_ignore_ascii_case(SCHEMAS) {
+            return Err(Error::Mutability(
+                "\"schemas\" is computed from the attributes present and cannot be changed with PATCH"
+                    .to_owned(),
+            ));
+        }
         // The object the attribute is in: the resource, a registered
         // extension, or the object under an unknown URN.
         let (container, known_attr) = match attr.schema() {
@@ -296,6 +305,12 @@ impl<'s> Patcher<'_, 's> {
         };
         match (known_attr, attr.sub_attr()) {
             (None, sub) => self.keep(refuse, container, name.to_owned(), sub.map(str::to_owned)),
+            (Some(known), Some(_)) if known.mutability == Mutability::ReadOnly => {
+                Err(Error::Mutability(format!(
+                    "\"{}\" is read-only and cannot be changed with PATCH",
+                    known.name
+                )))
+            }
             (Some(known), Some(sub)) if known.is_complex() && !known.multi_valued => {
                 self.keep(refuse, container, known.name.clone(), Some(sub.to_owned()))
             }
