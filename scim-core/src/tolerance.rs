@@ -8,6 +8,13 @@
 //! to send; it is also [`Policy::default`], because refusing those shapes
 //! breaks provisioning for the most common client.
 //!
+//! Tolerances are narrow. Each accepts only the deviation it names, and the
+//! shape tolerances only for the attributes the client is documented to
+//! send that way ([`Tolerance::attributes`]: a bare or one-element-array
+//! `manager`, never `"userName": ["x"]` or `"emails": "a@example.org"`).
+//! What no tolerance covers is refused under every policy, with the RFC's
+//! error and a detail naming the attribute.
+//!
 //! Operations report the tolerances they used in a [`Fired`] set, and a
 //! [`Counters`] value totals them, so an integrator can see what an identity
 //! provider really sends.
