@@ -734,6 +734,40 @@ mod tests {
     }
 
     #[test]
+    fn ne_is_decided_per_value_and_null_is_no_value() {
+        let r = json!({"tags": ["a", null, "b"], "empty": [null], "n": null});
+        assert!(matches("tags ne \"a\"", &r));
+        assert!(!matches("empty ne \"a\"", &r));
+        assert!(!matches("n ne \"a\"", &r));
+        assert!(!matches("missing ne \"a\"", &r));
+        assert!(matches("not (missing eq \"a\")", &r));
+    }
+
+    #[test]
+    fn operands_of_the_wrong_type_for_the_schema_are_refused_when_compiling() {
+        struct Facts;
+        impl SchemaFacts for Facts {
+            fn attribute(&self, attr: AttrRef<'_>) -> AttrFacts {
+                match attr.name {
+                    "when" => AttrFacts::new(false, Some(ValueKind::DateTime)),
+                    "flag" => AttrFacts::new(false, Some(ValueKind::Boolean)),
+                    _ => AttrFacts::default(),
+                }
+            }
+        }
+        let compile = |f: &str| crate::parse(f).unwrap().matcher(&Facts).map(|_| ());
+        let err = compile(r#"when lt "soon""#).unwrap_err();
+        assert_eq!(
+            err.message(),
+            r#""when" is a dateTime, so it cannot be compared with "soon""#
+        );
+        assert!(compile(r#"flag eq "true""#).is_err());
+        assert!(compile(r#"when lt "2020-01-01T00:00:00Z""#).is_ok());
+        assert!(compile("flag eq false").is_ok());
+        assert!(compile(r#"other eq "x""#).is_ok());
+    }
+
+    #[test]
     fn ascii_and_unicode_folding_agree() {
         let r = json!({"a": "Émile", "b": "ABC"});
         assert!(matches("a eq \"émile\"", &r));

@@ -1283,3 +1283,80 @@ fn eq_seed(filter: &Filter, attr: &Attribute) -> Option<JsonObject> {
     }
     Some(seed)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::AttrType;
+
+    #[test]
+    fn same_value_follows_case_exactness() {
+        let plain = Attribute::new("value", AttrType::String);
+        let exact = Attribute::new("value", AttrType::String).with_case_exact(true);
+        assert!(same_value(
+            &plain,
+            &json!("A@Example.org"),
+            &json!("a@example.org")
+        ));
+        assert!(!same_value(
+            &exact,
+            &json!("A@Example.org"),
+            &json!("a@example.org")
+        ));
+        assert!(same_value(&exact, &json!("a"), &json!("a")));
+        assert!(!same_value(&plain, &json!(1), &json!("1")));
+    }
+
+    fn unknown(container: Option<&str>, name: &str, sub: Option<&str>) -> UnknownTarget {
+        UnknownTarget {
+            container: container.map(str::to_owned),
+            name: name.to_owned(),
+            sub: sub.map(str::to_owned),
+            display: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_set_in_place_whatever_the_case_and_removed_with_their_container() {
+        let mut doc = json!({"ExtensionAttribute7": "old"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let t = unknown(None, "extensionAttribute7", None);
+        assert!(set_unknown(&mut doc, PatchOp::Replace, &t, Some(&json!("new"))).unwrap());
+        assert_eq!(
+            Value::Object(doc.clone()),
+            json!({"ExtensionAttribute7": "new"})
+        );
+        // The same value again changes nothing.
+        assert!(!set_unknown(&mut doc, PatchOp::Add, &t, Some(&json!("new"))).unwrap());
+
+        let t = unknown(Some("urn:example:c:2.0:User"), "costCenter", Some("code"));
+        assert!(set_unknown(&mut doc, PatchOp::Add, &t, Some(&json!(42))).unwrap());
+        assert_eq!(
+            doc["urn:example:c:2.0:User"],
+            json!({"costCenter": {"code": 42}})
+        );
+        // A remove with another value keeps it; without a value removes it,
+        // and the emptied objects go too.
+        assert!(!set_unknown(&mut doc, PatchOp::Remove, &t, Some(&json!(7))).unwrap());
+        assert!(set_unknown(&mut doc, PatchOp::Remove, &t, None).unwrap());
+        assert!(!doc.contains_key("urn:example:c:2.0:User"));
+        // Removing what is not there is a successful no-op.
+        assert!(!set_unknown(&mut doc, PatchOp::Remove, &t, None).unwrap());
+    }
+
+    #[test]
+    fn unknown_values_refuse_nul_and_non_object_containers() {
+        let mut doc = json!({"thing": "text"}).as_object().unwrap().clone();
+        let nul = unknown(None, "x", None);
+        assert!(set_unknown(&mut doc, PatchOp::Add, &nul, Some(&json!("a\u{0}"))).is_err());
+        let inside_text = unknown(None, "thing", Some("sub"));
+        assert!(matches!(
+            set_unknown(&mut doc, PatchOp::Add, &inside_text, Some(&json!(1))),
+            Err(Error::InvalidValue(_))
+        ));
+    }
+}
