@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{Resource, SCHEMAS};
 use crate::Error;
+use crate::filter::AttrPath;
 use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, keep_unknown, normalize};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, SchemaUrn};
 use crate::tolerance::{Context, Tolerance};
@@ -280,6 +281,10 @@ fn normalize_body(
             if !ext_out.is_empty() {
                 out.insert(urn, Value::Object(ext_out));
             }
+        } else if let Some(path) = qualified_path(&key, &value) {
+            check_name(&key, &key)?;
+            check_no_nul(&value, &key)?;
+            put_qualified(schema, &mut out, &key, &path, value, cx)?;
         } else {
             check_name(&key, &key)?;
             check_no_nul(&value, &key)?;
@@ -300,6 +305,86 @@ fn normalize_body(
     check_schemas(schema, listed.as_deref(), &out, cx)?;
     rebuild_schemas(schema, &mut out);
     Ok(out)
+}
+
+/// A member whose name is a URN-qualified attribute path
+/// (`"urn:…:extension:Contoso:2.0:User:costCenter": "4711"`) rather than an
+/// attribute name; objects under a URN are extension objects instead.
+fn qualified_path(key: &str, value: &Value) -> Option<AttrPath> {
+    if value.is_object() || !key.contains(':') {
+        return None;
+    }
+    key.parse::<AttrPath>()
+        .ok()
+        .filter(|p| p.schema().is_some())
+}
+
+/// A URN-qualified member of a create or replace body. One that names an
+/// attribute the schemas define is refused: RFC 7643 puts it inside its
+/// extension object, and a second copy beside it would go stale. One that
+/// names no defined attribute is, like any unknown attribute, refused or
+/// kept ([`Tolerance::KeepUnknownAttributes`]) — where PATCH keeps it, in
+/// the object under its URN, so both methods change the same value.
+fn put_qualified(
+    schema: &ResourceSchema,
+    out: &mut JsonObject,
+    key: &str,
+    path: &AttrPath,
+    value: Value,
+    cx: &mut Context,
+) -> Result<(), Error> {
+    let urn = path.schema().unwrap_or_default();
+    if let Some(known) = schema.resolve(path) {
+        return Err(Error::InvalidValue(format!(
+            "\"{key}\" is a path, not an attribute name; send {}",
+            match known.extension {
+                Some(ext) => format!("\"{}\" inside the \"{}\" object", known.attr.name, ext.id),
+                None => format!("\"{}\"", known.attr.name),
+            }
+        )));
+    }
+    if schema.core().id.matches(urn) || schema.extension(urn).is_some() {
+        // An attribute that schema does not define.
+        keep_unknown(key, cx)?;
+    } else {
+        check_unknown_extension(schema, urn, cx)?;
+    }
+    if value.is_null() {
+        return Ok(());
+    }
+    let container_key = match schema.extension(urn) {
+        Some(ext) => ext.id.as_str().to_owned(),
+        None if schema.core().id.matches(urn) => String::new(),
+        None => out
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(urn))
+            .cloned()
+            .unwrap_or_else(|| urn.to_owned()),
+    };
+    let container = if container_key.is_empty() {
+        out
+    } else {
+        match out
+            .entry(container_key)
+            .or_insert_with(|| Value::Object(JsonObject::new()))
+        {
+            Value::Object(obj) => obj,
+            _ => return Err(duplicate_key(key)),
+        }
+    };
+    let (name, value) = match path.sub_attr() {
+        None => (path.name().to_owned(), value),
+        Some(sub) => {
+            let mut inner = JsonObject::new();
+            inner.insert(sub.to_owned(), value);
+            (path.name().to_owned(), Value::Object(inner))
+        }
+    };
+    if container.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+        return Err(duplicate_key(key));
+    }
+    container.insert(name, value);
+    Ok(())
 }
 
 /// An object under a URN that is no extension of the resource type
@@ -572,6 +657,39 @@ mod tests {
             assert!(prepare_create(&users(), with_user_schema(body), &mut cx).is_ok());
             assert!(cx.fired.contains(Tolerance::KeepUnknownAttributes));
         }
+    }
+
+    #[test]
+    fn urn_qualified_members_go_where_patch_puts_them() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        const CONTOSO: &str = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User";
+        let mut cx = Context::new(Policy::entra_id());
+        let out = prepare_create(
+            &users(),
+            json!({"schemas": [USER], "userName": "a", format!("{CONTOSO}:costCenter"): "4711"}),
+            &mut cx,
+        )
+        .unwrap();
+        assert_eq!(out[CONTOSO], json!({"costCenter": "4711"}));
+        assert_eq!(out["schemas"], json!([USER, CONTOSO]));
+        for policy in [Policy::strict(), Policy::entra_id()] {
+            let err = create_with(
+                json!({"userName": "a", format!("{ENTERPRISE}:department"): "Lobby"}),
+                policy,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains("is a path") && m.contains("department")),
+                "{err}"
+            );
+        }
+        assert!(
+            create_with(
+                json!({"userName": "a", format!("{CONTOSO}:costCenter"): "4711"}),
+                Policy::strict()
+            )
+            .is_err()
+        );
     }
 
     #[test]

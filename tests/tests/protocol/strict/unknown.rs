@@ -137,3 +137,43 @@ async fn strict_refuses_unknown_attributes_on_post_put_and_patch_naming_them() {
         assert!(detail.contains(names), "{op}: {detail}");
     }
 }
+
+#[tokio::test]
+async fn a_urn_qualified_custom_attribute_posted_and_patched_is_one_value() {
+    let scim = entra();
+    let key = format!("{CONTOSO}:costCenter");
+    let r = scim
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "amelia", key.as_str(): "4711"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body[CONTOSO], json!({"costCenter": "4711"}));
+    assert!(r.body.get(&key).is_none());
+    let path = format!("/Users/{}", r.body["id"].as_str().unwrap());
+    let r = scim
+        .patch(
+            &path,
+            patch_op(json!([{"op": "Replace", "path": key, "value": "4712"}])),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body[CONTOSO], json!({"costCenter": "4712"}));
+    // A path key naming a defined attribute is refused: it belongs inside
+    // its extension object.
+    for (policy, scim) in super::both() {
+        let r = scim
+            .post(
+                "/Users",
+                json!({"schemas": [USER], "userName": "b",
+                       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Lobby"}),
+            )
+            .await
+            .expect_error(400, Some("invalidValue"));
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("department"),
+            "{policy}"
+        );
+    }
+}
