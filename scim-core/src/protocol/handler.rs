@@ -298,6 +298,44 @@ impl Call<'_> {
     }
 }
 
+/// RFC 7643 §3: a resource's `schemas` lists the schemas of *its*
+/// representation, so another registered resource type's core schema (a
+/// Group URN on a User, or a custom type's) is `invalidValue`.
+/// `prepare_create` catches the RFC's own core schemas without a registry;
+/// this covers every registered type.
+fn check_no_foreign_core(
+    registry: &crate::schema::Registry,
+    rt: &ResourceSchema,
+    body: &Value,
+) -> Result<(), Error> {
+    let Some(obj) = body.as_object() else {
+        return Ok(());
+    };
+    let listed = obj
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .filter_map(|(_, v)| v.as_array())
+        .flatten()
+        .filter_map(Value::as_str);
+    for urn in listed {
+        if rt.core().id.matches(urn) {
+            continue;
+        }
+        if let Some(other) = registry
+            .resource_types()
+            .find(|other| other.core().id.matches(urn))
+        {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" lists \"{urn}\", the core schema of {}; a {} has the core schema \"{}\"",
+                other.name(),
+                rt.name(),
+                rt.core().id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Characters escaped in a path segment.
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
@@ -339,6 +377,7 @@ async fn create(
 ) -> Result<Response<Vec<u8>>, Error> {
     let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
     let value = parse_body(body)?;
+    check_no_foreign_core(&call.inner.registry, rt, &value)?;
     let mut cx = call.context();
     let prepared = prepare_create(rt, value, &mut cx);
     call.info.fired.merge(cx.fired);
@@ -453,6 +492,7 @@ async fn replace(
 ) -> Result<Response<Vec<u8>>, Error> {
     let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
     let value = parse_body(body)?;
+    check_no_foreign_core(&call.inner.registry, rt, &value)?;
     let mut attempt = 0;
     loop {
         let existing = load(call, rt, id, &Projection::all()).await?;
