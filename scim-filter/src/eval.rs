@@ -541,7 +541,19 @@ impl Compare {
     /// equal to the operand; `null` is no value, and matches nothing.
     fn matches(&self, leaf: Leaf<'_>) -> Result<bool, EvalError> {
         if self.op == CompareOp::Ne {
-            if leaf.value.is_null() {
+            // Only a value can differ from the operand: not `null`, and not
+            // a complex value without a scalar `value` to compare (an
+            // element `{}` of `emails`, or `name` itself).
+            let comparable = match leaf.value {
+                Value::Null => false,
+                Value::Object(obj) => {
+                    leaf.in_array
+                        && lookup(obj, "value")
+                            .is_some_and(|v| !v.is_null() && !v.is_object() && !v.is_array())
+                }
+                _ => true,
+            };
+            if !comparable {
                 return Ok(false);
             }
             return Ok(!self.compare(leaf, CompareOp::Eq)?);
