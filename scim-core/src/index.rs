@@ -759,6 +759,18 @@ pub fn plan(schema: &ResourceSchema, filter: &Filter) -> Result<Plan, Error> {
     })
 }
 
+/// Adds the key an `Eq` test on `index` compares with; false for any
+/// other test.
+fn push_eq_key(keys: &mut Vec<Vec<u8>>, p: &Predicate, index: usize) -> bool {
+    match &p.test {
+        KeyTest::Eq(key) if p.index == index => {
+            keys.push(key.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Where a comparison's values are indexed, and how they compare.
 struct Target {
     index: Option<usize>,
@@ -894,12 +906,46 @@ impl Planner<'_> {
             // Nothing is ordered relative to, or contains, null.
             (CompValue::Null, _) => (Node::Nothing, true),
             (_, CompareOp::Ne) if element => INEXACT,
-            (_, CompareOp::Ne) => match self.positive(t, CompareOp::Eq, value) {
-                (node, true) => (Node::not(node), true),
-                _ => INEXACT,
-            },
+            (_, CompareOp::Ne) => self.not_equal(t, value),
             _ => self.positive(t, op, value),
         }
+    }
+
+    /// `ne` with a value, by the any-value rule (RFC 7644 §3.4.2.2): "some
+    /// value is not the operand", so the rows of the index whose key is
+    /// none of the keys `eq` would test. A resource without a value has no
+    /// row and does not match, as the evaluator decides.
+    fn not_equal(&mut self, t: &Target, value: &CompValue) -> Planned {
+        let Some(index) = t.index else {
+            return self.unindexed(t.display.clone());
+        };
+        let (eq, exact) = self.positive(t, CompareOp::Eq, value);
+        let mut keys = Vec::new();
+        let collected = match &eq {
+            Node::Nothing => true,
+            Node::Match(p) => push_eq_key(&mut keys, p, index),
+            Node::Or(branches) => branches.iter().all(|b| match b {
+                Node::Match(p) => push_eq_key(&mut keys, p, index),
+                _ => false,
+            }),
+            _ => false,
+        };
+        let any_row = |lower, upper| Node::matching(index, KeyTest::Range { lower, upper });
+        if !(collected && exact) {
+            // Some value, whatever it is: a superset.
+            return (any_row(Bound::Unbounded, Bound::Unbounded), false);
+        }
+        keys.sort();
+        keys.dedup();
+        // The gaps between the excluded keys.
+        let mut nodes = Vec::with_capacity(keys.len() + 1);
+        let mut lower = Bound::Unbounded;
+        for key in keys {
+            nodes.push(any_row(lower, Bound::Excluded(key.clone())));
+            lower = Bound::Excluded(key);
+        }
+        nodes.push(any_row(lower, Bound::Unbounded));
+        (Node::or(nodes), true)
     }
 
     /// A comparison that only values can satisfy: "some value passes".
@@ -1422,10 +1468,14 @@ mod tests {
         let i = position(&users, "userName");
         let p = planned(&users, r#"userName ne "x""#);
         assert!(p.is_exact());
+        let range = |lower, upper| Node::matching(i, KeyTest::Range { lower, upper });
         assert_eq!(
             p.root(),
-            &Node::not(Node::matching(i, KeyTest::Eq(text("x")))),
-            "ne matches resources without the attribute too"
+            &Node::or(vec![
+                range(Bound::Unbounded, Bound::Excluded(text("x"))),
+                range(Bound::Excluded(text("x")), Bound::Unbounded),
+            ]),
+            "ne is \"some value is not x\": the rows around x, never a resource without a value"
         );
         let p = planned(&users, "userName eq null");
         assert_eq!(p.root(), &Node::not(Node::matching(i, KeyTest::Present)));
@@ -1555,12 +1605,16 @@ mod tests {
                 }
             )
         );
-        let p = planned(&users, r#"meta.created sw "2020""#);
-        assert!(
-            !p.is_exact(),
-            "the index keeps no text of a parsed dateTime"
+        // A dateTime compared with text that is no dateTime is refused, as
+        // the evaluator refuses it.
+        let refused = plan(
+            &users,
+            &crate::filter::parse(r#"meta.created sw "2020""#).unwrap(),
         );
-        assert!(matches!(p.root(), Node::Match(_)));
+        assert!(
+            matches!(refused, Err(Error::InvalidFilter(_))),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -44,8 +45,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct App {
     /// The SCIM service.
     pub(crate) scim: Service,
-    /// The largest body accepted.
-    pub(crate) max_body_bytes: usize,
     /// The largest request head accepted.
     pub(crate) max_header_bytes: usize,
     /// How long one request may take.
@@ -276,25 +275,46 @@ async fn ready(app: &App) -> Response<Vec<u8>> {
     )
 }
 
-/// Reads the body within the limit and passes the request to the service.
+/// Authenticates the request from its head, then reads the body within
+/// the limit and passes it to the service.
+///
+/// A request rejected from its head (no valid token, no such endpoint, a
+/// `Content-Length` over the limit) is answered without reading a byte of
+/// its body, and with `Connection: close`. Draining the body instead would
+/// keep the connection for the next request, but costs a read of up to the
+/// body's size for every rejected request; the callers that get here are
+/// misconfigured or hostile, and a reconnect is cheap for the first. So an
+/// unauthenticated connection holds no more than hyper's read buffer,
+/// however large a body it announces or sends. A body over the limit is
+/// answered the same way, after the limit.
 async fn run_scim(app: &App, request: Request<Incoming>) -> Response<Vec<u8>> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, app.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return local_error(&Error::PayloadTooLarge(format!(
-                "the request body is larger than {} bytes",
-                app.max_body_bytes
-            )));
-        }
-        Err(e) => {
-            return local_error(&Error::InvalidSyntax(format!(
-                "the request body could not be read: {e}"
-            )));
-        }
+    let request = match app.scim.authenticate(parts).await {
+        Ok(request) => request,
+        Err(rejected) if body.is_end_stream() => return rejected,
+        Err(rejected) => return closing(rejected),
     };
-    let response = app.scim.handle(Request::from_parts(parts, body)).await;
+    let body = match Limited::new(body, request.max_payload_size())
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return closing(request.payload_too_large()),
+        Err(e) => return closing(request.unreadable_body(&*e)),
+    };
+    let response = request.handle(body).await;
     debug_assert!(response.status() != StatusCode::SWITCHING_PROTOCOLS);
+    response
+}
+
+/// `response` with `Connection: close`, for a request whose body was not
+/// read to its end: hyper closes such a connection anyway, and the header
+/// tells the client not to send another request on it.
+fn closing(mut response: Response<Vec<u8>>) -> Response<Vec<u8>> {
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
     response
 }
 

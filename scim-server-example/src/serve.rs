@@ -87,7 +87,6 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     let app = Arc::new(App {
         scim: service,
-        max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         timeout: args.timeout(),
         database: database.tenants.clone(),

@@ -1,6 +1,10 @@
 //! The SCIM protocol service (RFC 7644 §3), independent of any web
-//! framework: it takes an `http::Request` whose body has been read and
-//! returns an `http::Response`.
+//! framework: it takes an `http::Request` and returns an `http::Response`.
+//! [`Service::handle`] takes a request whose body has been read; an
+//! embedder that reads the body itself calls [`Service::authenticate`] on
+//! the head first, so that it reads no body for an unauthenticated caller.
+//! With feature `tower`, `Service::into_tower` does both for any tower
+//! stack, axum included.
 //!
 //! ```
 //! # #[cfg(feature = "memory-store")]
@@ -38,14 +42,20 @@ mod auth;
 mod bulk;
 mod discovery;
 mod handler;
+mod head;
 mod json;
 mod query;
 mod response;
+#[cfg(feature = "tower")]
+mod tower;
 
 use std::sync::Arc;
 
 pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
+pub use self::head::Authenticated;
 pub use self::response::{ErrorInfo, RequestInfo, SCIM_JSON};
+#[cfg(feature = "tower")]
+pub use self::tower::{ResponseBody, ResponseFuture, TowerService};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
 use crate::tolerance::{Counters, Policy};
@@ -162,13 +172,22 @@ impl Service {
         }
     }
 
-    /// Answers one request. Never panics and never fails: every error is a
-    /// SCIM error response (RFC 7644 §3.12).
+    /// Answers one request whose body has been read. Never panics and
+    /// never fails: every error is a SCIM error response (RFC 7644 §3.12).
+    ///
+    /// This is [`Service::authenticate`] followed by
+    /// [`Authenticated::handle`]; an embedder that reads the body itself
+    /// should call those two instead, so that it reads no body for a
+    /// caller who is not authenticated.
     pub async fn handle<B: AsRef<[u8]>>(
         &self,
         request: http::Request<B>,
     ) -> http::Response<Vec<u8>> {
-        handler::handle(&self.inner, request).await
+        let (parts, body) = request.into_parts();
+        match self.authenticate(parts).await {
+            Ok(authenticated) => authenticated.handle(body).await,
+            Err(rejected) => rejected,
+        }
     }
 
     /// The settings.

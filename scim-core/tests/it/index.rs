@@ -665,3 +665,37 @@ fn arbitrary_unicode_folds_and_orders_like_the_evaluator() {
         })
         .unwrap();
 }
+
+/// Counterexamples the differential tests found when `ne` became "some
+/// value is not the operand" (RFC 7644 §3.4.2.2): an element without a
+/// `value`, and a value missing altogether, are no value that differs.
+#[test]
+fn ne_counterexamples_stay_fixed() {
+    let registry = registry();
+    let users = registry.resource_type("User").unwrap().clone();
+    let groups = registry.resource_type("Group").unwrap().clone();
+    let people = resources(vec![
+        json!({"userName": "bjensen", "emails": [{}]}),
+        json!({"userName": "bjensen", "emails": [{"value": "x@example.com"}, {"value": "bjensen"}]}),
+        json!({"userName": "bjensen"}),
+    ]);
+    for filter in [
+        r#"emails ne "bjensen""#,
+        r#"not (emails ne "bjensen")"#,
+        r#"name.givenName ne "bjensen""#,
+        r#"not (name.givenName ne "bjensen")"#,
+        r#"not ((emails ne "bjensen") and (userName lt "c"))"#,
+    ] {
+        check(&users, &people, filter).unwrap();
+    }
+    let teams = resources(vec![
+        json!({"displayName": "bjensen", "members": [{}]}),
+        json!({"displayName": "bjensen", "externalId": "x"}),
+    ]);
+    for filter in [
+        r#"(displayName co "bjensen@example.com") or (members ne "bjensen")"#,
+        r#"not (not (externalId ne "bjensen"))"#,
+    ] {
+        check(&groups, &teams, filter).unwrap();
+    }
+}

@@ -302,13 +302,15 @@ fn is_core(schema: &ResourceSchema, path: &AttrPath, name: &str) -> bool {
 }
 
 /// Walks `filter`; returns whether every reference to `members` is a
-/// membership test (`members eq|ne "x"`, `members.value eq|ne "x"`,
+/// membership test (`members eq "x"`, `members.value eq "x"`,
 /// `members[value eq "x"]`), collecting the [`fold`]ed ids they test.
+/// `members ne "x"` is not one: it matches when any member is not `x`
+/// (RFC 7644 §3.4.2.2 any-value rule), which needs every member.
 fn membership_tests(schema: &ResourceSchema, filter: &Filter, keys: &mut BTreeSet<String>) -> bool {
     match filter {
         Filter::Compare(cmp) => match core_attr(schema, cmp.path()) {
             Some((key::MEMBERS, None | Some(key::VALUE))) => match (cmp.op(), cmp.value()) {
-                (CompareOp::Eq | CompareOp::Ne, CompValue::String(v)) => {
+                (CompareOp::Eq, CompValue::String(v)) => {
                     keys.insert(fold(v));
                     true
                 }
@@ -535,7 +537,7 @@ mod tests {
         assert_eq!(p.source, Source::Hint(Hint::Id("g".into())));
         assert_eq!(p.members, MemberLoad::Matching(["u".to_owned()].into()));
         let q = query(
-            Some(r#"not (members[value eq "a"]) or members.value ne "B""#),
+            Some(r#"not (members[value eq "a"]) or members.value eq "B""#),
             Projection::id_only(),
         );
         assert_eq!(
@@ -547,6 +549,8 @@ mod tests {
             r#"members co "a""#,
             r#"members[type eq "User"]"#,
             r#"members.display eq "x""#,
+            r#"members.value ne "x""#,
+            r#"members ne "x""#,
         ] {
             let q = query(Some(filter), Projection::id_only());
             assert_eq!(

@@ -225,9 +225,9 @@ async fn nul_characters_in_body_values_are_400() {
             .await
             .expect_scim_error(400);
     }
-    // An operation on an attribute no schema defines is skipped under the
-    // Entra ID policy (Tolerance::IgnoreUnknownPatchAttributes) or refused;
-    // either way its NUL is never stored.
+    // An operation on an attribute no schema defines is kept under the
+    // Entra ID policy (Tolerance::KeepUnknownAttributes) or refused; either
+    // way its NUL is never stored.
     let r = scim
         .patch(
             &format!("/Users/{id}"),

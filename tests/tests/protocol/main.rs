@@ -11,3 +11,4 @@ mod hostile;
 mod regressions;
 mod request_info;
 mod rfc_examples;
+mod strict;

@@ -104,7 +104,7 @@ async fn a_filtered_sub_attribute_remove_that_removes_nothing_keeps_the_version(
     let r = h
         .post(
             "/Users",
-            json!({"userName":"fr","emails":[{"value":"a@x","type":"work"}]}),
+            json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"fr","emails":[{"value":"a@x","type":"work"}]}),
         )
         .await
         .expect(201);
@@ -145,7 +145,7 @@ async fn bulk_operations_waiting_for_a_bulk_id_keep_their_order() {
         "/Bulk",
         scim_tests::bulk_request(json!([
             {"method":"PATCH","path":"/Users/bulkId:u","data":po("first")},
-            {"method":"POST","path":"/Users","bulkId":"u","data":{"userName":"order"}},
+            {"method":"POST","path":"/Users","bulkId":"u","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"order"}},
             {"method":"PATCH","path":"/Users/bulkId:u","data":po("last")},
         ])),
     )

@@ -264,6 +264,23 @@ where
     }
 }
 
+/// `body` with the `schemas` a client sends (RFC 7643 §3): the core
+/// schema and each extension the body has, unless it lists them itself.
+fn with_schemas(schema: &ResourceSchema, mut body: Value) -> Value {
+    if let Value::Object(obj) = &mut body {
+        if !obj.contains_key("schemas") {
+            let mut urns = vec![Value::String(schema.core().id.as_str().to_owned())];
+            for (ext, _) in schema.extensions() {
+                if obj.contains_key(ext.id.as_str()) {
+                    urns.push(Value::String(ext.id.as_str().to_owned()));
+                }
+            }
+            obj.insert("schemas".to_owned(), Value::Array(urns));
+        }
+    }
+    body
+}
+
 /// What one check works with.
 struct Check<'s> {
     name: &'static str,
@@ -292,8 +309,12 @@ impl Check<'_> {
     /// A resource prepared as the protocol service prepares one, with a
     /// fresh id and `meta.created`/`lastModified` at `at`.
     fn resource(&self, schema: &ResourceSchema, body: Value, at: &str) -> Resource {
-        let prepared = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
-            .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
+        let prepared = prepare_create(
+            schema,
+            with_schemas(schema, body),
+            &mut Context::new(Policy::entra_id()),
+        )
+        .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
         Resource::new(
             ResourceId::generate(),
             prepared,
@@ -336,8 +357,12 @@ impl Check<'_> {
         body: Value,
         at: OffsetDateTime,
     ) -> Resource {
-        let prepared = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
-            .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
+        let prepared = prepare_create(
+            schema,
+            with_schemas(schema, body),
+            &mut Context::new(Policy::entra_id()),
+        )
+        .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
         let created = old.meta().map_or(at, |m| m.created);
         let mut meta = Meta::new(schema.name(), created, old.version().clone());
         meta.last_modified = at;

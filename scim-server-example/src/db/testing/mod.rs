@@ -82,8 +82,21 @@ pub(crate) fn at(text: &str) -> OffsetDateTime {
     parse_date_time(text).unwrap()
 }
 
-/// A resource as the protocol service prepares one for `POST`.
-pub(crate) fn prepared(schema: &ResourceSchema, body: Value) -> Resource {
+/// A resource as the protocol service prepares one for `POST`. A body
+/// without `schemas` gets the ones a client sends: the core schema and
+/// each extension present.
+pub(crate) fn prepared(schema: &ResourceSchema, mut body: Value) -> Resource {
+    if let Value::Object(obj) = &mut body {
+        if !obj.contains_key("schemas") {
+            let mut urns = vec![Value::String(schema.core().id.as_str().to_owned())];
+            for (ext, _) in schema.extensions() {
+                if obj.contains_key(ext.id.as_str()) {
+                    urns.push(Value::String(ext.id.as_str().to_owned()));
+                }
+            }
+            obj.insert("schemas".to_owned(), Value::Array(urns));
+        }
+    }
     let body = prepare_create(schema, body, &mut Context::new(Policy::entra_id())).unwrap();
     Resource::new(
         ResourceId::generate(),
