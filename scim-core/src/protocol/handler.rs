@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::query::Params;
 use super::response::{self, RequestInfo};
-use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
+use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body, limits};
 use crate::Error;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
@@ -76,6 +76,7 @@ async fn run(
     body: &[u8],
     info: &mut RequestInfo,
 ) -> Result<Response<Vec<u8>>, Error> {
+    limits::check_single_authorization(parts)?;
     let route = route(inner, parts.uri.path());
     let public = inner.config.public_discovery && route.as_ref().is_ok_and(Route::is_discovery);
     let principal = if public {
@@ -86,6 +87,12 @@ async fn run(
         info.subject.clone_from(&p.subject);
         Some(p)
     };
+    // Held until the response is built, or the request is cancelled.
+    let _permit = match &principal {
+        Some(p) => inner.gate.enter(&p.tenant, &inner.config)?,
+        None => None,
+    };
+    info.operations = 1;
     let route = route?;
     if body.len() > inner.config.max_payload_size {
         return Err(Error::PayloadTooLarge(format!(
@@ -346,6 +353,7 @@ async fn create(
     let prepared = prepared?;
     let meta = Meta::new(rt.name(), resource::now(), Version::from_revision(1));
     let resource = Resource::new(ResourceId::generate(), prepared, &meta);
+    limits::check_resource(&call.inner.config, rt, resource.json())?;
     let stored = call
         .inner
         .store
@@ -469,6 +477,7 @@ async fn replace(
         let mut meta = Meta::new(rt.name(), created, existing.version().clone());
         meta.last_modified = now;
         let resource = Resource::new(id.clone(), prepared, &meta);
+        limits::check_resource(&call.inner.config, rt, resource.json())?;
         match call
             .inner
             .store
@@ -502,6 +511,7 @@ async fn patch(
     let request = PatchRequest::parse(parse_body(body)?, &mut cx);
     call.info.fired.merge(cx.fired);
     let request = request?;
+    limits::check_patch(&call.inner.config, &request)?;
     let wants_body = params.attributes.is_some() || params.excluded_attributes.is_some();
     let no_content = !wants_body
         && match call.inner.config.patch_response {
@@ -576,6 +586,7 @@ async fn patch(
                     Value::String(resource::format_date_time(resource::now())),
                 );
             }
+            limits::check_resource(&call.inner.config, rt, &json)?;
             let updated = Resource::from_json(json)?;
             match call
                 .inner

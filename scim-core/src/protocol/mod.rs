@@ -39,6 +39,7 @@ mod bulk;
 mod discovery;
 mod handler;
 mod json;
+mod limits;
 mod query;
 mod response;
 
@@ -104,6 +105,27 @@ pub struct ServiceConfig {
     pub public_discovery: bool,
     /// `documentationUri` in the service provider configuration.
     pub documentation_uri: Option<String>,
+    /// The most operations one PATCH request may carry (default 1,000).
+    /// More is `413` before anything is applied. Entra ID sends one
+    /// operation per changed attribute, a few dozen at most.
+    pub max_patch_operations: usize,
+    /// The most comparisons (`eq`, `co`, `pr`, … nodes) one filter may
+    /// have, in a list or `.search` query and in a PATCH `path` (default
+    /// 100). More is `400 tooMany`. Entra ID sends one or two.
+    pub max_filter_operands: usize,
+    /// The most values one multi-valued attribute of a stored resource may
+    /// have (default 1,000); `members` is exempt. More is `400
+    /// invalidValue`. Entra ID sends a handful of emails or phone numbers.
+    pub max_values_per_attribute: usize,
+    /// The largest stored resource, in bytes of serialized JSON without
+    /// `members` (default 256 KiB), checked after create, replace and
+    /// PATCH. More is `400 invalidValue`. An Entra ID user is a few KiB.
+    pub max_resource_size: usize,
+    /// The most requests of one tenant the service works on at once
+    /// (default 32; `0` for no limit). More is `429` with `Retry-After`.
+    pub max_concurrent_requests_per_tenant: usize,
+    /// The `Retry-After` seconds sent with that `429` (default 1).
+    pub concurrency_retry_after: u64,
 }
 
 impl ServiceConfig {
@@ -123,6 +145,12 @@ impl ServiceConfig {
             patch_response: PatchResponse::default(),
             public_discovery: false,
             documentation_uri: None,
+            max_patch_operations: 1000,
+            max_filter_operands: 100,
+            max_values_per_attribute: 1000,
+            max_resource_size: 256 * 1024,
+            max_concurrent_requests_per_tenant: 32,
+            concurrency_retry_after: 1,
         }
     }
 }
@@ -141,6 +169,7 @@ struct Inner {
     auth: Arc<dyn Authenticator>,
     config: ServiceConfig,
     counters: Counters,
+    gate: limits::TenantGate,
 }
 
 impl Service {
@@ -158,6 +187,7 @@ impl Service {
                 auth,
                 config,
                 counters: Counters::default(),
+                gate: limits::TenantGate::new(),
             }),
         }
     }

@@ -21,6 +21,10 @@ pub struct RequestInfo {
     pub subject: Option<String>,
     /// The tolerances the request needed.
     pub fired: Fired,
+    /// How many operations the request carried out, for a rate limiter
+    /// that counts work rather than requests: 1 for an ordinary request,
+    /// the number of operations run for `/Bulk` (0 if none ran).
+    pub operations: usize,
 }
 
 /// A JSON response with the SCIM media type.
