@@ -26,6 +26,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::ratelimit::RateLimiter;
+
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
@@ -42,6 +44,9 @@ pub(crate) struct App {
     pub(crate) max_header_bytes: usize,
     /// How long one request may take.
     pub(crate) timeout: Duration,
+    /// The per-tenant rate limiter, if any, to charge bulk requests for
+    /// each operation they ran.
+    pub(crate) limiter: Option<Arc<RateLimiter>>,
 }
 
 /// Loads a PEM certificate chain and private key for TLS.
@@ -173,6 +178,11 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
         .get::<RequestInfo>()
         .cloned()
         .unwrap_or_default();
+    // The request took one token when it was authenticated; a bulk
+    // request pays for its other operations now.
+    if let (Some(limiter), Some(tenant)) = (&app.limiter, &info.tenant) {
+        limiter.charge(tenant, info.operations.saturating_sub(1) as u64);
+    }
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     // The tenant's name (the authenticator's subject), else its id.
     let tenant = info

@@ -53,6 +53,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         PatchMode::NoContent => PatchResponse::NoContent,
     };
     let auth = TenantAuth::new(database.tenants.clone(), args.rate_limit);
+    let limiter = auth.limiter();
     let service = Service::new(
         database.scim.clone(),
         Registry::standard(),
@@ -71,6 +72,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         timeout: args.timeout(),
+        limiter,
     });
     http::serve(listener, app, tls).await
 }

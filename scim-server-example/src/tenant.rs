@@ -80,7 +80,7 @@ const CACHE_TTL: Duration = Duration::from_secs(2);
 pub(crate) struct TenantAuth {
     tenants: Arc<dyn TenantStore>,
     cache: Mutex<HashMap<[u8; 32], (Tenant, Instant)>>,
-    limiter: Option<RateLimiter>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl TenantAuth {
@@ -90,8 +90,14 @@ impl TenantAuth {
         Self {
             tenants,
             cache: Mutex::new(HashMap::new()),
-            limiter: rate_limit.map(RateLimiter::new),
+            limiter: rate_limit.map(|r| Arc::new(RateLimiter::new(r))),
         }
+    }
+
+    /// The rate limiter, shared with the HTTP layer, which charges bulk
+    /// requests for their operations.
+    pub(crate) fn limiter(&self) -> Option<Arc<RateLimiter>> {
+        self.limiter.clone()
     }
 
     async fn lookup(&self, token_hash: [u8; 32]) -> Result<Option<Tenant>, Error> {
