@@ -160,6 +160,8 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                 }
             }
         }
+        // Each operation is a whole request's work; let other tasks run.
+        crate::coop::yield_now().await;
         for &next in &plan.dependents[i] {
             pending[next] -= 1;
             if pending[next] == 0 {

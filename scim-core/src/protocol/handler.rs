@@ -15,7 +15,7 @@ use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body, 
 use crate::Error;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
-use crate::patch::{PatchRequest, apply, member_delta};
+use crate::patch::{PatchRequest, apply_cooperatively, member_delta};
 use crate::project::{Projected, Projection};
 use crate::resource::{self, Meta, Resource, prepare_create, prepare_replace};
 use crate::schema::{ResourceSchema, SchemaUrn};
@@ -570,12 +570,13 @@ async fn patch(
         ));
     }
 
+    limits::check_patch_filters_total(&call.inner.config, &request)?;
     let mut attempt = 0;
     loop {
         let existing = load(call, rt, id, &Projection::all()).await?;
         check_if_match(call, existing.version())?;
         let mut cx = call.context();
-        let outcome = apply(rt, existing.json(), &request, &mut cx);
+        let outcome = apply_cooperatively(rt, existing.json(), &request, &mut cx).await;
         call.info.fired.merge(cx.fired);
         let outcome = outcome?;
         let stored = if outcome.changed {

@@ -98,6 +98,30 @@ pub(super) fn check_patch(config: &ServiceConfig, request: &PatchRequest) -> Res
     Ok(())
 }
 
+/// `400 tooMany` if the path filters of a PATCH that rewrites the whole
+/// resource have more comparisons together than
+/// [`ServiceConfig::max_filter_operands`]: each is evaluated against every
+/// value of its attribute, so the cost is their sum times the values. A
+/// members-only PATCH, which a store applies by id, is not counted.
+pub(super) fn check_patch_filters_total(
+    config: &ServiceConfig,
+    request: &PatchRequest,
+) -> Result<(), Error> {
+    let total: usize = request
+        .operations
+        .iter()
+        .filter_map(|op| op.path.as_ref()?.filter())
+        .map(filter_operands)
+        .sum();
+    let max = config.max_filter_operands;
+    if total > max {
+        return Err(Error::TooMany(format!(
+            "the PATCH paths have {total} filter comparisons together; the limit is {max}: split the operations over several requests"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a resource about to be stored: each multi-valued attribute has
 /// at most [`ServiceConfig::max_values_per_attribute`] values, and the
 /// serialized JSON is at most [`ServiceConfig::max_resource_size`] bytes;
@@ -322,6 +346,16 @@ mod tests {
         let e = check_patch(&c, &values).unwrap_err();
         assert_eq!(e.scim_type().unwrap().as_str(), "invalidValue");
         let nested = patch(json!([{"op": "add", "value": {"emails": [1, 2, 3]}}]));
+        // Filters are capped one by one here, and together below.
+        let spread = patch(json!([
+            {"op": "remove", "path": "emails[value eq \"a\" or value eq \"b\"]"},
+            {"op": "remove", "path": "emails[value eq \"c\" or value eq \"d\"]"},
+        ]));
+        assert!(check_patch(&c, &spread).is_ok());
+        let e = check_patch_filters_total(&c, &spread).unwrap_err();
+        assert!(e.to_string().contains("4 filter comparisons"), "{e}");
+        assert!(check_patch_filters_total(&c, &filtered).is_err());
+        assert!(check_patch_filters_total(&c, &three).is_ok());
         assert!(check_patch(&c, &nested).is_err());
         // Members are exempt, with and without a path.
         let members = patch(json!([

@@ -1211,3 +1211,64 @@ async fn resolving_forward_bulk_ids_grows_linearly_and_counts_each_operation() {
         "250 operations took {small:?}, 1,000 took {large:?}"
     );
 }
+
+#[tokio::test]
+async fn the_path_filters_of_one_patch_are_capped_together_except_for_members() {
+    let scim = Harness::new();
+    let id = scim.create_user("bjensen").await;
+    let ops = |n: usize, attr: &str| -> Value {
+        (0..n)
+            .map(|i| json!({"op": "remove", "path": format!("{attr}[value eq \"x{i}\"]")}))
+            .collect()
+    };
+    let r = scim
+        .patch(&format!("/Users/{id}"), patch_op(ops(101, "emails")))
+        .await
+        .expect_error(400, Some("tooMany"));
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("101 filter comparisons"),
+        "{}",
+        r.body
+    );
+    scim.patch(&format!("/Users/{id}"), patch_op(ops(100, "emails")))
+        .await
+        .expect(200);
+    // A members-only PATCH is applied by id, so its filters are not summed.
+    let member = scim.create_user("member").await;
+    let gid = scim.create_group("G", &[&member]).await;
+    scim.patch(&format!("/Groups/{gid}"), patch_op(ops(500, "members")))
+        .await
+        .expect(204);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_long_patch_lets_other_requests_run_between_its_operations() {
+    // One executor thread: without yields the PATCH would run to the end
+    // before the GET was even polled.
+    let scim = std::sync::Arc::new(Harness::new());
+    let r = scim
+        .post(
+            "/Users",
+            json!({"schemas": [USER_SCHEMA], "userName": "w", "emails": emails(1_000)}),
+        )
+        .await
+        .expect(201);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let ops: Value = (0..1_000)
+        .map(|i| json!({"op": "add", "path": "emails", "value": [{"value": format!("u{i}@example.com")}]}))
+        .collect();
+    let patch = {
+        let scim = scim.clone();
+        tokio::spawn(async move { scim.patch(&format!("/Users/{id}"), patch_op(ops)).await })
+    };
+    let get = {
+        let scim = scim.clone();
+        tokio::spawn(async move { scim.get("/Users?count=1").await })
+    };
+    get.await.unwrap().expect(200);
+    assert!(!patch.is_finished(), "the GET waited for the whole PATCH");
+    patch.await.unwrap().expect(200);
+}
