@@ -184,11 +184,11 @@ impl Fold {
     }
 
     fn finish(self) -> MemberDelta {
-        let mut delta = MemberDelta::default();
-        delta.remove_all = self.remove_all;
-        delta.add = self.add.into_iter().flatten().collect();
-        delta.remove = self.remove.into_iter().flatten().collect();
-        delta
+        MemberDelta {
+            add: self.add.into_iter().flatten().collect(),
+            remove: self.remove.into_iter().flatten().collect(),
+            remove_all: self.remove_all,
+        }
     }
 }
 
