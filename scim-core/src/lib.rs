@@ -100,6 +100,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod coop;
 pub mod error;
 pub mod guide;
 pub mod id;

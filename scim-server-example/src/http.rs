@@ -33,6 +33,8 @@ use tokio_rustls::rustls::ServerConfig;
 
 use crate::db::TenantStore;
 
+use crate::ratelimit::RateLimiter;
+
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
@@ -51,6 +53,9 @@ pub(crate) struct App {
     pub(crate) timeout: Duration,
     /// The database, for `/readyz`.
     pub(crate) database: Arc<dyn TenantStore>,
+    /// The per-tenant rate limiter, if any, to charge bulk requests for
+    /// each operation they ran.
+    pub(crate) limiter: Option<Arc<RateLimiter>>,
 }
 
 /// Loads a PEM certificate chain and private key for TLS.
@@ -195,6 +200,11 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
         .extensions_mut()
         .remove::<RequestInfo>()
         .unwrap_or_default();
+    // The request took one token when it was authenticated; a bulk
+    // request pays for its other operations now.
+    if let (Some(limiter), Some(tenant)) = (&app.limiter, &info.tenant) {
+        limiter.charge(tenant, info.operations.saturating_sub(1) as u64);
+    }
     log_request(&info, &method, &path, status, started.elapsed());
     response.map(|body| Full::new(Bytes::from(body)))
 }

@@ -1,5 +1,10 @@
-//! A per-tenant token bucket: `rate` requests per second with bursts of
+//! A per-tenant token bucket: `rate` operations per second with bursts of
 //! the same size. Entra ID honours `429` with `Retry-After`.
+//!
+//! A request takes one token when it is authenticated; a `/Bulk` request
+//! is charged for its other operations once it has run
+//! ([`RateLimiter::charge`], from `RequestInfo::operations`), so that a
+//! tenant cannot multiply its rate by a thousand by batching.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,7 +24,7 @@ struct Bucket {
 }
 
 impl RateLimiter {
-    /// `rate` requests per second per key (at least one).
+    /// `rate` operations per second per key (at least one).
     pub(crate) fn new(rate: u32) -> Self {
         Self {
             rate: f64::from(rate.max(1)),
@@ -32,12 +37,34 @@ impl RateLimiter {
         self.check_at(key, Instant::now())
     }
 
-    fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
+    /// Takes `n` more tokens from `key`'s bucket for work already done,
+    /// going into debt if need be: the tenant's next requests wait until
+    /// the bucket has refilled.
+    pub(crate) fn charge(&self, key: &str, n: u64) {
+        self.charge_at(key, n, Instant::now());
+    }
+
+    fn charge_at(&self, key: &str, n: u64, now: Instant) {
+        if n == 0 {
+            return;
+        }
         let Ok(mut buckets) = self.buckets.lock() else {
-            // A poisoned lock means a panic elsewhere; don't add a second
-            // failure by refusing traffic.
-            return Ok(());
+            return;
         };
+        let bucket = self.refill(&mut buckets, key, now);
+        // At most a bulk request's worth (1,000 by default); exact in f64.
+        #[allow(clippy::cast_precision_loss)]
+        let n = n as f64;
+        bucket.tokens -= n;
+    }
+
+    /// `key`'s bucket, refilled up to `now`.
+    fn refill<'a>(
+        &self,
+        buckets: &'a mut HashMap<String, Bucket>,
+        key: &str,
+        now: Instant,
+    ) -> &'a mut Bucket {
         let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
             tokens: self.rate,
             at: now,
@@ -45,6 +72,16 @@ impl RateLimiter {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.rate);
         bucket.at = now;
+        bucket
+    }
+
+    fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            // A poisoned lock means a panic elsewhere; don't add a second
+            // failure by refusing traffic.
+            return Ok(());
+        };
+        let bucket = self.refill(&mut buckets, key, now);
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
@@ -84,5 +121,29 @@ mod tests {
                 .check_at("a", t0 + Duration::from_millis(340))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_bulk_charge_is_paid_back_by_waiting() {
+        let limiter = RateLimiter::new(10);
+        let t0 = Instant::now();
+        assert!(limiter.check_at("a", t0).is_ok());
+        // The request was a bulk of 30 operations: 29 more tokens.
+        limiter.charge_at("a", 29, t0);
+        // 9 - 29 = -20 tokens: 2.1 s until one is whole again.
+        assert_eq!(limiter.check_at("a", t0), Err(3));
+        assert!(
+            limiter
+                .check_at("a", t0 + Duration::from_millis(2000))
+                .is_err()
+        );
+        assert!(
+            limiter
+                .check_at("a", t0 + Duration::from_millis(2200))
+                .is_ok()
+        );
+        // Other tenants are not charged.
+        assert!(limiter.check_at("b", t0).is_ok());
+        limiter.charge_at("b", 0, t0);
     }
 }

@@ -63,6 +63,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         PatchMode::NoContent => PatchResponse::NoContent,
     };
     let auth = Arc::new(TenantAuth::new(database.tenants.clone(), args.rate_limit));
+    let limiter = auth.limiter();
     let service = Service::new(
         database.scim.clone(),
         Registry::standard(),
@@ -90,6 +91,7 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         max_header_bytes: args.max_header_bytes,
         timeout: args.timeout(),
         database: database.tenants.clone(),
+        limiter,
     });
     let flusher = auth.spawn_usage_flusher();
     let served = http::serve(listener, app, tls).await;

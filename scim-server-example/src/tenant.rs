@@ -106,7 +106,7 @@ pub(crate) const USAGE_FLUSH_TICK: Duration = Duration::from_secs(10);
 pub(crate) struct TenantAuth {
     tenants: Arc<dyn TenantStore>,
     cache: Mutex<HashMap<[u8; 32], (Tenant, Instant)>>,
-    limiter: Option<RateLimiter>,
+    limiter: Option<Arc<RateLimiter>>,
     usage: Mutex<UsageLog>,
 }
 
@@ -117,7 +117,7 @@ impl TenantAuth {
         Self {
             tenants,
             cache: Mutex::new(HashMap::new()),
-            limiter: rate_limit.map(RateLimiter::new),
+            limiter: rate_limit.map(|r| Arc::new(RateLimiter::new(r))),
             usage: Mutex::new(UsageLog::default()),
         }
     }
@@ -153,6 +153,12 @@ impl TenantAuth {
                 auth.flush_usage(false).await;
             }
         })
+    }
+
+    /// The rate limiter, shared with the HTTP layer, which charges bulk
+    /// requests for their operations.
+    pub(crate) fn limiter(&self) -> Option<Arc<RateLimiter>> {
+        self.limiter.clone()
     }
 
     async fn lookup(&self, token_hash: [u8; 32]) -> Result<Option<Tenant>, Error> {

@@ -47,21 +47,71 @@ pub fn apply(
     request: &PatchRequest,
     cx: &mut Context,
 ) -> Result<PatchOutcome, Error> {
-    let mut doc = resource.clone();
-    let mut changed = false;
+    let mut run = Run::new(resource);
     for (index, op) in request.operations.iter().enumerate() {
+        run.step(schema, cx, index, op)?;
+    }
+    run.finish(schema, resource)
+}
+
+/// [`apply`], letting the executor run other tasks between operations, so
+/// that a long PATCH does not hold a thread of a shared runtime for its
+/// whole duration.
+pub(crate) async fn apply_cooperatively(
+    schema: &ResourceSchema,
+    resource: &JsonObject,
+    request: &PatchRequest,
+    cx: &mut Context,
+) -> Result<PatchOutcome, Error> {
+    let mut run = Run::new(resource);
+    for (index, op) in request.operations.iter().enumerate() {
+        run.step(schema, cx, index, op)?;
+        crate::coop::yield_now().await;
+    }
+    run.finish(schema, resource)
+}
+
+/// A PATCH being applied to a copy of the resource.
+struct Run {
+    doc: JsonObject,
+    changed: bool,
+}
+
+impl Run {
+    fn new(resource: &JsonObject) -> Self {
+        Self {
+            doc: resource.clone(),
+            changed: false,
+        }
+    }
+
+    fn step(
+        &mut self,
+        schema: &ResourceSchema,
+        cx: &mut Context,
+        index: usize,
+        op: &PatchOperation,
+    ) -> Result<(), Error> {
         let mut patcher = Patcher { schema, cx };
-        changed |= patcher
-            .operation(&mut doc, op)
+        self.changed |= patcher
+            .operation(&mut self.doc, op)
             .map_err(|e| in_operation(e, index))?;
+        Ok(())
     }
-    if changed {
-        validate_patched(schema, &mut doc, resource)?;
+
+    fn finish(
+        mut self,
+        schema: &ResourceSchema,
+        original: &JsonObject,
+    ) -> Result<PatchOutcome, Error> {
+        if self.changed {
+            validate_patched(schema, &mut self.doc, original)?;
+        }
+        Ok(PatchOutcome {
+            resource: self.doc,
+            changed: self.changed,
+        })
     }
-    Ok(PatchOutcome {
-        resource: doc,
-        changed,
-    })
 }
 
 /// Prefixes an operation's error with its index, so that a client sending

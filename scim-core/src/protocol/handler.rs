@@ -9,13 +9,14 @@ use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::limits::{self, Permit};
 use super::query::Params;
 use super::response::{self, RequestInfo};
 use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
 use crate::Error;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
-use crate::patch::{PatchRequest, apply, member_delta};
+use crate::patch::{PatchRequest, apply_cooperatively, member_delta};
 use crate::project::{Projected, Projection};
 use crate::resource::{self, Meta, Resource, prepare_create, prepare_replace};
 use crate::schema::{ResourceSchema, SchemaUrn};
@@ -62,7 +63,8 @@ pub(super) async fn authenticate(
     inner: &Inner,
     parts: &http::request::Parts,
     info: &mut RequestInfo,
-) -> Result<(Route, Option<Principal>), Error> {
+) -> Result<(Route, Option<Principal>, Option<Permit>), Error> {
+    limits::check_single_authorization(parts)?;
     let route = route(inner, parts.uri.path());
     let public = inner.config.public_discovery && route.as_ref().is_ok_and(Route::is_discovery);
     let principal = if public {
@@ -77,7 +79,14 @@ pub(super) async fn authenticate(
     if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
         check_content_type(parts)?;
     }
-    Ok((route, principal))
+    // Held until the response is built, or the request is cancelled,
+    // including while the embedder reads the body.
+    let permit = match &principal {
+        Some(p) => inner.gate.enter(&p.tenant, &inner.config)?,
+        None => None,
+    };
+    info.operations = 1;
+    Ok((route, principal, permit))
 }
 
 /// The body step: runs an authenticated request with its body.
@@ -384,6 +393,7 @@ async fn create(
     let prepared = prepared?;
     let meta = Meta::new(rt.name(), resource::now(), Version::from_revision(1));
     let resource = Resource::new(ResourceId::generate(), prepared, &meta);
+    limits::check_resource(&call.inner.config, rt, resource.json())?;
     let stored = call
         .inner
         .store
@@ -508,6 +518,7 @@ async fn replace(
         let mut meta = Meta::new(rt.name(), created, existing.version().clone());
         meta.last_modified = now;
         let resource = Resource::new(id.clone(), prepared, &meta);
+        limits::check_resource(&call.inner.config, rt, resource.json())?;
         match call
             .inner
             .store
@@ -541,6 +552,7 @@ async fn patch(
     let request = PatchRequest::parse(parse_body(body)?, &mut cx);
     call.info.fired.merge(cx.fired);
     let request = request?;
+    limits::check_patch(&call.inner.config, &request)?;
     let wants_body = params.attributes.is_some() || params.excluded_attributes.is_some();
     let no_content = !wants_body
         && match call.inner.config.patch_response {
@@ -599,12 +611,13 @@ async fn patch(
         ));
     }
 
+    limits::check_patch_filters_total(&call.inner.config, &request)?;
     let mut attempt = 0;
     loop {
         let existing = load(call, rt, id, &Projection::all()).await?;
         check_if_match(call, existing.version())?;
         let mut cx = call.context();
-        let outcome = apply(rt, existing.json(), &request, &mut cx);
+        let outcome = apply_cooperatively(rt, existing.json(), &request, &mut cx).await;
         call.info.fired.merge(cx.fired);
         let outcome = outcome?;
         let stored = if outcome.changed {
@@ -615,6 +628,7 @@ async fn patch(
                     Value::String(resource::format_date_time(resource::now())),
                 );
             }
+            limits::check_resource(&call.inner.config, rt, &json)?;
             let updated = Resource::from_json(json)?;
             match call
                 .inner

@@ -15,6 +15,7 @@ use http::header::CONTENT_LENGTH;
 use http::request::Parts;
 
 use super::handler::{self, Route};
+use super::limits::Permit;
 use super::response::{self, ErrorInfo, RequestInfo};
 use super::{Principal, Service};
 use crate::Error;
@@ -33,6 +34,8 @@ pub struct Authenticated {
     route: Route,
     principal: Option<Principal>,
     info: RequestInfo,
+    /// The tenant's concurrency slot, held until the response is built.
+    _permit: Option<Permit>,
 }
 
 impl Service {
@@ -107,13 +110,14 @@ impl Service {
                 info,
             ));
         }
-        let (route, principal) = head;
+        let (route, principal, permit) = head;
         Ok(Authenticated {
             service: self.clone(),
             parts,
             route,
             principal,
             info,
+            _permit: permit,
         })
     }
 }
@@ -128,6 +132,7 @@ impl Authenticated {
             route,
             principal,
             mut info,
+            _permit,
         } = self;
         let body: &[u8] = body.as_ref();
         let result = handler::run(&service.inner, &parts, route, principal, body, &mut info).await;

@@ -25,6 +25,10 @@ pub struct RequestInfo {
     /// `/Bulk` request (answered `200`), the first operation that failed
     /// with a server error.
     pub error: Option<ErrorInfo>,
+    /// How many operations the request carried out, for a rate limiter
+    /// that counts work rather than requests: 1 for an ordinary request,
+    /// the number of operations run for `/Bulk` (0 if none ran).
+    pub operations: usize,
 }
 
 /// What a log line may say about an error: its `scimType` and the `detail`

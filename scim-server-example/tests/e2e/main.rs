@@ -285,6 +285,39 @@ async fn unauthenticated_and_throttled_requests_get_scim_errors() {
 }
 
 #[tokio::test]
+async fn a_bulk_request_is_charged_one_token_per_operation() {
+    let storage = Storage::sqlite();
+    let server = Server::start(&storage, &["--rate-limit", "5"]);
+    let scim = server.client(TOKEN);
+    let operations: Vec<serde_json::Value> = (0..20)
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                   "data": {"schemas": [USER], "userName": format!("bulk{i}")}})
+        })
+        .collect();
+    let r = scim
+        .post(
+            "/Bulk",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                   "Operations": operations}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["Operations"].as_array().unwrap().len(), 20);
+    // Twenty operations against a bucket of five: the next request waits.
+    let r = scim.get("/Users").await.expect_scim_error(429);
+    assert!(
+        r.header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s >= 2),
+        "{:?}",
+        r.header("retry-after")
+    );
+    drop(server);
+    cleanup(&storage);
+}
+
+#[tokio::test]
 async fn oversized_bodies_and_headers_are_refused() {
     let storage = Storage::sqlite();
     let server = Server::start(&storage, &["--max-body-bytes", "2048"]);
