@@ -125,6 +125,7 @@ pub(crate) async fn serve(
     let mut shutdown = pin!(shutdown_signal());
     let accept_failures = Throttle::new(LOG_INTERVAL);
     let refusals = Throttle::new(LOG_INTERVAL);
+    let malformed = Arc::new(Throttle::new(LOG_INTERVAL));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -163,17 +164,18 @@ pub(crate) async fn serve(
                 let app = app.clone();
                 let watcher = graceful.watcher();
                 let tls = tls.clone();
+                let malformed = malformed.clone();
                 tokio::spawn(async move {
                     let _guard = guard;
                     match tls {
                         Some(acceptor) => {
                             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                                Ok(Ok(stream)) => serve_connection(stream, peer, app, watcher).await,
+                                Ok(Ok(stream)) => serve_connection(stream, peer, app, watcher, malformed).await,
                                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                             }
                         }
-                        None => serve_connection(stream, peer, app, watcher).await,
+                        None => serve_connection(stream, peer, app, watcher, malformed).await,
                     }
                 });
             }
@@ -194,6 +196,7 @@ async fn serve_connection<I>(
     peer: SocketAddr,
     app: Arc<App>,
     watcher: hyper_util::server::graceful::Watcher,
+    malformed: Arc<Throttle>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -222,7 +225,24 @@ async fn serve_connection<I>(
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     if let Err(e) = watcher.watch(connection).await {
-        tracing::debug!(%peer, error = %e, "connection ended with an error");
+        log_connection_error(&e, peer, &malformed);
+    }
+}
+
+/// Logs how a connection ended badly. A request that hyper itself refused
+/// (a head over the limit, a bad or conflicting `Content-Length`, a bad
+/// request line) gets one info line with the peer, at most one per
+/// [`LOG_INTERVAL`]: hyper answered it with a bare status (400, 414 or
+/// 431, no body; hyper 1.x has no hook for a body of ours) and closed the
+/// connection. Clients that hang up, time out or stop reading are routine
+/// and logged at debug.
+fn log_connection_error(error: &hyper::Error, peer: SocketAddr, malformed: &Throttle) {
+    if error.is_parse() {
+        if let Some(suppressed) = malformed.note() {
+            tracing::info!(%peer, error = %error, suppressed, "malformed request refused by hyper");
+        }
+    } else {
+        tracing::debug!(%peer, error = %error, "connection ended with an error");
     }
 }
 
