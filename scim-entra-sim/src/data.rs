@@ -640,6 +640,16 @@ pub(crate) fn member_add_patch<'a>(
     })])
 }
 
+/// The PATCH that removes one member, as Entra sends it when a host leaves
+/// a group: `{"op":"Remove","path":"members","value":[{"value":id}]}`.
+pub(crate) fn member_remove_patch(id: &str, dialect: Dialect) -> Value {
+    patch(vec![json!({
+        "op": dialect.op("remove"),
+        "path": "members",
+        "value": [{"value": id}]
+    })])
+}
+
 fn patch(operations: Vec<Value>) -> Value {
     json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
 }
