@@ -870,6 +870,17 @@ mod tests {
     }
 
     #[test]
+    fn member_removals_follow_the_dialects() {
+        let legacy = member_remove_patch("u1", Dialect::Legacy);
+        assert_eq!(legacy["schemas"][0], PATCH_SCHEMA);
+        assert_eq!(legacy["Operations"][0]["op"], "Remove");
+        assert_eq!(legacy["Operations"][0]["path"], "members");
+        assert_eq!(legacy["Operations"][0]["value"][0]["value"], "u1");
+        let flag = member_remove_patch("u1", Dialect::Flag);
+        assert_eq!(flag["Operations"][0]["op"], "remove");
+    }
+
+    #[test]
     fn patch_bodies_follow_the_dialects() {
         let change = HostChange {
             department: "Security".into(),
