@@ -25,6 +25,8 @@ const MARKERS: usize = 5;
 const MARKER_PREFIX: &str = "zqxmarker-";
 /// The domain of the report's own users.
 const DOMAIN: &str = "scale-report.example";
+/// The page size of the paging shapes, when the smallest size allows it.
+const PAGE: usize = 100;
 /// Members per PATCH while the large group grows.
 const GROWTH_BATCH: usize = 1000;
 
@@ -56,6 +58,9 @@ pub(crate) struct Growth {
     pub(crate) errors: std::collections::BTreeMap<String, u64>,
     /// The first failure of each kind.
     pub(crate) first_errors: std::collections::BTreeMap<String, String>,
+    /// `count` of the paging shapes: 100, or half the smallest size, so
+    /// that every size fills the page.
+    pub(crate) page: usize,
 }
 
 /// The shapes, in table order.
@@ -65,8 +70,8 @@ const SHAPES: [&str; 9] = [
     "`userName sw`",
     "`userName co`",
     "`meta.lastModified gt`",
-    "deep index page (`startIndex` = total − 99, `count=100`)",
-    "cursor step (RFC 9865 `cursor`, `count=100`)",
+    "deep index page (the last `count` users by `startIndex`)",
+    "cursor step (RFC 9865 `cursor`: the second page)",
     "`count=0` with a filter (`userName sw`)",
     "member add on the large group (half the hosts)",
 ];
@@ -100,6 +105,7 @@ struct Run<'a> {
     client: &'a ScimClient,
     rec: Arc<Recorder>,
     samples: usize,
+    page: String,
 }
 
 impl Run<'_> {
@@ -172,6 +178,7 @@ pub(crate) async fn run(
         client,
         rec: Arc::new(Recorder::new()),
         samples: samples.max(1),
+        page: PAGE.min(smallest / 2).max(1).to_string(),
     };
     let config = run
         .json(Exchange::get(Op::Query, "/ServiceProviderConfig"))
@@ -295,6 +302,7 @@ pub(crate) async fn run(
         rows,
         errors: report.errors_by_status,
         first_errors: report.first_errors,
+        page: PAGE.min(smallest / 2).max(1),
     })
 }
 
@@ -387,7 +395,7 @@ async fn time_modified_since(
     run.time_get(&path, false).await
 }
 
-/// The last 100 users by index paging.
+/// The last page of users by index paging.
 async fn time_deep_page(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
     let total = run
         .json(Exchange::get(Op::Query, "/Users?count=0"))
@@ -396,9 +404,13 @@ async fn time_deep_page(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
     let Some(total) = total else {
         return (None, None);
     };
-    let start = total.saturating_sub(99).max(1).to_string();
-    run.time_get(&query(&[("startIndex", &start), ("count", "100")]), false)
-        .await
+    let page: u64 = run.page.parse().unwrap_or(1);
+    let start = (total + 1).saturating_sub(page).max(1).to_string();
+    run.time_get(
+        &query(&[("startIndex", &start), ("count", &run.page)]),
+        false,
+    )
+    .await
 }
 
 /// The second page by cursor: the first page's `nextCursor`, asked for
@@ -407,13 +419,13 @@ async fn time_cursor_step(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
     let first = run
         .json(Exchange::get(
             Op::Query,
-            &query(&[("cursor", ""), ("count", "100")]),
+            &query(&[("cursor", ""), ("count", &run.page)]),
         ))
         .await;
     let Some(next) = first.and_then(|b| b["nextCursor"].as_str().map(str::to_owned)) else {
         return (None, None);
     };
-    run.time_get(&query(&[("cursor", &next), ("count", "100")]), false)
+    run.time_get(&query(&[("cursor", &next), ("count", &run.page)]), false)
         .await
 }
 

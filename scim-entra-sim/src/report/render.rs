@@ -329,7 +329,7 @@ pub(crate) fn markdown(report: &ScaleReport, charts: &[(String, String)]) -> Str
          directory loaded to each size (hosts only, plus one group holding half of \
          them). Every shape matches the same resources at every size (the *returns* \
          column): five marker users for `sw`, `co`, `count=0` and `lastModified gt`, \
-         one host for the `eq` lookups, a page of 100 for paging, one member for the \
+         one host for the `eq` lookups, a full page for paging, one member for the \
          add. **Flat** means the median at the largest size is at most \
          {FLAT_FACTOR:.0}× the median at the smallest.\n"
     );
@@ -467,8 +467,9 @@ fn growth_section(s: &mut String, store: &str, g: &Growth) {
     }
     let _ = writeln!(
         s,
-        "\n{} timed requests per shape and size, after one untimed warm-up.",
-        g.samples
+        "\n{} timed requests per shape and size, after one untimed warm-up; pages of \
+         `count={}`.",
+        g.samples, g.page
     );
     if !g.errors.is_empty() {
         let list: Vec<String> = g
