@@ -285,7 +285,9 @@ pub(crate) fn markdown(report: &ScaleReport, charts: &[(String, String)]) -> Str
     }
     let _ = writeln!(
         s,
-        "\nMB are 10⁶ bytes; RSS is the server's `VmHWM` (its peak resident set).\n"
+        "\nMB are 10⁶ bytes; RSS is the SCIM server process's `VmHWM` (its peak resident \
+         set); with PostgreSQL the database server's own memory is not in it. The \
+         steady ratio compares requests per second from the same client settings.\n"
     );
 
     let _ = writeln!(s, "## Phases\n");
