@@ -182,6 +182,7 @@ fn growth(path: &Path, title: &str, g: &Growth) -> anyhow::Result<()> {
         .map_err(err)?;
     chart
         .configure_mesh()
+        .x_labels(5)
         .x_desc("hosts")
         .y_desc("median ms")
         .x_label_formatter(&|x| super::render::thousands(x.round() as usize))
