@@ -25,6 +25,8 @@ const MARKERS: usize = 5;
 const MARKER_PREFIX: &str = "zqxmarker-";
 /// The domain of the report's own users.
 const DOMAIN: &str = "scale-report.example";
+/// Samples a shape gets even past its time budget.
+pub(crate) const MIN_SAMPLES: usize = 3;
 /// The page size of the paging shapes, when the smallest size allows it.
 const PAGE: usize = 100;
 /// Members per PATCH while the large group grows.
@@ -40,6 +42,9 @@ pub(crate) struct Row {
     pub(crate) returns: Vec<Option<u64>>,
     /// The median latency at each size, milliseconds.
     pub(crate) median_ms: Vec<Option<f64>>,
+    /// Requests timed at each size: `samples`, or fewer when the shape
+    /// used up its time budget.
+    pub(crate) timed: Vec<usize>,
     /// Why the row has no numbers (a feature the server lacks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) unsupported: Option<String>,
@@ -50,8 +55,11 @@ pub(crate) struct Row {
 pub(crate) struct Growth {
     /// Directory sizes (hosts), ascending.
     pub(crate) sizes: Vec<usize>,
-    /// Requests timed per shape and size.
+    /// Requests timed per shape and size, at most.
     pub(crate) samples: usize,
+    /// Time per shape and size after which sampling stops (once
+    /// [`MIN_SAMPLES`] are in).
+    pub(crate) budget_s: f64,
     /// One row per shape.
     pub(crate) rows: Vec<Row>,
     /// Failed requests (loading and measuring), by status or cause.
@@ -105,8 +113,13 @@ struct Run<'a> {
     client: &'a ScimClient,
     rec: Arc<Recorder>,
     samples: usize,
+    budget: Duration,
     page: String,
 }
+
+/// One cell of the table: the median, what the answer held, and how many
+/// requests were timed.
+type Cell = (Option<f64>, Option<u64>, usize);
 
 impl Run<'_> {
     async fn json(&self, exchange: Exchange<'_>) -> Option<Value> {
@@ -127,14 +140,23 @@ impl Run<'_> {
             .with_context(|| format!("cannot create the report's {path} resource"))
     }
 
-    /// Times `samples` GETs of `path` after one untimed warm-up; returns
-    /// the median and what the last answer held (`count` of `Resources`,
-    /// or `totalResults` when `total`).
-    async fn time_get(&self, path: &str, total: bool) -> (Option<f64>, Option<u64>) {
+    /// Whether to time another request: fewer than `samples` so far, and
+    /// within the budget or still short of [`MIN_SAMPLES`].
+    fn another(&self, timed: usize, started: Instant) -> bool {
+        timed < self.samples && (timed < MIN_SAMPLES || started.elapsed() < self.budget)
+    }
+
+    /// Times up to `samples` GETs of `path` after one untimed warm-up;
+    /// returns the median and what the last answer held (`count` of
+    /// `Resources`, or `totalResults` when `total`).
+    async fn time_get(&self, path: &str, total: bool) -> Cell {
         let _ = self.json(Exchange::get(Op::Query, path)).await;
         let mut times = Vec::with_capacity(self.samples);
         let mut returns = None;
-        for _ in 0..self.samples {
+        let begun = Instant::now();
+        let mut attempts = 0;
+        while self.another(attempts, begun) {
+            attempts += 1;
             let started = Instant::now();
             let reply = self.json(Exchange::get(Op::Query, path)).await;
             let elapsed = started.elapsed();
@@ -150,7 +172,8 @@ impl Run<'_> {
                 };
             }
         }
-        (median(&mut times), returns)
+        let timed = times.len();
+        (median(&mut times), returns, timed)
     }
 }
 
@@ -165,6 +188,7 @@ pub(crate) async fn run(
     workload: &Workload,
     sizes: &[usize],
     samples: usize,
+    budget: Duration,
     concurrency: usize,
     quiet: bool,
 ) -> anyhow::Result<Growth> {
@@ -178,6 +202,7 @@ pub(crate) async fn run(
         client,
         rec: Arc::new(Recorder::new()),
         samples: samples.max(1),
+        budget,
         page: PAGE.min(smallest / 2).max(1).to_string(),
     };
     let config = run
@@ -231,6 +256,7 @@ pub(crate) async fn run(
             shape: (*s).to_owned(),
             returns: Vec::new(),
             median_ms: Vec::new(),
+            timed: Vec::new(),
             unsupported: None,
         })
         .collect();
@@ -286,19 +312,21 @@ pub(crate) async fn run(
         results.push(if cursor_supported {
             time_cursor_step(&run).await
         } else {
-            (None, None)
+            (None, None, 0)
         });
         results.push(run.time_get(&count0, true).await);
         results.push(time_member_add(&run, &group_path, &joiner).await);
-        for (row, (median, returns)) in rows.iter_mut().zip(results) {
+        for (row, (median, returns, timed)) in rows.iter_mut().zip(results) {
             row.median_ms.push(median);
             row.returns.push(returns);
+            row.timed.push(timed);
         }
     }
     let report = run.rec.finish("cost-growth");
     Ok(Growth {
         sizes: sizes.to_vec(),
         samples: run.samples,
+        budget_s: budget.as_secs_f64(),
         rows,
         errors: report.errors_by_status,
         first_errors: report.first_errors,
@@ -358,12 +386,7 @@ async fn load_hosts(
 
 /// `meta.lastModified gt T`, where T is the clock user's `lastModified`
 /// just before the markers were touched: it matches the markers alone.
-async fn time_modified_since(
-    run: &Run<'_>,
-    clock: &str,
-    markers: &[String],
-    size: usize,
-) -> (Option<f64>, Option<u64>) {
+async fn time_modified_since(run: &Run<'_>, clock: &str, markers: &[String], size: usize) -> Cell {
     let clock_path = format!("/Users/{clock}");
     let body = display_name_patch(&format!("clock at {size}"));
     run.client
@@ -376,7 +399,7 @@ async fn time_modified_since(
     let read = run.json(Exchange::get(Op::GetUser, &clock_path)).await;
     let Some(since) = read.and_then(|u| u["meta"]["lastModified"].as_str().map(str::to_owned))
     else {
-        return (None, None);
+        return (None, None, 0);
     };
     // `meta` carries milliseconds: be sure the markers' times are later.
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -396,13 +419,13 @@ async fn time_modified_since(
 }
 
 /// The last page of users by index paging.
-async fn time_deep_page(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
+async fn time_deep_page(run: &Run<'_>) -> Cell {
     let total = run
         .json(Exchange::get(Op::Query, "/Users?count=0"))
         .await
         .and_then(|b| b["totalResults"].as_u64());
     let Some(total) = total else {
-        return (None, None);
+        return (None, None, 0);
     };
     let page: u64 = run.page.parse().unwrap_or(1);
     let start = (total + 1).saturating_sub(page).max(1).to_string();
@@ -415,7 +438,7 @@ async fn time_deep_page(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
 
 /// The second page by cursor: the first page's `nextCursor`, asked for
 /// again and again.
-async fn time_cursor_step(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
+async fn time_cursor_step(run: &Run<'_>) -> Cell {
     let first = run
         .json(Exchange::get(
             Op::Query,
@@ -423,23 +446,22 @@ async fn time_cursor_step(run: &Run<'_>) -> (Option<f64>, Option<u64>) {
         ))
         .await;
     let Some(next) = first.and_then(|b| b["nextCursor"].as_str().map(str::to_owned)) else {
-        return (None, None);
+        return (None, None, 0);
     };
     run.time_get(&query(&[("cursor", &next), ("count", &run.page)]), false)
         .await
 }
 
 /// Adds the joiner to the large group (timed) and removes it again (not
-/// timed), `samples` times.
-async fn time_member_add(
-    run: &Run<'_>,
-    group_path: &str,
-    joiner: &str,
-) -> (Option<f64>, Option<u64>) {
+/// timed), up to `samples` times.
+async fn time_member_add(run: &Run<'_>, group_path: &str, joiner: &str) -> Cell {
     let add = data::member_add_patch([joiner], Dialect::Flag);
     let remove = data::member_remove_patch(joiner, Dialect::Flag);
     let mut times = Vec::with_capacity(run.samples);
-    for _ in 0..run.samples {
+    let begun = Instant::now();
+    let mut attempts = 0;
+    while run.another(attempts, begun) {
+        attempts += 1;
         let started = Instant::now();
         let added = run
             .client
@@ -462,5 +484,6 @@ async fn time_member_add(
             .await;
     }
     let returns = (!times.is_empty()).then_some(1);
-    (median(&mut times), returns)
+    let timed = times.len();
+    (median(&mut times), returns, timed)
 }

@@ -83,6 +83,11 @@ pub(crate) struct ReportOptions {
     /// median).
     #[arg(long, default_value_t = 30)]
     pub(crate) samples: usize,
+    /// Time one shape may take at one size before sampling stops (after
+    /// at least 3 requests), so that a shape that scans the directory does
+    /// not hold up the run.
+    #[arg(long, default_value = "10s", value_parser = crate::cli::duration)]
+    pub(crate) shape_budget: Duration,
     /// 4 KiB write + fsync rounds for the disk's fsync latency.
     #[arg(long, default_value_t = 200)]
     pub(crate) fsync_rounds: usize,
@@ -487,6 +492,7 @@ impl Context<'_> {
             self.growth_workload,
             self.sizes,
             self.options.samples,
+            self.options.shape_budget,
             self.concurrency,
             self.options.quiet,
         )

@@ -437,7 +437,12 @@ fn growth_section(s: &mut String, store: &str, g: &Growth) {
         let cells: Vec<String> = row
             .median_ms
             .iter()
-            .map(|m| m.map_or_else(|| "—".to_owned(), ms))
+            .zip(row.timed.iter().chain(std::iter::repeat(&g.samples)))
+            .map(|(m, &timed)| match m {
+                None => "—".to_owned(),
+                Some(m) if timed < g.samples => format!("{} ({timed})", ms(*m)),
+                Some(m) => ms(*m),
+            })
             .collect();
         let first = row.median_ms.first().copied().flatten();
         let last = row.median_ms.last().copied().flatten();
@@ -469,9 +474,10 @@ fn growth_section(s: &mut String, store: &str, g: &Growth) {
     }
     let _ = writeln!(
         s,
-        "\n{} timed requests per shape and size, after one untimed warm-up; pages of \
+        "\n{} timed requests per shape and size after one untimed warm-up, or fewer \
+         (the number in brackets) where they took over {:.0} s together; pages of \
          `count={}`.",
-        g.samples, g.page
+        g.samples, g.budget_s, g.page
     );
     if !g.errors.is_empty() {
         let list: Vec<String> = g
