@@ -73,6 +73,8 @@ use std::task::{Poll, Waker};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+pub use self::differential::{CASES_VAR, SEED_VAR};
+
 use self::data::member;
 use super::{ResourceStore, TenantId};
 use crate::id::{ResourceId, Version};
@@ -171,6 +173,7 @@ macro_rules! run_checks {
 mod concurrency;
 mod crud;
 mod data;
+mod differential;
 mod membership;
 mod query;
 mod tenant;
@@ -236,6 +239,8 @@ where
             compare_and_swap_under_concurrency,
             tenant_isolation,
             filters_agree_with_evaluate,
+            random_queries_agree_with_evaluate,
+            differential_regressions,
             sorting_agrees_with_evaluate,
             index_paging,
             cursor_paging,

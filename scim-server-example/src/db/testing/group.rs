@@ -383,9 +383,7 @@ pub(crate) async fn member_references(db: &Database) {
         Value::Object(o) => o,
         _ => unreachable!("test data is an object"),
     };
-    let meta = |s: &ResourceSchema| {
-        Meta::new(s.name(), now(), Version::from_revision(1))
-    };
+    let meta = |s: &ResourceSchema| Meta::new(s.name(), now(), Version::from_revision(1));
     let clash = Resource::new(
         u.id().clone(),
         body(json!({"displayName": "clash"})),
