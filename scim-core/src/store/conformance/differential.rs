@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 use super::{Check, ENTERPRISE, Suite, time_at};
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, Page, QueryResult, Sort, SortOrder, evaluate};
+use crate::project::Projection;
 use crate::resource::{Meta, Resource, prepare_create};
 use crate::schema::ResourceSchema;
 use crate::store::{ResourceStore, StoreError, TenantId};
@@ -572,6 +573,29 @@ const GROUP_SORTS: &[&str] = &[
     "meta.created",
 ];
 
+const USER_ATTRIBUTES: &[&str] = &[
+    "userName",
+    "emails",
+    "groups",
+    "userName,name.givenName",
+    "emails.value,meta.lastModified",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+];
+
+const USER_EXCLUDED: &[&str] = &[
+    "groups",
+    "emails",
+    "name,phoneNumbers",
+    "emails.type",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+];
+
+const GROUP_ATTRIBUTES: &[&str] = &["displayName", "members", "members.value", "externalId"];
+
+const GROUP_EXCLUDED: &[&str] = &["members", "Members", "members.display", "displayName"];
+
 /// The kind of resource a query asks for.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 enum Kind {
@@ -599,6 +623,10 @@ struct QuerySpec {
     /// Index paging; `None` is the first cursor page.
     start_index: Option<u64>,
     count: u64,
+    /// `attributes`.
+    attributes: Option<String>,
+    /// `excludedAttributes`.
+    excluded: Option<String>,
 }
 
 impl QuerySpec {
@@ -624,6 +652,18 @@ impl QuerySpec {
             1 => (None, 1 + rng.below(3) as u64),
             _ => (Some(1), 1000),
         };
+        let (mut attributes, mut excluded) = (None, None);
+        if rng.chance(1, 4) {
+            let (only, except) = match kind {
+                Kind::User => (USER_ATTRIBUTES, USER_EXCLUDED),
+                Kind::Group => (GROUP_ATTRIBUTES, GROUP_EXCLUDED),
+            };
+            if rng.chance(1, 2) {
+                attributes = Some(rng.pick(only).to_owned());
+            } else {
+                excluded = Some(rng.pick(except).to_owned());
+            }
+        }
         Self {
             kind,
             filter,
@@ -631,6 +671,8 @@ impl QuerySpec {
             descending,
             start_index,
             count,
+            attributes,
+            excluded,
         }
     }
 
@@ -660,6 +702,12 @@ impl QuerySpec {
                 q.insert("count".into(), json!(self.count));
             }
         }
+        if let Some(a) = &self.attributes {
+            q.insert("attributes".into(), json!(a));
+        }
+        if let Some(e) = &self.excluded {
+            q.insert("excludedAttributes".into(), json!(e));
+        }
         Value::Object(q)
     }
 
@@ -682,6 +730,8 @@ impl QuerySpec {
                 Some(v.get("startIndex").and_then(Value::as_u64).unwrap_or(1))
             },
             count: v.get("count").and_then(Value::as_u64).unwrap_or(1000),
+            attributes: text("attributes"),
+            excluded: text("excludedAttributes"),
         })
     }
 }
@@ -1164,14 +1214,29 @@ impl Stored {
                 .and_then(|by| Sort::new(schema, by, order).ok());
             q.sort = sort;
         }
+        let attributes = spec.attributes.as_deref();
+        let excluded = spec.excluded.as_deref();
+        // Both lists are never generated; a refused projection is refused
+        // before any store is asked.
+        q.projection = Projection::parse(schema, attributes, excluded).unwrap_or_default();
         let expected = evaluate(schema, snapshot, &q);
         let actual = cx.store.query(&self.tenant, schema, &q).await;
-        compare(expected, actual, spec.start_index.is_none())
+        compare(
+            schema,
+            &q.projection,
+            expected,
+            actual,
+            spec.start_index.is_none(),
+        )
     }
 }
 
 /// Compares the evaluator's answer with the store's.
+/// With a projection, the store may leave out what it excludes, so the
+/// JSON is compared after applying it to both.
 fn compare(
+    schema: &ResourceSchema,
+    projection: &Projection,
     expected: Result<QueryResult, crate::Error>,
     actual: Result<QueryResult, StoreError>,
     cursor: bool,
@@ -1203,13 +1268,19 @@ fn compare(
                     actual.next_cursor, expected.next_cursor
                 ));
             }
+            let shown = |r: &Resource| {
+                let mut json = r.json().clone();
+                if *projection != Projection::all() {
+                    projection.apply(schema, &mut json);
+                }
+                Value::Object(json)
+            };
             for (a, e) in actual.resources.iter().zip(&expected.resources) {
-                if a.json() != e.json() {
+                let (a_json, e_json) = (shown(a), shown(e));
+                if a_json != e_json {
                     return Err(format!(
-                        "{} must be returned as get returns it\n   store: {}\n     get: {}",
+                        "{} must be returned as get returns it (projected)\n   store: {a_json}\n     get: {e_json}",
                         a.id(),
-                        Value::Object(a.json().clone()),
-                        Value::Object(e.json().clone())
                     ));
                 }
             }
