@@ -630,10 +630,9 @@ struct QuerySpec {
 }
 
 impl QuerySpec {
-    fn random(rng: &mut Rng, kind: Kind, users: usize, groups: usize) -> Self {
-        let refs = Refs { users, groups };
+    fn random(rng: &mut Rng, kind: Kind, refs: &Refs) -> Self {
         let filter = if rng.chance(9, 10) {
-            Some(filter(rng, kind, &refs, 3))
+            Some(filter(rng, kind, refs, 3))
         } else {
             None
         };
@@ -736,10 +735,52 @@ impl QuerySpec {
     }
 }
 
-/// How many users and groups a filter may refer to.
+/// What a filter may refer to: how many users and groups, and the strings
+/// in their bodies.
 struct Refs {
     users: usize,
     groups: usize,
+    strings: Vec<String>,
+}
+
+impl Refs {
+    fn new(users: &[Spec], groups: &[Spec]) -> Self {
+        fn collect(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) if !s.starts_with('{') => out.push(s.clone()),
+                Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+                Value::Object(map) => map.values().for_each(|i| collect(i, out)),
+                _ => {}
+            }
+        }
+        let mut strings = Vec::new();
+        for spec in users.iter().chain(groups) {
+            collect(&spec.body, &mut strings);
+        }
+        Self {
+            users: users.len(),
+            groups: groups.len(),
+            strings,
+        }
+    }
+
+    /// One of the case's strings, or a piece of it, sometimes in another
+    /// case, so that filters match some resources and not others.
+    fn string(&self, rng: &mut Rng) -> Option<String> {
+        let whole = self.strings.get(rng.below(self.strings.len()))?;
+        let chars: Vec<char> = whole.chars().collect();
+        let cut = rng.below(chars.len() + 1);
+        let text: String = match rng.below(4) {
+            0 => chars[..cut].iter().collect(),
+            1 => chars[cut..].iter().collect(),
+            _ => whole.clone(),
+        };
+        Some(match rng.below(4) {
+            0 => text.to_uppercase(),
+            1 => text.to_lowercase(),
+            _ => text,
+        })
+    }
 }
 
 /// A literal for `path`: mostly of the attribute's kind, sometimes not.
@@ -752,12 +793,14 @@ fn literal(rng: &mut Rng, path: &str, refs: &Refs) -> String {
             return quoted(rng.pick(DATE_LITERALS));
         }
     } else if lower == "id"
-        || lower.contains("value")
-        || lower.ends_with("manager")
-        || lower == "members"
-        || lower == "groups"
+        || lower.starts_with("members")
+        || lower.starts_with("groups")
+        || lower.contains("manager")
+        || lower == "value"
     {
-        if !other && rng.chance(2, 3) {
+        // A bare `value` is inside brackets: of emails, or of members.
+        let chance = if lower == "value" { 1 } else { 2 };
+        if !other && rng.chance(chance, 3) {
             let upper = rng.chance(1, 4);
             let (letter, n) = if (rng.chance(1, 2) || refs.groups == 0) && refs.users > 0 {
                 ('u', rng.below(refs.users))
@@ -790,6 +833,11 @@ fn literal(rng: &mut Rng, path: &str, refs: &Refs) -> String {
                 "-0.0",
             ])
             .to_owned();
+    }
+    if rng.chance(2, 5) {
+        if let Some(text) = refs.string(rng) {
+            return quoted(&text);
+        }
     }
     match rng.below(10) {
         0..=3 => quoted(rng.pick(TEXTS)),
@@ -864,7 +912,7 @@ fn value_path(rng: &mut Rng, kind: Kind, refs: &Refs) -> String {
             // Entra ID's form.
             let ty = rng.pick(TYPES);
             let op = rng.pick(OPS);
-            let value = literal(rng, "value", refs);
+            let value = literal(rng, &format!("{container}.value"), refs);
             format!("{container}[type eq \"{ty}\"].value {op} {value}")
         }
         1 => {
@@ -915,16 +963,17 @@ impl Case {
         let n_users = 1 + rng.below(6);
         let users: Vec<Spec> = (0..n_users).map(|i| Spec::random_user(rng, i)).collect();
         let n_groups = rng.below(4);
-        let groups = (0..n_groups)
+        let groups: Vec<Spec> = (0..n_groups)
             .map(|i| Spec::random_group(rng, n_users, i))
             .collect();
+        let refs = Refs::new(&users, &groups);
         let mut queries = Vec::new();
         for _ in 0..5 {
-            queries.push(QuerySpec::random(rng, Kind::User, n_users, n_groups));
+            queries.push(QuerySpec::random(rng, Kind::User, &refs));
         }
         if n_groups > 0 {
             for _ in 0..2 {
-                queries.push(QuerySpec::random(rng, Kind::Group, n_users, n_groups));
+                queries.push(QuerySpec::random(rng, Kind::Group, &refs));
             }
         }
         Self {
