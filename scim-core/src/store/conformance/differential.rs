@@ -745,6 +745,18 @@ struct Refs {
 
 impl Refs {
     fn new(users: &[Spec], groups: &[Spec]) -> Self {
+        let mut refs = Self {
+            users: users.len(),
+            groups: groups.len(),
+            strings: Vec::new(),
+        };
+        for spec in users.iter().chain(groups) {
+            refs.add_strings(&spec.body);
+        }
+        refs
+    }
+
+    fn add_strings(&mut self, body: &Value) {
         fn collect(v: &Value, out: &mut Vec<String>) {
             match v {
                 Value::String(s) if !s.starts_with('{') => out.push(s.clone()),
@@ -753,15 +765,7 @@ impl Refs {
                 _ => {}
             }
         }
-        let mut strings = Vec::new();
-        for spec in users.iter().chain(groups) {
-            collect(&spec.body, &mut strings);
-        }
-        Self {
-            users: users.len(),
-            groups: groups.len(),
-            strings,
-        }
+        collect(body, &mut self.strings);
     }
 
     /// One of the case's strings, or a piece of it, sometimes in another
@@ -949,12 +953,56 @@ fn filter(rng: &mut Rng, kind: Kind, refs: &Refs, depth: u32) -> String {
     }
 }
 
+/// One write after the creates (see [`Case::changes`]).
+fn random_change(rng: &mut Rng, users: &[Spec], groups: usize) -> Value {
+    let at = rng.pick(&[
+        "2023-01-01T00:00:00Z",
+        "2021-03-01T10:00:00.25Z",
+        "2021-03-01T11:00:00+01:00",
+    ]);
+    let u = rng.below(users.len());
+    match rng.below(if groups > 0 { 4 } else { 2 }) {
+        0 => {
+            let mut with = Spec::random_user(rng, users.len());
+            // Keep the userName sometimes: a replace that changes
+            // everything else.
+            if rng.chance(1, 2) {
+                if let (Some(obj), Some(name)) =
+                    (with.body.as_object_mut(), users[u].body.get("userName"))
+                {
+                    obj.remove("UserName");
+                    obj.insert("userName".into(), name.clone());
+                }
+            }
+            json!({"replace": format!("u{u}"), "with": {"body": with.body, "lastModified": at}})
+        }
+        1 => json!({"delete": format!("u{u}")}),
+        2 => json!({"delete": format!("g{}", rng.below(groups))}),
+        _ => {
+            let add: Vec<String> = (0..rng.below(3))
+                .map(|_| format!("{{u{}}}", rng.below(users.len())))
+                .collect();
+            let remove: Vec<String> = (0..rng.below(3))
+                .map(|_| format!("{{u{}}}", rng.below(users.len())))
+                .collect();
+            json!({"members": format!("g{}", rng.below(groups)), "add": add, "remove": remove, "lastModified": at})
+        }
+    }
+}
+
 // ---------- running a case ----------
 
 /// One case: resources to store, queries to compare.
 struct Case {
     users: Vec<Spec>,
     groups: Vec<Spec>,
+    /// Writes after the creates, in order, each a JSON object:
+    /// `{"replace": "u1", "with": {"body": …, "lastModified": …}}`,
+    /// `{"delete": "g0"}`, or
+    /// `{"members": "g0", "add": ["{u1}"], "remove": ["{u0}"], "lastModified": …}`.
+    /// They exercise what a store maintains on write (index rows,
+    /// memberships, computed `groups`).
+    changes: Vec<Value>,
     queries: Vec<QuerySpec>,
 }
 
@@ -966,7 +1014,18 @@ impl Case {
         let groups: Vec<Spec> = (0..n_groups)
             .map(|i| Spec::random_group(rng, n_users, i))
             .collect();
-        let refs = Refs::new(&users, &groups);
+        let mut changes = Vec::new();
+        if rng.chance(1, 2) {
+            for _ in 0..1 + rng.below(3) {
+                changes.push(random_change(rng, &users, n_groups));
+            }
+        }
+        let mut refs = Refs::new(&users, &groups);
+        for change in &changes {
+            if let Some(with) = change.get("with").and_then(|w| w.get("body")) {
+                refs.add_strings(with);
+            }
+        }
         let mut queries = Vec::new();
         for _ in 0..5 {
             queries.push(QuerySpec::random(rng, Kind::User, &refs));
@@ -979,6 +1038,7 @@ impl Case {
         Self {
             users,
             groups,
+            changes,
             queries,
         }
     }
@@ -1004,6 +1064,7 @@ impl Case {
                 .iter()
                 .map(Spec::from_json)
                 .collect::<Result<_, _>>()?,
+            changes: list("changes")?,
             queries: list("queries")?
                 .iter()
                 .map(QuerySpec::from_json)
@@ -1014,11 +1075,8 @@ impl Case {
     /// The case as a `REGRESSIONS` entry, with only `query`: one line per
     /// resource.
     fn regression(&self, query: &QuerySpec) -> String {
-        let list = |specs: &[Spec]| {
-            let lines: Vec<String> = specs
-                .iter()
-                .map(|s| format!("    {}", s.to_json()))
-                .collect();
+        let list = |items: Vec<Value>| {
+            let lines: Vec<String> = items.iter().map(|v| format!("    {v}")).collect();
             if lines.is_empty() {
                 "[]".to_owned()
             } else {
@@ -1026,9 +1084,10 @@ impl Case {
             }
         };
         format!(
-            "{{\n  \"users\": {},\n  \"groups\": {},\n  \"queries\": [\n    {}\n  ]\n}}",
-            list(&self.users),
-            list(&self.groups),
+            "{{\n  \"users\": {},\n  \"groups\": {},\n  \"changes\": {},\n  \"queries\": [\n    {}\n  ]\n}}",
+            list(self.users.iter().map(Spec::to_json).collect()),
+            list(self.groups.iter().map(Spec::to_json).collect()),
+            list(self.changes.clone()),
             query.to_json()
         )
     }
@@ -1052,17 +1111,18 @@ impl Case {
             let id = stored.create(cx, &cx.groups, spec, &format!("g{i}")).await;
             group_ids.push(id);
         }
+        for change in &self.changes {
+            stored.apply(cx, change, &user_ids, &group_ids).await;
+        }
         for id in user_ids.iter().flatten() {
-            let got = cx
-                .must_get(&stored.tenant, &cx.users, id, "a stored user")
-                .await;
-            stored.users.push(got);
+            if let Some(got) = cx.get(&stored.tenant, &cx.users, id).await {
+                stored.users.push(got);
+            }
         }
         for id in group_ids.iter().flatten() {
-            let got = cx
-                .must_get(&stored.tenant, &cx.groups, id, "a stored group")
-                .await;
-            stored.groups.push(got);
+            if let Some(got) = cx.get(&stored.tenant, &cx.groups, id).await {
+                stored.groups.push(got);
+            }
         }
         for query in &self.queries {
             if let Err(problem) = stored.agree(cx, query).await {
@@ -1200,6 +1260,88 @@ impl Stored {
             }
         }
         None
+    }
+
+    /// Applies one change; a change naming a resource that was not stored
+    /// or is gone, or that collides with another resource, is skipped.
+    async fn apply(
+        &self,
+        cx: &Check<'_>,
+        change: &Value,
+        users: &[Option<ResourceId>],
+        groups: &[Option<ResourceId>],
+    ) {
+        let target = |key: &str| -> Option<(&ResourceSchema, ResourceId)> {
+            let name = change.get(key)?.as_str()?;
+            let (schema, list) = match name.as_bytes().first()? {
+                b'u' => (&*cx.users, users),
+                b'g' => (&*cx.groups, groups),
+                _ => return None,
+            };
+            let id = list.get(name[1..].parse::<usize>().ok()?)?.clone()?;
+            Some((schema, id))
+        };
+        let at = |c: &Value| {
+            time_at(
+                c.get("lastModified")
+                    .and_then(Value::as_str)
+                    .unwrap_or(super::CREATED),
+            )
+        };
+        let t = &self.tenant;
+        if let Some((schema, id)) = target("replace") {
+            let Some(old) = cx.get(t, schema, &id).await else {
+                return;
+            };
+            let with = change.get("with").cloned().unwrap_or_default();
+            let body = self.body(&Spec {
+                body: with.get("body").cloned().unwrap_or_default(),
+                created: String::new(),
+                last_modified: String::new(),
+            });
+            let Ok(prepared) = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
+            else {
+                return;
+            };
+            let created = old.meta().map_or(time_at(super::CREATED), |m| m.created);
+            let mut meta = Meta::new(schema.name(), created, old.version().clone());
+            meta.last_modified = at(&with);
+            let resource = Resource::new(id.clone(), prepared, &meta);
+            match cx.store.replace(t, schema, resource, old.version()).await {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => cx.fail(format_args!("replacing {change} in tenant {t}: {e:?}")),
+            }
+        } else if let Some((schema, id)) = target("delete") {
+            match cx.store.delete(t, schema, &id, None).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => cx.fail(format_args!("{change} in tenant {t}: {e:?}")),
+            }
+        } else if let Some((schema, id)) = target("members") {
+            let ids = |key: &str| -> Vec<String> {
+                change
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|v| self.expand(v))
+                    .filter(|v| !v.starts_with('{'))
+                    .collect()
+            };
+            let delta = crate::store::MemberDelta {
+                add: ids("add").iter().map(|v| json!({"value": v})).collect(),
+                remove: ids("remove"),
+                remove_all: false,
+            };
+            match cx
+                .store
+                .modify_members(t, schema, &id, &delta, None, at(change))
+                .await
+            {
+                Ok(_) | Err(StoreError::NotFound | StoreError::InvalidReference(_)) => {}
+                Err(e) => cx.fail(format_args!("{change} in tenant {t}: {e:?}")),
+            }
+        }
     }
 
     /// The stored resources of `kind`, ids replaced by placeholders.
