@@ -86,10 +86,12 @@ where
     /// a few random Users (emails and phone numbers of several types,
     /// `name`, `active`, enterprise attributes, an unknown numeric
     /// attribute, date-times with offsets, case variants) and Groups (with
-    /// members among them) in a fresh tenant, then runs random filters
+    /// members among them) in a fresh tenant, in half the cases replaces or
+    /// deletes some and changes members, then runs random filters
     /// (every operator, `and`/`or`/`not`, value paths, extension URNs,
     /// `meta` date-times, case variants of names, operators and values),
-    /// sometimes with a sort and a page, through the store's `query` and
+    /// sometimes with a sort, a page and a projection, through the store's
+    /// `query` and
     /// through [`crate::list::evaluate`] over what `get` returns. Both must
     /// give the same ids in the same order, the same `totalResults` and
     /// the same JSON, or both refuse the query with the same status and
