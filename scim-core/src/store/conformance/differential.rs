@@ -45,8 +45,10 @@ const DEFAULT_SEED: u64 = 0x5c1d_0001;
 /// `{gN}` stand for the id of the N-th user or group (0-based), in bodies
 /// and in filters.
 const REGRESSIONS: &[&str] = &[
-    // Case variants of `userName` and `emails`, which are not case-exact,
-    // under `not`, `ne` and ordering operators.
+    // Written by hand, the format's example, before any store disagreed:
+    // case variants of `userName` and `emails`, which are not case-exact,
+    // under `not`, `ne` and ordering operators, a member change, computed
+    // `groups`, date-times in other offsets.
     r#"{
       "users": [
         {"body": {"userName": "BJensen", "emails": [{"value": "BJ@Example.com", "type": "Work"}]},
@@ -57,13 +59,17 @@ const REGRESSIONS: &[&str] = &[
         {"body": {"displayName": "Admins", "members": [{"value": "{u0}", "type": "User"}]},
          "created": "2020-01-01T00:00:00Z", "lastModified": "2020-01-01T00:00:00Z"}
       ],
+      "changes": [
+        {"members": "g0", "add": ["{u1}"], "remove": [], "lastModified": "2021-03-01T11:00:00+01:00"}
+      ],
       "queries": [
         {"type": "User", "filter": "not (userName ne \"bjensen\")"},
         {"type": "User", "filter": "emails[type eq \"work\" and value ew \"example.COM\"]"},
         {"type": "User", "filter": "meta.lastModified ge \"2021-03-01T10:00:00+01:00\"", "sortBy": "meta.created", "sortOrder": "descending"},
         {"type": "User", "filter": "groups.value eq \"{G0}\""},
         {"type": "User", "filter": "active gt false"},
-        {"type": "Group", "filter": "members[value eq \"{U0}\"]", "startIndex": 1, "count": 0}
+        {"type": "Group", "filter": "members[value eq \"{U0}\"] and members.value eq \"{u1}\"", "startIndex": 1, "count": 0},
+        {"type": "Group", "filter": "meta.lastModified gt \"2021-03-01T09:59:59Z\"", "excludedAttributes": "members"}
       ]
     }"#,
 ];
