@@ -130,7 +130,7 @@ async fn differential(label: &str, seed: u64) {
             let config = config.clone();
             async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
         })
-        .differential_queries(600, seed)
+        .differential_queries(500, seed)
         .await;
     })
     .await;

@@ -73,7 +73,7 @@ async fn differential(label: &str, seed: u64) {
                 .scim
         }
     })
-    .differential_queries(600, seed)
+    .differential_queries(500, seed)
     .await;
 }
 
