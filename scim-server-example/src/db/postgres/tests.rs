@@ -110,6 +110,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -117,6 +119,32 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    in_schema(label, move |config| async move {
+        Suite::new(|| {
+            let config = config.clone();
+            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+        })
+        .differential_queries(500, seed)
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("differential_1", 0x7067_0000_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("differential_2", 0x7067_0100_0000).await;
+}
 
 #[tokio::test]
 async fn entra_create_and_patch_fill_the_typed_columns() {

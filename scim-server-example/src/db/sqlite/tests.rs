@@ -47,6 +47,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -54,6 +56,36 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    let dir = TempDir::new(label);
+    let dir = &dir;
+    Suite::new(|| {
+        let path = dir.file();
+        async move {
+            open(&Target::Sqlite(path), Options::default())
+                .await
+                .unwrap()
+                .scim
+        }
+    })
+    .differential_queries(500, seed)
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("sqlite-differential-1", 0x7371_6c00_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("sqlite-differential-2", 0x7371_6c01_0000).await;
+}
 
 async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
     let path = dir.file();
