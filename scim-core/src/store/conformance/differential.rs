@@ -117,12 +117,21 @@ where
         let cases = env_number(CASES_VAR).map_or(cases, |n| u32::try_from(n).unwrap_or(u32::MAX));
         let seed = env_number(SEED_VAR).unwrap_or(seed);
         let cx = self.check("differential_queries").await;
+        let mut stored = 0;
         for k in 0..cases {
             let case_seed = seed.wrapping_add(u64::from(k));
             let mut rng = Rng::new(case_seed);
             let case = Case::random(&mut rng);
-            case.run(&cx, &format!("case{k}"), &format!("seed {case_seed:#x}"))
+            stored += case
+                .run(&cx, &format!("case{k}"), &format!("seed {case_seed:#x}"))
                 .await;
+        }
+        // Every case generates at least one user; a generator whose data the
+        // library refuses would otherwise compare empty tenants and pass.
+        if stored < cases as usize {
+            cx.fail(format_args!(
+                "only {stored} resources were stored over {cases} cases: the generated data is being refused"
+            ));
         }
     }
 
@@ -133,7 +142,8 @@ where
         for (i, text) in REGRESSIONS.iter().enumerate() {
             let case = Case::parse(text)
                 .unwrap_or_else(|e| cx.fail(format_args!("regression {i} is malformed: {e}")));
-            case.run(&cx, &format!("regression{i}"), &format!("regression {i}"))
+            let _ = case
+                .run(&cx, &format!("regression{i}"), &format!("regression {i}"))
                 .await;
         }
     }
@@ -1101,7 +1111,8 @@ impl Case {
     }
 
     /// Stores the case in a fresh tenant and compares every query.
-    async fn run(&self, cx: &Check<'_>, label: &str, origin: &str) {
+    /// Runs the case; returns how many resources it stored.
+    async fn run(&self, cx: &Check<'_>, label: &str, origin: &str) -> usize {
         let t = cx.tenant(label);
         let mut stored = Stored {
             tenant: t,
@@ -1153,6 +1164,7 @@ impl Case {
                 cx.fail(message);
             }
         }
+        stored.users.len() + stored.groups.len()
     }
 }
 
@@ -1239,8 +1251,12 @@ impl Stored {
                     }
                 }
             }
-            let prepared =
-                prepare_create(schema, body.clone(), &mut Context::new(Policy::entra_id())).ok()?;
+            let prepared = prepare_create(
+                schema,
+                super::with_schemas(schema, body.clone()),
+                &mut Context::new(Policy::entra_id()),
+            )
+            .ok()?;
             let id = ResourceId::generate();
             let mut meta = Meta::new(
                 schema.name(),
@@ -1307,8 +1323,11 @@ impl Stored {
                 created: String::new(),
                 last_modified: String::new(),
             });
-            let Ok(prepared) = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
-            else {
+            let Ok(prepared) = prepare_create(
+                schema,
+                super::with_schemas(schema, body),
+                &mut Context::new(Policy::entra_id()),
+            ) else {
                 return;
             };
             let created = old.meta().map_or(time_at(super::CREATED), |m| m.created);
