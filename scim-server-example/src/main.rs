@@ -12,6 +12,7 @@
 mod cli;
 mod db;
 mod http;
+mod profile;
 mod ratelimit;
 mod serve;
 mod tenant;

@@ -249,6 +249,18 @@ impl Default for Options {
     }
 }
 
+/// The migration to unique group names keeps existing duplicates; an
+/// operator should rename them (Entra ID fails on two matches).
+fn warn_duplicate_group_names(duplicates: &[(String, i64)]) {
+    for (tenant, count) in duplicates {
+        tracing::warn!(
+            tenant = %tenant,
+            duplicates = count,
+            "tenant {tenant:?} has {count} host group(s) whose displayName another group of the tenant already has; they were kept, and renaming one onto a taken name is refused"
+        );
+    }
+}
+
 /// A new tenant id: 128 random bits from the operating system, as 32
 /// lower-case hex digits.
 fn new_tenant_id() -> Result<String, DbError> {
