@@ -534,6 +534,22 @@ mod tests {
         let args = ServeArgs::default();
         assert_eq!(args.base_path, "/scim/v2");
         assert_eq!(args.rate_limit, None);
+        assert_eq!(args.profile, Profile::SignInEnterprise);
+    }
+
+    #[test]
+    fn the_profile_can_be_turned_off() {
+        let Ok(Cli {
+            command: Some(Command::Serve(args)),
+            ..
+        }) = Cli::try_parse_from(["scim-server-example", "serve", "--profile", "none"])
+        else {
+            panic!("--profile none parses");
+        };
+        assert_eq!(args.profile, Profile::None);
+        assert!(
+            Cli::try_parse_from(["scim-server-example", "serve", "--profile", "okta"]).is_err()
+        );
     }
 
     #[test]
