@@ -212,6 +212,19 @@ async fn duplicate_group_names_survive_the_migration_to_unique_names() {
         .unwrap();
     let claims: Vec<Option<&str>> = claims.iter().map(|(_, c)| c.as_deref()).collect();
     assert_eq!(claims, [Some("front desk"), None, Some("lobby")]);
+    // What the migration's warning reports: one duplicate in the tenant.
+    let reported: Vec<(String, i64)> = raw(&path)
+        .prepare(super::sql::DUPLICATE_GROUP_NAMES)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        reported[0].0.starts_with("dups-") && reported[0].1 == 1,
+        "{reported:?}"
+    );
     testing::duplicates_after_migration(&db, &t, &before).await;
 }
 
