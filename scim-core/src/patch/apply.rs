@@ -625,14 +625,8 @@ impl<'s> Patcher<'_, 's> {
         t: &AttrTarget<'s>,
         value: Option<&Value>,
     ) -> Result<bool, Error> {
-        if let Some(sub) = t.sub {
-            if sub.required {
-                return Err(Error::Mutability(format!(
-                    "\"{}\" is required and cannot be removed",
-                    t.display
-                )));
-            }
-        }
+        // Removing a required value is refused after all operations, by
+        // `validate_patched`: only a value the resource has counts.
         let value = value.filter(|v| !v.is_null());
         if t.filter.is_some() {
             return match value {
@@ -866,7 +860,7 @@ fn same_value(attr: &Attribute, stored: &Value, given: &Value) -> bool {
     }
 }
 
-/// Read-only targets are refused; so is removing a required attribute.
+/// Read-only targets are refused, and removing an immutable sub-attribute.
 fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     let leaf = t.sub.unwrap_or(t.attr);
     if t.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
@@ -881,12 +875,6 @@ fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     {
         return Err(Error::Mutability(format!(
             "\"{}\" is immutable and cannot be removed",
-            t.display
-        )));
-    }
-    if op == PatchOp::Remove && t.sub.is_none() && t.filter.is_none() && t.attr.required {
-        return Err(Error::Mutability(format!(
-            "\"{}\" is required and cannot be removed",
             t.display
         )));
     }

@@ -240,6 +240,64 @@ async fn two_server_processes_racing_for_a_user_name_give_one_winner() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_racing_for_a_group_name_give_one_winner() {
+    in_schema("group_name_race", |config| async move {
+        let (a, _) = database(config.clone()).await;
+        let (b, _) = database(config).await;
+        testing::racing_group_names(&a, &b).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+    in_schema("group_name_dups", |config| async move {
+        let (db, _) = database(config.clone()).await;
+        let (t, before) = testing::duplicate_group_names(&db).await;
+        drop(db);
+        // Back to the schema before the migration, with the duplicates.
+        let version = 1 + super::sql::MIGRATIONS
+            .iter()
+            .position(|m| *m == super::sql::V3_GROUP_NAMES)
+            .unwrap();
+        let version = i32::try_from(version).unwrap();
+        let client = raw(&config).await;
+        client
+            .batch_execute("ALTER TABLE host_groups DROP COLUMN display_name_unique")
+            .await
+            .unwrap();
+        client
+            .execute(
+                "DELETE FROM schema_version WHERE version >= $1",
+                &[&version],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let claims: Vec<Option<String>> = client
+            .query(
+                "SELECT display_name_unique FROM host_groups ORDER BY created",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                Some("front desk".to_owned()),
+                None,
+                Some("lobby".to_owned())
+            ]
+        );
+        testing::duplicates_after_migration(&db, &t, &before).await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn data_survives_reconnecting() {
     in_schema("restart", |config| async move {
