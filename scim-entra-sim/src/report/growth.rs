@@ -98,6 +98,8 @@ fn user_body(user_name: &str) -> Value {
         "userName": user_name,
         "active": true,
         "displayName": "scale report",
+        // Sign In Enterprise requires a name and a work email.
+        "name": {"givenName": "Scale", "familyName": "Report"},
         "emails": [{"type": "work", "value": user_name, "primary": true}]
     })
 }

@@ -223,7 +223,12 @@ pub(crate) fn run(o: &ReportOptions) -> anyhow::Result<u64> {
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("cannot create {}", work_dir.display()))?;
     let machine = Machine::describe(&work_dir);
-    let token = format!("scale-report-{}-{}", std::process::id(), unix_seconds());
+    // The server wants 32 or more characters of [A-Za-z0-9_-] from an operator.
+    let token = format!(
+        "scale-report-token-{}-{}-0123456789",
+        std::process::id(),
+        unix_seconds()
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -44,7 +44,7 @@
 //! When the registry makes Group `displayName` unique (the Sign In
 //! Enterprise profile, `crate::profile`), group names are unique per
 //! tenant, ignoring case, through `host_groups.display_name_unique` and its
-//! unique index (schema version 4; duplicates from before keep `NULL`).
+//! unique index (schema version 3; duplicates from before keep `NULL`).
 //! Uniqueness a custom registry adds to other attributes is not enforced:
 //! the store serves the standard User and Group types, and refuses any
 //! other resource type.

@@ -23,7 +23,7 @@ fn group(schema: &ResourceSchema, name: &str) -> Resource {
 fn group_created(schema: &ResourceSchema, name: &str, created: &str) -> Resource {
     let body = prepare_create(
         schema,
-        json!({"displayName": name}),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}),
         &mut Context::new(Policy::entra_id()),
     )
     .unwrap();
