@@ -938,6 +938,10 @@ fn put(obj: &mut JsonObject, key: &str, value: Option<Value>) -> bool {
     }
 }
 
+/// Up to this many values added at once are compared with the existing
+/// ones directly; more are matched through an index of their JSON text.
+const FEW_VALUES: usize = 8;
+
 /// Appends values not already present; an existing member is a successful
 /// no-op (RFC 7644 §3.5.2.1). Linear in the existing values plus the new
 /// ones when values have an identifying `value`.
@@ -986,6 +990,22 @@ fn add_values(
                     touched.push(items.len() - 1);
                     pushed = true;
                 }
+            }
+        }
+        None if new.len() <= FEW_VALUES => {
+            // A few values, the usual PATCH: compare each with the existing
+            // ones in place, which allocates nothing.
+            for item in new {
+                if let Some(i) = items.iter().position(|e| *e == item) {
+                    // Re-adding an existing value may still make it primary.
+                    if item.get("primary") == Some(&Value::Bool(true)) {
+                        touched.push(i);
+                    }
+                    continue;
+                }
+                items.push(item);
+                touched.push(items.len() - 1);
+                pushed = true;
             }
         }
         None => {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod deploy;
+mod fairness;
 mod head_first;
 mod ops;
 mod support;
