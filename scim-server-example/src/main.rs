@@ -14,6 +14,7 @@ mod conn;
 mod db;
 mod files;
 mod http;
+mod profile;
 mod ratelimit;
 mod serve;
 mod tenant;

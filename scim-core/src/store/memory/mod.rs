@@ -18,8 +18,11 @@
 //! * **Indexes.** Each resource type (keyed by [`ResourceSchema::name`]) has
 //!   its resources ordered by id, and a hash index for these attributes:
 //!   * every single-valued string attribute with `uniqueness` `server` or
-//!     `global`, in the core schema or an extension (`userName`); these
-//!     indexes also enforce uniqueness;
+//!     `global`, in the core schema or an extension (`userName`, and what a
+//!     registry adds with
+//!     [`AttributeSettings::uniqueness`](crate::schema::AttributeSettings::uniqueness),
+//!     such as a Group's `displayName`); these indexes also enforce
+//!     uniqueness, per tenant, with [`StoreError::Conflict`];
 //!   * `externalId`;
 //!   * `displayName`.
 //!
