@@ -84,22 +84,22 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 #[tokio::test]
-async fn a_valid_request_is_answered_while_1500_connections_idle_or_fail_auth() {
-    // The client side holds 1,500 descriptors too.
+async fn a_valid_request_is_answered_while_2500_connections_idle_or_fail_auth() {
+    // The client side holds 2,500 descriptors too.
     let _ = rlimit::increase_nofile_limit(8192);
     let storage = Storage::sqlite();
     let server = Server::start(
         &storage,
         &[
             "--max-connections",
-            "4000",
+            "8000",
             "--max-connections-per-peer",
-            "2000",
+            "4000",
         ],
     );
     let rss_before = rss_kib(server.pid());
     let mut idle = Vec::new();
-    for _ in 0..1000 {
+    for _ in 0..2000 {
         idle.push(connect_from(&server, "127.0.0.1").await);
     }
     // Unauthenticated connections from another address (so that its
@@ -130,7 +130,7 @@ async fn a_valid_request_is_answered_while_1500_connections_idle_or_fail_auth() 
     let latency = started.elapsed();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     eprintln!(
-        "1,000 idle + 500 unauthenticated connections: valid request in {latency:?}; \
+        "2,000 idle + 500 unauthenticated connections: valid request in {latency:?}; \
          server RSS {rss_before:?} KiB before, {rss_loaded:?} KiB loaded"
     );
     // The idle ones are still open (their idle timeout is 30 s).
