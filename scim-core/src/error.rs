@@ -324,6 +324,19 @@ impl ErrorResponse {
     }
 }
 
+/// Formats an error with its whole source chain, for the embedder's log
+/// of a 5xx ([`crate::protocol::ErrorInfo`]).
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 impl From<&Error> for ErrorResponse {
     fn from(e: &Error) -> Self {
         Self::new(e.status(), e.scim_type(), Some(e.detail()))

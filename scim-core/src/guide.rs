@@ -32,6 +32,7 @@ pub mod architecture {}
 #[doc = "[`SingleTenant`]: crate::protocol::SingleTenant"]
 #[doc = "[`error_response`]: crate::protocol::error_response"]
 #[doc = "[`RequestInfo`]: crate::protocol::RequestInfo"]
+#[doc = "[`ErrorInfo`]: crate::protocol::ErrorInfo"]
 #[doc = ""]
 #[doc = include_str!("../docs/mounting.md")]
 pub mod mounting {}

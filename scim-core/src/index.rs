@@ -30,8 +30,11 @@
 //! CREATE INDEX scim_index_owner  ON scim_index (tenant, type, resource_id);
 //! ```
 //!
-//! (`BYTEA` in PostgreSQL; compare keys with `COLLATE "C"`-free byte order,
-//! which both databases use for blobs.)
+//! (`BYTEA` in PostgreSQL.) SQLite compares `BLOB`s and PostgreSQL
+//! `BYTEA`s byte-wise, the order [`Key::encoded`] is built for; store keys
+//! as blobs, never as text, so that no collation applies. A multi-column
+//! B-tree on `(tenant, type, index_name, key)` answers `Eq`, `Range` and
+//! `Prefix` with one range scan.
 //!
 //! 1. **Schema**: [`ResourceSchema::indexes`](crate::schema::ResourceSchema::indexes)
 //!    lists the indexes. Persist [`IndexDef::name`], not the position: the
@@ -279,6 +282,32 @@ impl IndexDef {
             _ => false,
         }
     }
+}
+
+/// A value filter under `container` (of `extension`, if given) in
+/// canonical form, compiled the way the evaluator sees it inside
+/// `container[…]`; for other per-path settings than indexes (required
+/// paths). The error says why, for a build error.
+pub(crate) fn compile_value_filter(
+    schema: &ResourceSchema,
+    extension: Option<&SchemaUrn>,
+    container: &Attribute,
+    filter: &Filter,
+) -> Result<(Filter, Matcher), String> {
+    let canonical = canonical_inner(filter, container).ok_or_else(|| {
+        format!(
+            "the value filter names an attribute {} does not have",
+            container.name
+        )
+    })?;
+    let path = container_path(extension, &container.name).map_err(|e| e.to_string())?;
+    let matcher = canonical
+        .matcher(&ContainerFacts {
+            schema,
+            container: &path,
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((canonical, matcher))
 }
 
 fn container_path(
@@ -756,6 +785,18 @@ pub fn plan(schema: &ResourceSchema, filter: &Filter) -> Result<Plan, Error> {
     })
 }
 
+/// Adds the key an `Eq` test on `index` compares with; false for any
+/// other test.
+fn push_eq_key(keys: &mut Vec<Vec<u8>>, p: &Predicate, index: usize) -> bool {
+    match &p.test {
+        KeyTest::Eq(key) if p.index == index => {
+            keys.push(key.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Where a comparison's values are indexed, and how they compare.
 struct Target {
     index: Option<usize>,
@@ -891,12 +932,46 @@ impl Planner<'_> {
             // Nothing is ordered relative to, or contains, null.
             (CompValue::Null, _) => (Node::Nothing, true),
             (_, CompareOp::Ne) if element => INEXACT,
-            (_, CompareOp::Ne) => match self.positive(t, CompareOp::Eq, value) {
-                (node, true) => (Node::not(node), true),
-                _ => INEXACT,
-            },
+            (_, CompareOp::Ne) => self.not_equal(t, value),
             _ => self.positive(t, op, value),
         }
+    }
+
+    /// `ne` with a value, by the any-value rule (RFC 7644 §3.4.2.2): "some
+    /// value is not the operand", so the rows of the index whose key is
+    /// none of the keys `eq` would test. A resource without a value has no
+    /// row and does not match, as the evaluator decides.
+    fn not_equal(&mut self, t: &Target, value: &CompValue) -> Planned {
+        let Some(index) = t.index else {
+            return self.unindexed(t.display.clone());
+        };
+        let (eq, exact) = self.positive(t, CompareOp::Eq, value);
+        let mut keys = Vec::new();
+        let collected = match &eq {
+            Node::Nothing => true,
+            Node::Match(p) => push_eq_key(&mut keys, p, index),
+            Node::Or(branches) => branches.iter().all(|b| match b {
+                Node::Match(p) => push_eq_key(&mut keys, p, index),
+                _ => false,
+            }),
+            _ => false,
+        };
+        let any_row = |lower, upper| Node::matching(index, KeyTest::Range { lower, upper });
+        if !(collected && exact) {
+            // Some value, whatever it is: a superset.
+            return (any_row(Bound::Unbounded, Bound::Unbounded), false);
+        }
+        keys.sort();
+        keys.dedup();
+        // The gaps between the excluded keys.
+        let mut nodes = Vec::with_capacity(keys.len() + 1);
+        let mut lower = Bound::Unbounded;
+        for key in keys {
+            nodes.push(any_row(lower, Bound::Excluded(key.clone())));
+            lower = Bound::Excluded(key);
+        }
+        nodes.push(any_row(lower, Bound::Unbounded));
+        (Node::or(nodes), true)
     }
 
     /// A comparison that only values can satisfy: "some value passes".
@@ -961,6 +1036,8 @@ impl Planner<'_> {
             Filter::And(ops) => ops.as_slice(),
             f => std::slice::from_ref(f),
         };
+        // The filtered index that leaves the fewest conjuncts to test.
+        let mut best: Option<(usize, &str, Vec<&Filter>)> = None;
         for (i, def) in self.schema.indexes().iter().enumerate() {
             let (Some(g), Some(sub)) = (&def.filter, &def.sub) else {
                 continue;
@@ -976,23 +1053,21 @@ impl Planner<'_> {
                 continue;
             }
             let rest: Vec<&Filter> = conjuncts.iter().filter(|f| !implied.contains(f)).collect();
-            let only_sub = |f: &Filter| {
-                let mut only = true;
-                f.for_each_path(&mut |p| {
-                    only &= p.sub_attr().is_none() && p.name().eq_ignore_ascii_case(sub);
-                });
-                only
-            };
-            if !rest.iter().any(|f| only_sub(f)) {
+            if !rest.iter().any(|f| only_sub(f, sub)) {
                 continue;
             }
+            if best.as_ref().is_none_or(|(_, _, r)| rest.len() < r.len()) {
+                best = Some((i, sub.as_str(), rest));
+            }
+        }
+        if let Some((i, sub, rest)) = best {
             // Every element the filtered index holds matches the implied
             // conjuncts, so they drop out; the conjuncts on its
             // sub-attribute test its rows.
             let mut nodes = Vec::with_capacity(rest.len());
             let mut exact = rest.len() == 1;
             for f in &rest {
-                let over = only_sub(f).then_some(i);
+                let over = only_sub(f, sub).then_some(i);
                 let (n, e) = self.element(&container, f, over);
                 exact &= e;
                 nodes.push(n);
@@ -1051,6 +1126,15 @@ impl Planner<'_> {
             display: format!("{}.{}", c.display, sub.name),
         })
     }
+}
+
+/// Whether every path in a value filter's part is `sub`.
+fn only_sub(filter: &Filter, sub: &str) -> bool {
+    let mut only = true;
+    filter.for_each_path(&mut |p| {
+        only &= p.sub_attr().is_none() && p.name().eq_ignore_ascii_case(sub);
+    });
+    only
 }
 
 /// The multi-valued attribute of a value filter.
@@ -1410,10 +1494,14 @@ mod tests {
         let i = position(&users, "userName");
         let p = planned(&users, r#"userName ne "x""#);
         assert!(p.is_exact());
+        let range = |lower, upper| Node::matching(i, KeyTest::Range { lower, upper });
         assert_eq!(
             p.root(),
-            &Node::not(Node::matching(i, KeyTest::Eq(text("x")))),
-            "ne matches resources without the attribute too"
+            &Node::or(vec![
+                range(Bound::Unbounded, Bound::Excluded(text("x"))),
+                range(Bound::Excluded(text("x")), Bound::Unbounded),
+            ]),
+            "ne is \"some value is not x\": the rows around x, never a resource without a value"
         );
         let p = planned(&users, "userName eq null");
         assert_eq!(p.root(), &Node::not(Node::matching(i, KeyTest::Present)));
@@ -1500,6 +1588,31 @@ mod tests {
     }
 
     #[test]
+    fn the_most_specific_filtered_index_wins() {
+        let registry = RegistryBuilder::standard()
+            .configure(
+                "User",
+                r#"emails[type eq "work" and primary eq true].value"#,
+                AttributeSettings::new().indexed(true),
+            )
+            .build()
+            .unwrap();
+        let users = registry.resource_type("User").unwrap();
+        let p = planned(
+            users,
+            r#"emails[primary eq true and type eq "work" and value eq "a"]"#,
+        );
+        assert!(p.is_exact());
+        assert_eq!(
+            p.root(),
+            &Node::matching(
+                position(users, r#"emails[type eq "work" and primary eq true].value"#),
+                KeyTest::Eq(text("a"))
+            )
+        );
+    }
+
+    #[test]
     fn date_times_compare_chronologically_and_strings_as_strings() {
         let users = users();
         let i = position(&users, "meta.created");
@@ -1518,12 +1631,16 @@ mod tests {
                 }
             )
         );
-        let p = planned(&users, r#"meta.created sw "2020""#);
-        assert!(
-            !p.is_exact(),
-            "the index keeps no text of a parsed dateTime"
+        // A dateTime compared with text that is no dateTime is refused, as
+        // the evaluator refuses it.
+        let refused = plan(
+            &users,
+            &crate::filter::parse(r#"meta.created sw "2020""#).unwrap(),
         );
-        assert!(matches!(p.root(), Node::Match(_)));
+        assert!(
+            matches!(refused, Err(Error::InvalidFilter(_))),
+            "{refused:?}"
+        );
     }
 
     #[test]

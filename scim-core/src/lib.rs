@@ -96,9 +96,11 @@
 //! |---|---|
 //! | `memory-store` | `store::memory::MemoryStore`, a thread-safe in-memory store |
 //! | `conformance` | `store::conformance`, the test suite every store must pass, for your store's tests |
+//! | `tower` | `protocol::TowerService`, the service as a `tower::Service` for axum and tower stacks (adds `tower`, `http-body`, `http-body-util`, `bytes`) |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod coop;
 pub mod error;
 pub mod guide;
 pub mod id;

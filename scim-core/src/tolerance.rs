@@ -8,6 +8,13 @@
 //! to send; it is also [`Policy::default`], because refusing those shapes
 //! breaks provisioning for the most common client.
 //!
+//! Tolerances are narrow. Each accepts only the deviation it names, and the
+//! shape tolerances only for the attributes the client is documented to
+//! send that way ([`Tolerance::attributes`]: a bare or one-element-array
+//! `manager`, never `"userName": ["x"]` or `"emails": "a@example.org"`).
+//! What no tolerance covers is refused under every policy, with the RFC's
+//! error and a detail naming the attribute.
+//!
 //! Operations report the tolerances they used in a [`Fired`] set, and a
 //! [`Counters`] value totals them, so an integrator can see what an identity
 //! provider really sends.
@@ -31,36 +38,64 @@ pub enum Tolerance {
     PathKeysInValue,
     /// `remove` with a `value` on a multi-valued attribute removes exactly
     /// the listed values (Entra ID's member removal), and on a single-valued
-    /// attribute removes the attribute only if it holds that value. Without
-    /// this tolerance such an operation is refused, never widened into
-    /// removing every value.
+    /// attribute removes the attribute only if it holds that value. At a
+    /// filtered path (`emails[type eq "work"].value`) only what matches the
+    /// filter *and* holds the value is removed, so someone else's address
+    /// removes nothing. Without this tolerance such an operation is
+    /// refused, never widened into removing every value.
     RemoveByValue,
     /// A filtered `add`/`replace` (`emails[type eq "other"].value`) whose
     /// filter matches no value creates the value from the filter's `eq`
     /// clauses, when the filter is only `eq` clauses joined by `and`.
     CreateOnFilteredMiss,
-    /// A bare string for a complex attribute that has a `value`
-    /// sub-attribute (`"manager": "26118915-6090-4610-87e4-49d8ca9f808d"`)
-    /// means `{"value": …}`; an empty string means no value.
+    /// A bare string for the Enterprise User's `manager`
+    /// (`"manager": "26118915-6090-4610-87e4-49d8ca9f808d"`) means
+    /// `{"value": …}`; an empty string means no manager. Entra ID sends
+    /// both, in PATCH values and in POST bodies. Only `manager`: a bare
+    /// string for any other complex attribute (`"emails": "a@example.org"`)
+    /// stays `invalidValue`; see [`Tolerance::attributes`].
     ScalarForComplex,
-    /// A one-element array for a single-valued attribute means its element
-    /// (`"manager": [{"value": …}]`).
+    /// A one-element array for the Enterprise User's `manager` means its
+    /// element (`"manager": [{"$ref": …, "value": …}]`, Entra ID's older
+    /// PATCH shape). Only `manager`: `"userName": ["x"]` or
+    /// `"active": [true]` stays `invalidValue`.
     SingleValueArray,
-    /// A single value for a multi-valued attribute means a one-element
-    /// array (`"members": {"value": …}`).
-    ScalarForMultiValued,
+    /// A PATCH path naming an extension attribute without its URN
+    /// (`"path": "manager"`, Entra ID's documented older manager shape)
+    /// means the extension's attribute. Only `manager`; see
+    /// [`Tolerance::attributes`].
+    UnqualifiedExtensionPath,
     /// The pre-2019 extension notation with a dot after the URN:
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department`.
     LegacyDottedUrn,
-    /// A PATCH operation on an attribute no schema defines is skipped
-    /// instead of failing the whole request with `invalidPath` (a rejected
-    /// attribute would also block the `active` change riding with it).
-    IgnoreUnknownPatchAttributes,
+    /// `schemas` in a create or replace body may list URIs that are
+    /// neither the core schema nor an extension of the resource type
+    /// (Entra ID's `http://schemas.microsoft.com/…/ADSCIM/2.0/Group`, typo
+    /// URNs such as `…:enterprise:2.0User`); they are dropped. The core
+    /// schema must still be listed, and another resource type's core
+    /// schema is always refused.
+    ExtraSchemaUris,
+    /// An extension object in a create or replace body whose URN
+    /// `schemas` does not list is accepted, and its URN added (Entra ID
+    /// never lists custom extensions, entra.md Q10).
+    UnlistedExtension,
+    /// Attributes no schema of the resource type defines — a top-level
+    /// attribute (`extensionAttribute7`), an attribute of an extension, a
+    /// sub-attribute (`name.nickname`), or a whole object under an
+    /// unregistered URN (`"urn:…:extension:Contoso:2.0:User": {…}`) — are
+    /// kept, stored and returned verbatim, instead of refused; alike by
+    /// POST, PUT and PATCH (where they are set, replaced and removed like
+    /// any attribute). Entra ID sends attributes an admin mapped that the
+    /// service does not define; refusing one fails the whole request
+    /// (entra.md R8), and skipping it makes Entra ID re-send it every cycle
+    /// (Q16). A value filter on an unknown attribute stays `invalidPath`:
+    /// without a schema nothing says what its values are.
+    KeepUnknownAttributes,
 }
 
 impl Tolerance {
     /// Every tolerance.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::CaseInsensitiveOp,
         Self::StringBooleans,
         Self::PathKeysInValue,
@@ -68,9 +103,11 @@ impl Tolerance {
         Self::CreateOnFilteredMiss,
         Self::ScalarForComplex,
         Self::SingleValueArray,
-        Self::ScalarForMultiValued,
+        Self::UnqualifiedExtensionPath,
         Self::LegacyDottedUrn,
-        Self::IgnoreUnknownPatchAttributes,
+        Self::ExtraSchemaUris,
+        Self::UnlistedExtension,
+        Self::KeepUnknownAttributes,
     ];
 
     /// A stable kebab-case name, for logs and metrics.
@@ -83,10 +120,34 @@ impl Tolerance {
             Self::CreateOnFilteredMiss => "create-on-filtered-miss",
             Self::ScalarForComplex => "scalar-for-complex",
             Self::SingleValueArray => "single-value-array",
-            Self::ScalarForMultiValued => "scalar-for-multi-valued",
+            Self::UnqualifiedExtensionPath => "unqualified-extension-path",
             Self::LegacyDottedUrn => "legacy-dotted-urn",
-            Self::IgnoreUnknownPatchAttributes => "ignore-unknown-patch-attributes",
+            Self::ExtraSchemaUris => "extra-schema-uris",
+            Self::UnlistedExtension => "unlisted-extension",
+            Self::KeepUnknownAttributes => "keep-unknown-attributes",
         }
+    }
+
+    /// The attributes a shape tolerance is limited to, as canonical paths
+    /// (`urn:…:enterprise:2.0:User:manager`; core attributes without their
+    /// URN); `None` for a tolerance that is not about one attribute's
+    /// shape. A tolerance accepts a client's deviation only where
+    /// the client is known to send it, and the rest is refused as the RFC
+    /// says.
+    pub fn attributes(self) -> Option<&'static [&'static str]> {
+        match self {
+            Self::ScalarForComplex | Self::SingleValueArray | Self::UnqualifiedExtensionPath => {
+                Some(&[MANAGER])
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the tolerance may apply to the attribute at the canonical
+    /// `path` (compared without regard to ASCII case).
+    pub fn covers(self, path: &str) -> bool {
+        self.attributes()
+            .is_none_or(|paths| paths.iter().any(|p| p.eq_ignore_ascii_case(path)))
     }
 
     fn bit(self) -> u32 {
@@ -102,9 +163,11 @@ impl Tolerance {
             Self::CreateOnFilteredMiss => 4,
             Self::ScalarForComplex => 5,
             Self::SingleValueArray => 6,
-            Self::ScalarForMultiValued => 7,
-            Self::LegacyDottedUrn => 8,
-            Self::IgnoreUnknownPatchAttributes => 9,
+            Self::LegacyDottedUrn => 7,
+            Self::UnqualifiedExtensionPath => 8,
+            Self::ExtraSchemaUris => 9,
+            Self::UnlistedExtension => 10,
+            Self::KeepUnknownAttributes => 11,
         }
     }
 }
@@ -114,6 +177,10 @@ impl fmt::Display for Tolerance {
         f.write_str(self.name())
     }
 }
+
+/// The Enterprise User's `manager` (RFC 7643 §4.3), which Entra ID sends as
+/// a bare id or a one-element array.
+const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
 
 /// Which tolerances are enabled.
 ///
@@ -292,6 +359,12 @@ impl Context {
         }
     }
 
+    /// If `tolerance` is allowed for the attribute at the canonical `path`
+    /// (see [`Tolerance::covers`]), records it and returns `true`.
+    pub fn tolerate_at(&mut self, tolerance: Tolerance, path: &str) -> bool {
+        tolerance.covers(path) && self.tolerate(tolerance)
+    }
+
     /// If `tolerance` is allowed, records it and returns `true`.
     pub fn tolerate(&mut self, tolerance: Tolerance) -> bool {
         let allowed = self.policy.allows(tolerance);
@@ -314,6 +387,25 @@ mod tests {
             seen |= t.bit();
             assert!((t.index() as usize) < Tolerance::ALL.len());
         }
+    }
+
+    #[test]
+    fn shape_tolerances_cover_only_the_manager() {
+        let mut cx = Context::new(Policy::entra_id());
+        for t in [Tolerance::ScalarForComplex, Tolerance::SingleValueArray] {
+            assert!(cx.tolerate_at(t, MANAGER));
+            assert!(cx.tolerate_at(
+                t,
+                "URN:ietf:params:scim:schemas:extension:enterprise:2.0:User:MANAGER"
+            ));
+            for other in ["userName", "active", "emails", "manager.value", "name"] {
+                assert!(!cx.tolerate_at(t, other), "{t} {other}");
+            }
+        }
+        assert!(cx.tolerate_at(Tolerance::StringBooleans, "active"));
+        let mut strict = Context::new(Policy::strict());
+        assert!(!strict.tolerate_at(Tolerance::ScalarForComplex, MANAGER));
+        assert!(strict.fired.is_empty());
     }
 
     #[test]

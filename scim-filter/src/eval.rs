@@ -14,8 +14,17 @@
 //!   case-insensitively (Unicode lower-casing) unless the attribute is
 //!   `caseExact`, as reported by a [`SchemaFacts`] implementation.
 //! * `dateTime` values compare chronologically; numbers numerically.
-//! * `ne` is the negation of `eq`: it matches when no value equals the
-//!   operand, including when the attribute is missing.
+//! * Every operator, `ne` included, follows the any-value rule of RFC 7644
+//!   §3.4.2.2: "If the specified attribute in a filter expression is a
+//!   multi-valued attribute, the filter matches if any of the values of the
+//!   specified attribute match the specified criterion (e.g., if a User has
+//!   multiple "emails" values, only one has to match for the entire User to
+//!   match)." So `emails.value ne "x"` matches a user with the values `x`
+//!   and `y` (`y` is not `x`), and does not match a user without emails or
+//!   with `x` only: with no value, no value matches, as for every other
+//!   operator (`ne` was once `not eq`, which matched users without the
+//!   attribute and missed the multi-valued case). "Not any value equals" is
+//!   written `not (emails.value eq "x")`.
 //! * `eq null` matches when the attribute is absent (`not (attr pr)`), and
 //!   `ne null` when it is present.
 //! * A value of another type than the operand (a number compared with a
@@ -23,6 +32,13 @@
 //! * `gt`, `ge`, `lt` and `le` on a boolean, binary or complex attribute, or
 //!   with a boolean operand, is an [`EvalError`], which a server answers with
 //!   `400` and `scimType` `invalidFilter`.
+//! * So is comparing an attribute that the [`SchemaFacts`] say is a
+//!   `dateTime` with anything but a date-time string
+//!   (`meta.created gt "yesterday"`), or a `boolean` with anything but
+//!   `true` or `false` (`active eq "True"`): such a filter can never mean
+//!   what the client wanted, and answering with an empty list would hide
+//!   the mistake. Without schema facts the type comes from the data, and a
+//!   value of another type simply does not match.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -139,6 +155,13 @@ impl EvalError {
     fn ordering(op: CompareOp, what: &str, path: &dyn fmt::Display) -> Self {
         Self {
             message: format!("\"{op}\" cannot order {what} \"{path}\"").into(),
+        }
+    }
+
+    fn operand(path: &dyn fmt::Display, expected: &str, operand: &CompValue) -> Self {
+        Self {
+            message: format!("\"{path}\" is {expected}, so it cannot be compared with {operand}")
+                .into(),
         }
     }
 
@@ -327,22 +350,33 @@ fn compile(
                     return Err(EvalError::ordering(cmp.op(), what, &steps.display));
                 }
             }
-            let node = Node::Compare(Box::new(Compare {
+            match (cmp_facts.kind, &operand) {
+                (
+                    Some(ValueKind::DateTime),
+                    Operand::String {
+                        datetime: Some(_), ..
+                    },
+                )
+                | (Some(ValueKind::Boolean), Operand::Bool(_)) => {}
+                (Some(ValueKind::DateTime), _) => {
+                    return Err(EvalError::operand(
+                        &steps.display,
+                        "a dateTime",
+                        cmp.value(),
+                    ));
+                }
+                (Some(ValueKind::Boolean), _) => {
+                    return Err(EvalError::operand(&steps.display, "a boolean", cmp.value()));
+                }
+                _ => {}
+            }
+            Node::Compare(Box::new(Compare {
                 steps,
-                op: if cmp.op() == CompareOp::Ne {
-                    CompareOp::Eq
-                } else {
-                    cmp.op()
-                },
+                op: cmp.op(),
                 operand,
                 case_exact: cmp_facts.case_exact,
                 kind: cmp_facts.kind,
-            }));
-            if cmp.op() == CompareOp::Ne {
-                Node::Not(Box::new(node))
-            } else {
-                node
-            }
+            }))
         }
         Filter::Present(path) => Node::Present(Steps::new(path, facts, container)),
         Filter::ValuePath(vp) => Node::ValuePath(
@@ -502,12 +536,38 @@ fn is_present(value: &Value) -> bool {
 }
 
 impl Compare {
+    /// Whether one value satisfies the comparison. `ne` is decided value by
+    /// value (the any-value rule): a value matches `ne` when it is not
+    /// equal to the operand; `null` is no value, and matches nothing.
     fn matches(&self, leaf: Leaf<'_>) -> Result<bool, EvalError> {
+        if self.op == CompareOp::Ne {
+            // Only a value can differ from the operand: not `null`, and not
+            // a complex value without a scalar `value` to compare (an
+            // element `{}` of `emails`, or `name` itself).
+            let comparable = match leaf.value {
+                Value::Null => false,
+                Value::Object(obj) => {
+                    leaf.in_array
+                        && lookup(obj, "value")
+                            .is_some_and(|v| !v.is_null() && !v.is_object() && !v.is_array())
+                }
+                _ => true,
+            };
+            if !comparable {
+                return Ok(false);
+            }
+            return Ok(!self.compare(leaf, CompareOp::Eq)?);
+        }
+        self.compare(leaf, self.op)
+    }
+
+    /// The comparison `op` (never `ne`) on one value.
+    fn compare(&self, leaf: Leaf<'_>, op: CompareOp) -> Result<bool, EvalError> {
         let value = match leaf.value {
             Value::Object(obj) => {
-                if self.op.is_ordering() {
+                if op.is_ordering() {
                     return Err(EvalError::ordering(
-                        self.op,
+                        op,
                         "the complex attribute",
                         &self.steps.display,
                     ));
@@ -522,14 +582,12 @@ impl Compare {
             value => value,
         };
         match (value, &self.operand) {
-            (Value::Bool(_), _) if self.op.is_ordering() => Err(EvalError::ordering(
-                self.op,
-                "the boolean",
-                &self.steps.display,
-            )),
-            (Value::Bool(a), Operand::Bool(b)) => Ok(self.op == CompareOp::Eq && a == b),
+            (Value::Bool(_), _) if op.is_ordering() => {
+                Err(EvalError::ordering(op, "the boolean", &self.steps.display))
+            }
+            (Value::Bool(a), Operand::Bool(b)) => Ok(op == CompareOp::Eq && a == b),
             (Value::Number(a), Operand::Number(b)) => Ok(match compare_numbers(a, b) {
-                Some(ord) => self.ordering_matches(ord),
+                Some(ord) => ordering_matches(op, ord),
                 None => false,
             }),
             (
@@ -539,26 +597,14 @@ impl Compare {
                     folded,
                     datetime,
                 },
-            ) => Ok(self.string_matches(s, raw, folded.as_deref(), *datetime)),
+            ) => Ok(self.string_matches(op, s, raw, folded.as_deref(), *datetime)),
             _ => Ok(false),
-        }
-    }
-
-    fn ordering_matches(&self, ord: Ordering) -> bool {
-        match self.op {
-            CompareOp::Eq => ord == Ordering::Equal,
-            CompareOp::Gt => ord == Ordering::Greater,
-            CompareOp::Ge => ord != Ordering::Less,
-            CompareOp::Lt => ord == Ordering::Less,
-            CompareOp::Le => ord != Ordering::Greater,
-            // `ne` is compiled to `not eq`; substring operators never get
-            // here.
-            CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
         }
     }
 
     fn string_matches(
         &self,
+        op: CompareOp,
         value: &str,
         raw: &str,
         folded: Option<&str>,
@@ -569,9 +615,9 @@ impl Compare {
             Some(_) => None,
         };
         if let Some(operand) = chronological {
-            if !self.op.is_substring() {
+            if !op.is_substring() {
                 if let Ok(v) = OffsetDateTime::parse(value, &Rfc3339) {
-                    return self.ordering_matches(v.cmp(&operand));
+                    return ordering_matches(op, v.cmp(&operand));
                 }
             }
         }
@@ -579,20 +625,34 @@ impl Compare {
         let (value, operand) = match folded {
             Some(operand) if !self.case_exact => {
                 if value.is_ascii() && operand.is_ascii() {
-                    return ascii_caseless(self.op, value, operand)
-                        .unwrap_or_else(|ord| self.ordering_matches(ord));
+                    return ascii_caseless(op, value, operand)
+                        .unwrap_or_else(|ord| ordering_matches(op, ord));
                 }
                 folded_value = fold(value);
                 (folded_value.as_str(), operand)
             }
             _ => (value, raw),
         };
-        match self.op {
+        match op {
             CompareOp::Co => value.contains(operand),
             CompareOp::Sw => value.starts_with(operand),
             CompareOp::Ew => value.ends_with(operand),
-            _ => self.ordering_matches(value.cmp(operand)),
+            _ => ordering_matches(op, value.cmp(operand)),
         }
+    }
+}
+
+/// Whether `ord` (value compared with operand) satisfies `op`.
+fn ordering_matches(op: CompareOp, ord: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => ord == Ordering::Equal,
+        CompareOp::Gt => ord == Ordering::Greater,
+        CompareOp::Ge => ord != Ordering::Less,
+        CompareOp::Lt => ord == Ordering::Less,
+        CompareOp::Le => ord != Ordering::Greater,
+        // `ne` is decided as the negation of `eq` per value; substring
+        // operators never get here.
+        CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
     }
 }
 
@@ -683,6 +743,40 @@ mod tests {
             exact(r#"members eq "abc""#),
             exact(r#"members.value eq "abc""#)
         );
+    }
+
+    #[test]
+    fn ne_is_decided_per_value_and_null_is_no_value() {
+        let r = json!({"tags": ["a", null, "b"], "empty": [null], "n": null});
+        assert!(matches("tags ne \"a\"", &r));
+        assert!(!matches("empty ne \"a\"", &r));
+        assert!(!matches("n ne \"a\"", &r));
+        assert!(!matches("missing ne \"a\"", &r));
+        assert!(matches("not (missing eq \"a\")", &r));
+    }
+
+    #[test]
+    fn operands_of_the_wrong_type_for_the_schema_are_refused_when_compiling() {
+        struct Facts;
+        impl SchemaFacts for Facts {
+            fn attribute(&self, attr: AttrRef<'_>) -> AttrFacts {
+                match attr.name {
+                    "when" => AttrFacts::new(false, Some(ValueKind::DateTime)),
+                    "flag" => AttrFacts::new(false, Some(ValueKind::Boolean)),
+                    _ => AttrFacts::default(),
+                }
+            }
+        }
+        let compile = |f: &str| crate::parse(f).unwrap().matcher(&Facts).map(|_| ());
+        let err = compile(r#"when lt "soon""#).unwrap_err();
+        assert_eq!(
+            err.message(),
+            r#""when" is a dateTime, so it cannot be compared with "soon""#
+        );
+        assert!(compile(r#"flag eq "true""#).is_err());
+        assert!(compile(r#"when lt "2020-01-01T00:00:00Z""#).is_ok());
+        assert!(compile("flag eq false").is_ok());
+        assert!(compile(r#"other eq "x""#).is_ok());
     }
 
     #[test]

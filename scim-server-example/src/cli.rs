@@ -9,7 +9,8 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::db::{self, Target};
-use crate::{serve, tenant};
+use crate::profile::Profile;
+use crate::{files, serve, tenant};
 
 /// The Sign In Enterprise reference SCIM 2.0 server for Microsoft Entra ID
 /// host provisioning.
@@ -61,15 +62,38 @@ impl StorageArgs {
         self.open_with(db::Options::default()).await
     }
 
+    /// Opens a database that must already exist, for commands that only
+    /// read or change existing tenants: a mistyped `--data-dir` (or a
+    /// command run from the wrong directory) is an error instead of a new,
+    /// empty database.
+    pub(crate) async fn open_existing(&self) -> anyhow::Result<db::Database> {
+        let target = self.target()?;
+        if let Target::Sqlite(path) = &target {
+            if !path.is_file() {
+                bail!(
+                    "no database at {}: point --data-dir (SCIM_DATA_DIR) or --database-url at the server's data, or start the server once to create it",
+                    path.display()
+                );
+            }
+        }
+        self.open().await
+    }
+
     /// Opens the database with these options.
     pub(crate) async fn open_with(&self, options: db::Options) -> anyhow::Result<db::Database> {
         let target = self.target()?;
         if let Target::Sqlite(path) = &target {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if self.database_url.is_none() {
+                // Our own data directory: private.
+                files::secure_data_dir(&self.data_dir)?;
+            } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // The operator's directory: created if missing, its mode
+                // theirs to choose.
                 std::fs::create_dir_all(dir).with_context(|| {
-                    format!("cannot create the data directory {}", dir.display())
+                    format!("cannot create the database directory {}", dir.display())
                 })?;
             }
+            files::secure_database_files(path)?;
         }
         db::open(&target, options)
             .await
@@ -127,10 +151,43 @@ pub(crate) struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "SCIM_TLS_KEY", requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback --listen address because a TLS
+    /// proxy in front of the server terminates HTTPS. Without it (or
+    /// --tls-cert) the server refuses to listen beyond loopback.
+    #[arg(long, env = "SCIM_BEHIND_TLS_PROXY", conflicts_with = "tls_cert")]
+    pub(crate) behind_tls_proxy: bool,
     /// Requests per second allowed per tenant (burst of the same size);
     /// more are answered 429 with Retry-After. Off unless set.
     #[arg(long, env = "SCIM_RATE_LIMIT")]
     pub(crate) rate_limit: Option<u32>,
+    /// Most connections open at once; more are accepted and closed at
+    /// once. Default: the descriptor limit (raised to its hard limit at
+    /// start-up) less 64 for the database and files, so that accepting
+    /// never fails for lack of descriptors.
+    #[arg(long, env = "SCIM_MAX_CONNECTIONS")]
+    pub(crate) max_connections: Option<usize>,
+    /// Most connections open at once from one peer address; more are
+    /// accepted and closed at once. High by default because Entra ID calls
+    /// for many tenants from shared cloud egress addresses, each opening a
+    /// few connections; behind --behind-tls-proxy every connection comes
+    /// from the proxy, so raise it to the proxy's pool size or beyond.
+    #[arg(long, env = "SCIM_MAX_CONNECTIONS_PER_PEER", default_value_t = 256)]
+    pub(crate) max_connections_per_peer: usize,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "SCIM_IDLE_TIMEOUT", default_value_t = 30)]
+    pub(crate) idle_timeout: u64,
+    /// Seconds a request head may take from its first byte.
+    #[arg(long, env = "SCIM_HEADER_TIMEOUT", default_value_t = 5)]
+    pub(crate) header_timeout: u64,
+    /// Seconds a response write may make no progress (the client does not
+    /// read) before the connection is closed and its memory freed.
+    #[arg(long, env = "SCIM_WRITE_TIMEOUT", default_value_t = 30)]
+    pub(crate) write_timeout: u64,
+    /// Requests per second per client IP address that have no valid token
+    /// (burst of the same size), checked before the token is looked up;
+    /// more are answered 429 with Retry-After. 0 turns it off.
+    #[arg(long, env = "SCIM_AUTH_FAILURE_RATE", default_value_t = 10)]
+    pub(crate) auth_failure_rate: u32,
     /// Largest request body in bytes.
     #[arg(long, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub(crate) max_body_bytes: usize,
@@ -156,6 +213,12 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "SCIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Which product rules apply on top of RFC 7643: `sign-in-enterprise`
+    /// requires a host's userName, given and family name and work email,
+    /// and keeps group names unique per tenant (ignoring case); `none` is
+    /// plain RFC 7643, for generic SCIM clients and conformance checkers.
+    #[arg(long, env = "SCIM_PROFILE", value_enum, default_value_t = Profile::SignInEnterprise)]
+    pub(crate) profile: Profile,
 }
 
 /// Whether member ids are checked.
@@ -171,6 +234,19 @@ impl ServeArgs {
     /// The request timeout.
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout.max(1))
+    }
+
+    /// The idle keep-alive timeout.
+    pub(crate) fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout.max(1))
+    }
+
+    /// The timeouts below hyper: writes without progress, slow heads.
+    pub(crate) fn io_timeouts(&self) -> crate::conn::IoTimeouts {
+        crate::conn::IoTimeouts {
+            write: Duration::from_secs(self.write_timeout.max(1)),
+            head: Duration::from_secs(self.header_timeout.max(1)),
+        }
     }
 }
 
@@ -216,25 +292,37 @@ pub(crate) enum TenantCommand {
     Create {
         /// The tenant's unique name.
         name: String,
-        /// The public base URL to print.
-        #[arg(
-            long,
-            env = "SCIM_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080/scim/v2"
-        )]
-        url: String,
+        /// The public URL of the SCIM base path to print (the server's
+        /// --public-url), e.g. `https://scim.example.com/scim/v2`.
+        #[arg(long, env = "SCIM_PUBLIC_URL")]
+        url: Option<String>,
     },
-    /// Replace a tenant's token; the old one stops working.
+    /// Replace a tenant's token. The old one keeps working for the grace
+    /// period, so that Entra ID's cycles succeed until an admin pastes the
+    /// new token; `revoke-token` ends it sooner.
     RotateToken {
         /// The tenant's name.
         name: String,
+        /// How long the old token keeps working: `90s`, `30m`, `24h`, `7d`
+        /// (at most 30 days), or `0` to cut it off now.
+        #[arg(long, env = "SCIM_TOKEN_GRACE", default_value = "24h", value_parser = parse_grace)]
+        grace: Duration,
     },
-    /// List tenants.
+    /// End the grace period of a tenant's previous token (the current token
+    /// keeps working), on every server within 2 s.
+    RevokeToken {
+        /// The tenant's name.
+        name: String,
+    },
+    /// List tenants, with when their tokens were created and last used.
     List,
-    /// Delete a tenant with all its hosts and groups.
+    /// Delete a tenant with all its hosts and groups (asks for --yes).
     Delete {
         /// The tenant's name.
         name: String,
+        /// Really delete it.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -260,7 +348,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Tenant(cmd)) => tenant_command(&cli.storage, cmd).await,
         Some(Command::BenchFilters(args)) => crate::bench::filters(&cli.storage, &args).await,
         Some(Command::Hosts(ListCommand::List { tenant, all })) => {
-            let database = cli.storage.open().await?;
+            let database = cli.storage.open_existing().await?;
             let t = find_tenant(&database, &tenant).await?;
             let hosts = database.product.hosts(&t.id, all).await?;
             println!(
@@ -286,11 +374,19 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Groups(ListCommand::List { tenant, .. })) => {
-            let database = cli.storage.open().await?;
+            let database = cli.storage.open_existing().await?;
             let t = find_tenant(&database, &tenant).await?;
-            println!("{:<40} {:>8}", "HOST GROUP", "MEMBERS");
+            // The product shows only visible hosts; MEMBERS counts every
+            // member (invisible hosts and nested groups too).
+            println!(
+                "{:<40} {:>13} {:>8}",
+                "HOST GROUP", "VISIBLE HOSTS", "MEMBERS"
+            );
             for g in database.product.host_groups(&t.id).await? {
-                println!("{:<40} {:>8}", g.display_name, g.member_count);
+                println!(
+                    "{:<40} {:>13} {:>8}",
+                    g.display_name, g.visible_hosts, g.member_count
+                );
             }
             Ok(())
         }
@@ -303,41 +399,191 @@ async fn find_tenant(database: &db::Database, name: &str) -> anyhow::Result<db::
         .list_tenants()
         .await?
         .into_iter()
+        .map(|record| record.tenant)
         .find(|t| t.name == name)
         .with_context(|| format!("no tenant named {name:?} (see `tenant list`)"))
 }
 
 async fn tenant_command(storage: &StorageArgs, cmd: TenantCommand) -> anyhow::Result<()> {
-    let database = storage.open().await?;
+    // Only `create` may start a new database; the others need the
+    // server's.
+    let database = if matches!(cmd, TenantCommand::Create { .. }) {
+        storage.open().await?
+    } else {
+        storage.open_existing().await?
+    };
     match cmd {
         TenantCommand::Create { name, url } => {
             let token = tenant::Token::generate()?;
             database.tenants.create_tenant(&name, &token.hash()).await?;
             println!("Tenant:     {name}");
-            println!("Tenant URL: {url}");
+            match &url {
+                Some(url) => println!("Tenant URL: {url}"),
+                None => {
+                    println!("Tenant URL: (not configured: see the warning)");
+                    eprintln!(
+                        "warning: no public URL is configured (--url or SCIM_PUBLIC_URL), so the Tenant URL is unknown here;"
+                    );
+                    eprintln!(
+                        "         give Entra ID the HTTPS URL it reaches the server at, e.g. https://scim.example.com/scim/v2"
+                    );
+                }
+            }
             println!("Token:      {}", token.as_str());
             println!(
                 "Paste both into Entra ID (Provisioning > Admin Credentials). The token is shown only now."
             );
         }
-        TenantCommand::RotateToken { name } => {
+        TenantCommand::RotateToken { name, grace } => {
             let token = tenant::Token::generate()?;
-            database.tenants.rotate_token(&name, &token.hash()).await?;
+            let now = tenant::unix_now();
+            let grace_secs = i64::try_from(grace.as_secs()).unwrap_or(i64::MAX);
+            let until = (grace_secs > 0).then(|| now.saturating_add(grace_secs));
+            database
+                .tenants
+                .rotate_token(&name, &token.hash(), now, until)
+                .await?;
             println!("New token for {name}: {}", token.as_str());
-            println!("The old token no longer works; update Entra ID's Secret Token.");
-        }
-        TenantCommand::List => {
-            println!("{:<32} {:<38} CREATED", "NAME", "ID");
-            for t in database.tenants.list_tenants().await? {
-                println!("{:<32} {:<38} {}", t.name, t.id, t.created);
+            match until {
+                Some(until) => {
+                    println!(
+                        "The old token keeps working until {} (--grace {}); paste the new one into Entra ID's Secret Token,",
+                        format_time(until),
+                        format_grace(grace)
+                    );
+                    println!("then `tenant revoke-token {name}` ends the old one sooner.");
+                }
+                None => {
+                    println!("The old token no longer works; update Entra ID's Secret Token.");
+                }
             }
         }
-        TenantCommand::Delete { name } => {
+        TenantCommand::RevokeToken { name } => {
+            if database
+                .tenants
+                .revoke_previous_token(&name, tenant::unix_now())
+                .await?
+            {
+                println!(
+                    "The previous token of {name} stops working within 2 s; the current token still works."
+                );
+            } else {
+                println!(
+                    "{name} has no previous token that still works; the current token still works."
+                );
+            }
+        }
+        TenantCommand::List => {
+            let now = tenant::unix_now();
+            println!(
+                "{:<24} {:<32} {:<20} {:<20} {:<20} PREVIOUS TOKEN",
+                "NAME", "ID", "CREATED", "TOKEN CREATED", "TOKEN LAST USED"
+            );
+            for record in database.tenants.list_tenants().await? {
+                let t = &record.tenant;
+                let token_created = record
+                    .token_created
+                    .map_or_else(|| t.created.clone(), format_time);
+                let previous = match record.previous {
+                    None => "-".to_owned(),
+                    Some(p) if p.expires <= now => format!("expired {}", format_time(p.expires)),
+                    Some(p) => format!(
+                        "works until {}, last used {}",
+                        format_time(p.expires),
+                        p.last_used.map_or_else(|| "never".to_owned(), format_time)
+                    ),
+                };
+                println!(
+                    "{:<24} {:<32} {:<20} {:<20} {:<20} {previous}",
+                    t.name,
+                    t.id,
+                    short_time(&t.created),
+                    short_time(&token_created),
+                    record
+                        .token_last_used
+                        .map_or_else(|| "never".to_owned(), format_time),
+                );
+            }
+        }
+        TenantCommand::Delete { name, yes } => {
+            if !yes {
+                let t = find_tenant(&database, &name).await?;
+                let hosts = database.product.hosts(&t.id, true).await?.len();
+                let groups = database.product.host_groups(&t.id).await?.len();
+                bail!(
+                    "this deletes tenant {name:?} with its {hosts} hosts and {groups} host groups, and its token stops working; run again with --yes to do it"
+                );
+            }
             database.tenants.delete_tenant(&name).await?;
             println!("Deleted tenant {name} and all its hosts and host groups.");
         }
     }
     Ok(())
+}
+
+/// The longest grace period `rotate-token` accepts.
+const MAX_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Parses a grace period: a number with `s`, `m`, `h` or `d`, or `0`.
+fn parse_grace(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: use e.g. 90s, 30m, 24h or 7d"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "" if n == 0 => 1,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration: use e.g. 90s, 30m, 24h or 7d"
+            ));
+        }
+    };
+    let grace = Duration::from_secs(n.saturating_mul(unit_secs));
+    if grace > MAX_GRACE {
+        return Err(format!(
+            "a grace period of {text} is longer than 30 days; rotate again later instead"
+        ));
+    }
+    Ok(grace)
+}
+
+/// A grace period as `parse_grace` reads it.
+fn format_grace(grace: Duration) -> String {
+    let secs = grace.as_secs();
+    match secs {
+        0 => "0".to_owned(),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Unix seconds as RFC 3339 in UTC, to the second.
+fn format_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// An RFC 3339 time without its fraction of a second, for the table.
+fn short_time(rfc3339: &str) -> String {
+    match rfc3339.split_once('.') {
+        Some((seconds, rest)) if rest.ends_with('Z') => format!("{seconds}Z"),
+        _ => rfc3339.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -349,6 +595,28 @@ mod tests {
         let args = ServeArgs::default();
         assert_eq!(args.base_path, "/scim/v2");
         assert_eq!(args.rate_limit, None);
+        assert_eq!(args.max_connections, None);
+        assert_eq!(args.max_connections_per_peer, 256);
+        assert_eq!(args.idle_timeout(), Duration::from_secs(30));
+        assert_eq!(args.io_timeouts().head, Duration::from_secs(5));
+        assert_eq!(args.io_timeouts().write, Duration::from_secs(30));
+        assert_eq!(args.auth_failure_rate, 10);
+        assert_eq!(args.profile, Profile::SignInEnterprise);
+    }
+
+    #[test]
+    fn the_profile_can_be_turned_off() {
+        let Ok(Cli {
+            command: Some(Command::Serve(args)),
+            ..
+        }) = Cli::try_parse_from(["scim-server-example", "serve", "--profile", "none"])
+        else {
+            panic!("--profile none parses");
+        };
+        assert_eq!(args.profile, Profile::None);
+        assert!(
+            Cli::try_parse_from(["scim-server-example", "serve", "--profile", "okta"]).is_err()
+        );
     }
 
     #[test]
@@ -378,6 +646,51 @@ mod tests {
             describe(&Target::Postgres("postgres://u:pw@h:5432/db".into())),
             "PostgreSQL h:5432/db"
         );
+    }
+
+    #[test]
+    fn grace_periods_parse_and_print() {
+        assert_eq!(parse_grace("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_grace("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_grace("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_grace("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_grace("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in [
+            "",
+            "h",
+            "5",
+            "1w",
+            "-1h",
+            "1.5h",
+            "31d",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_grace(bad).is_err(), "{bad:?}");
+        }
+        for text in ["0", "90s", "30m", "2h", "7d"] {
+            assert_eq!(format_grace(parse_grace(text).unwrap()), text);
+        }
+        assert_eq!(format_grace(Duration::from_secs(86_400)), "1d");
+    }
+
+    #[test]
+    fn the_default_grace_is_a_day() {
+        let cli = Cli::try_parse_from(["x", "tenant", "rotate-token", "acme"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Tenant(TenantCommand::RotateToken { grace, .. })) if grace == Duration::from_secs(86_400)
+        ));
+    }
+
+    #[test]
+    fn times_print_as_rfc3339() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_764_750_126), "2025-12-03T08:22:06Z");
+        assert_eq!(
+            short_time("2026-12-03T07:22:06.123Z"),
+            "2026-12-03T07:22:06Z"
+        );
+        assert_eq!(short_time("2026-12-03T07:22:06Z"), "2026-12-03T07:22:06Z");
     }
 
     #[test]

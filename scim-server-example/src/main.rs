@@ -11,8 +11,11 @@
 
 mod bench;
 mod cli;
+mod conn;
 mod db;
+mod files;
 mod http;
+mod profile;
 mod ratelimit;
 mod serve;
 mod tenant;

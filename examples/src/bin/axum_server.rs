@@ -7,36 +7,25 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
-use axum::response::Response;
 use axum::routing::get;
-use scim_core::protocol::{Service, ServiceConfig, SingleTenant, error_response};
+use scim_core::protocol::{Service, ServiceConfig, SingleTenant};
 use scim_core::schema::Registry;
 use scim_core::store::memory::MemoryStore;
 
-/// Every request under /scim/v2 goes to the SCIM service.
-async fn scim(State(scim): State<Service>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let response = match to_bytes(body, scim.config().max_payload_size).await {
-        Ok(body) => scim.handle(http::Request::from_parts(parts, body)).await,
-        Err(_) => error_response(&scim_core::Error::PayloadTooLarge(
-            "the request body is too large".to_owned(),
-        )),
-    };
-    response.map(|body| Body::from(Bytes::from(body)))
-}
-
 /// Builds the application: a router tests can call without a socket.
+///
+/// Every request under /scim/v2 goes to the SCIM service, which
+/// authenticates it before reading its body, caps the body at
+/// `max_payload_size` and answers SCIM errors. `nested()` because
+/// `nest_service` strips the prefix the service needs for its routes and
+/// `Location` headers.
 fn app(scim: Service) -> Router {
     Router::new()
         .route(
             "/",
             get(|| async { "the application's own routes live here" }),
         )
-        .route("/scim/v2", axum::routing::any(self::scim))
-        .route("/scim/v2/{*rest}", axum::routing::any(self::scim))
-        .with_state(scim)
+        .nest_service("/scim/v2", scim.into_tower().nested())
 }
 
 /// The SCIM service over an in-memory store, accepting one bearer token.
@@ -103,6 +92,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(home.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_bad_token_is_answered_with_a_scim_401() {
+        let request = Request::post("/scim/v2/Users")
+            .header(header::AUTHORIZATION, "Bearer wrong")
+            .body(Body::from(USER))
+            .unwrap();
+        let response = app(service(ServiceConfig::new("/scim/v2")))
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
     }
 
     #[tokio::test]

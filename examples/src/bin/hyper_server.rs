@@ -7,35 +7,36 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use scim_core::protocol::{Service, ServiceConfig, SingleTenant, error_response};
+use scim_core::protocol::{Service, ServiceConfig, SingleTenant};
 use scim_core::schema::Registry;
 use scim_core::store::memory::MemoryStore;
 use tokio::net::TcpListener;
 
-/// Reads the body (never more than the service accepts) and hands the
-/// request to the service.
+/// Authenticates the request from its head, then reads the body (never
+/// more than the service accepts) and hands it to the service. A caller
+/// without valid credentials is answered before a byte of the body is read.
 async fn handle(
     scim: Service,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, scim.config().max_payload_size)
-        .collect()
-        .await
-    {
-        Ok(body) => {
-            scim.handle(Request::from_parts(parts, body.to_bytes()))
-                .await
-        }
-        Err(_) => error_response(&scim_core::Error::PayloadTooLarge(
-            "the request body is too large".to_owned(),
-        )),
+    let response = match scim.authenticate(parts).await {
+        // 401, 404, 413 (Content-Length), 415: answered from the head.
+        Err(rejected) => rejected,
+        Ok(request) => match Limited::new(body, request.max_payload_size())
+            .collect()
+            .await
+        {
+            Ok(body) => request.handle(body.to_bytes()).await,
+            Err(e) if e.is::<LengthLimitError>() => request.payload_too_large(),
+            Err(e) => request.unreadable_body(&*e),
+        },
     };
     Ok(response.map(|body| Full::new(Bytes::from(body))))
 }

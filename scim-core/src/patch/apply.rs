@@ -9,10 +9,13 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+mod unknown;
+
+use self::unknown::{UnknownTarget, set_unknown};
 use super::{PatchOp, PatchOperation, PatchRequest};
 use crate::Error;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
-use crate::filter::{CompValue, CompareOp, Filter, PatchPath};
+use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use crate::resource::validate_patched;
 use crate::schema::canonical::{identity_key, normalize, normalize_one, same_element};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, Schema};
@@ -44,21 +47,71 @@ pub fn apply(
     request: &PatchRequest,
     cx: &mut Context,
 ) -> Result<PatchOutcome, Error> {
-    let mut doc = resource.clone();
-    let mut changed = false;
+    let mut run = Run::new(resource);
     for (index, op) in request.operations.iter().enumerate() {
+        run.step(schema, cx, index, op)?;
+    }
+    run.finish(schema, resource)
+}
+
+/// [`apply`], letting the executor run other tasks between operations, so
+/// that a long PATCH does not hold a thread of a shared runtime for its
+/// whole duration.
+pub(crate) async fn apply_cooperatively(
+    schema: &ResourceSchema,
+    resource: &JsonObject,
+    request: &PatchRequest,
+    cx: &mut Context,
+) -> Result<PatchOutcome, Error> {
+    let mut run = Run::new(resource);
+    for (index, op) in request.operations.iter().enumerate() {
+        run.step(schema, cx, index, op)?;
+        crate::coop::yield_now().await;
+    }
+    run.finish(schema, resource)
+}
+
+/// A PATCH being applied to a copy of the resource.
+struct Run {
+    doc: JsonObject,
+    changed: bool,
+}
+
+impl Run {
+    fn new(resource: &JsonObject) -> Self {
+        Self {
+            doc: resource.clone(),
+            changed: false,
+        }
+    }
+
+    fn step(
+        &mut self,
+        schema: &ResourceSchema,
+        cx: &mut Context,
+        index: usize,
+        op: &PatchOperation,
+    ) -> Result<(), Error> {
         let mut patcher = Patcher { schema, cx };
-        changed |= patcher
-            .operation(&mut doc, op)
+        self.changed |= patcher
+            .operation(&mut self.doc, op)
             .map_err(|e| in_operation(e, index))?;
+        Ok(())
     }
-    if changed {
-        validate_patched(schema, &mut doc, resource)?;
+
+    fn finish(
+        mut self,
+        schema: &ResourceSchema,
+        original: &JsonObject,
+    ) -> Result<PatchOutcome, Error> {
+        if self.changed {
+            validate_patched(schema, &mut self.doc, original)?;
+        }
+        Ok(PatchOutcome {
+            resource: self.doc,
+            changed: self.changed,
+        })
     }
-    Ok(PatchOutcome {
-        resource: doc,
-        changed,
-    })
 }
 
 /// Prefixes an operation's error with its index, so that a client sending
@@ -75,12 +128,18 @@ pub(super) fn in_operation(e: Error, index: usize) -> Error {
     }
 }
 
+/// The member listing a resource's schemas, computed from its attributes.
+const SCHEMAS: &str = "schemas";
+
 /// What a path resolved to.
 enum Target<'s> {
     /// An attribute, possibly with a sub-attribute and a value filter.
     Attr(AttrTarget<'s>),
     /// A whole extension (`urn:…:enterprise:2.0:User`).
     Extension(&'s Schema),
+    /// An attribute no schema defines, kept verbatim
+    /// ([`Tolerance::KeepUnknownAttributes`]).
+    Unknown(UnknownTarget),
 }
 
 struct AttrTarget<'s> {
@@ -101,9 +160,7 @@ impl<'s> Patcher<'_, 's> {
         let Some(path) = &op.path else {
             return self.pathless(doc, op.op, op.value.as_ref());
         };
-        let Some(target) = self.resolve(path)? else {
-            return Ok(false);
-        };
+        let target = self.resolve(doc, path)?;
         self.apply_to(doc, op.op, target, op.value.as_ref())
     }
 
@@ -116,12 +173,19 @@ impl<'s> Patcher<'_, 's> {
     ) -> Result<bool, Error> {
         match target {
             Target::Extension(ext) => self.extension(doc, op, ext, value),
+            Target::Unknown(t) => set_unknown(doc, op, &t, value),
             Target::Attr(t) => {
                 check_writable(&t, op)?;
                 match (op, value) {
                     (PatchOp::Remove, value) => self.remove(doc, &t, value),
                     (PatchOp::Add | PatchOp::Replace, Some(value)) => {
-                        self.set(doc, op, &t, value.clone())
+                        let changed = self.set(doc, op, &t, value.clone())?;
+                        // Clearing the last attribute of an extension
+                        // (`manager` set to "") leaves no empty object.
+                        if let Some(ext) = t.extension {
+                            drop_empty_extension(doc, ext);
+                        }
+                        Ok(changed)
                     }
                     // `parse` requires a value for add and replace.
                     (PatchOp::Add | PatchOp::Replace, None) => Err(Error::InvalidValue(format!(
@@ -133,9 +197,9 @@ impl<'s> Patcher<'_, 's> {
         }
     }
 
-    /// Resolves a path through the schema. `Ok(None)`: an unknown attribute
-    /// that a tolerance says to skip.
-    fn resolve(&mut self, path: &PatchPath) -> Result<Option<Target<'s>>, Error> {
+    /// Resolves a path through the schema; an attribute no schema defines
+    /// is a [`Target::Unknown`] if a tolerance keeps it.
+    fn resolve(&mut self, doc: &JsonObject, path: &PatchPath) -> Result<Target<'s>, Error> {
         let schema = self.schema;
         let Some(filter) = path.filter() else {
             if let Some(r) = schema.resolve(path.attr()) {
@@ -145,21 +209,24 @@ impl<'s> Patcher<'_, 's> {
                         r.display()
                     )));
                 }
-                return Ok(Some(Target::Attr(AttrTarget {
+                return Ok(Target::Attr(AttrTarget {
                     extension: r.extension,
                     attr: r.attr,
                     sub: r.sub,
                     filter: None,
                     display: r.display(),
-                })));
+                }));
             }
             if let Some(ext) = schema.extension_of_path(path.attr()) {
-                return Ok(Some(Target::Extension(ext)));
+                return Ok(Target::Extension(ext));
             }
-            return self.unknown(path);
+            if let Some(t) = self.unqualified_extension_attribute(path.attr()) {
+                return Ok(Target::Attr(t));
+            }
+            return self.unknown(doc, path);
         };
         let Some(r) = schema.resolve(path.attr()) else {
-            return self.unknown(path);
+            return self.unknown(doc, path);
         };
         if !r.attr.multi_valued || !r.attr.is_complex() {
             return Err(Error::InvalidPath(format!(
@@ -176,27 +243,56 @@ impl<'s> Patcher<'_, 's> {
             })?),
             None => None,
         };
+        // A filter that cannot be evaluated (`primary eq "yes"` on a
+        // boolean) is `invalidFilter` whether or not there are values to
+        // test, so that a miss cannot turn it into a created value.
+        filter.matcher(&ElementFacts(r.attr))?;
         let display = match sub {
             Some(s) => format!("{}[{filter}].{}", r.display(), s.name),
             None => format!("{}[{filter}]", r.display()),
         };
-        Ok(Some(Target::Attr(AttrTarget {
+        Ok(Target::Attr(AttrTarget {
             extension: r.extension,
             attr: r.attr,
             sub,
             filter: Some(filter.clone()),
             display,
-        })))
+        }))
     }
 
-    fn unknown(&mut self, path: &PatchPath) -> Result<Option<Target<'s>>, Error> {
-        if self.cx.tolerate(Tolerance::IgnoreUnknownPatchAttributes) {
-            return Ok(None);
+    /// An extension attribute named without its URN (`"path": "manager"`,
+    /// Entra ID's older manager shape), where
+    /// [`Tolerance::UnqualifiedExtensionPath`] covers it.
+    fn unqualified_extension_attribute(&mut self, path: &AttrPath) -> Option<AttrTarget<'s>> {
+        if path.schema().is_some() {
+            return None;
         }
-        Err(Error::InvalidPath(format!(
-            "no schema of {} defines \"{path}\"",
-            self.schema.name()
-        )))
+        let schema = self.schema;
+        let (ext, attr) = schema
+            .extensions()
+            .find_map(|(ext, _)| ext.attribute(path.name()).map(|a| (ext, a)))?;
+        let sub = match path.sub_attr() {
+            Some(name) => Some(attr.sub_attribute(name)?),
+            None => None,
+        };
+        let qualified = format!("{}:{}", ext.id, attr.name);
+        if !self
+            .cx
+            .tolerate_at(Tolerance::UnqualifiedExtensionPath, &qualified)
+        {
+            return None;
+        }
+        let display = match sub {
+            Some(s) => format!("{qualified}.{}", s.name),
+            None => qualified,
+        };
+        Some(AttrTarget {
+            extension: Some(ext),
+            attr,
+            sub,
+            filter: None,
+            display,
+        })
     }
 
     /// `add`/`replace` without a path: each member of the value object is a
@@ -224,11 +320,10 @@ impl<'s> Patcher<'_, 's> {
             let path: PatchPath = key.parse().map_err(|e| {
                 Error::InvalidPath(format!("value member {key:?} is not an attribute: {e}"))
             })?;
-            let Some(target) = self.resolve(&path)? else {
-                continue;
-            };
+            let target = self.resolve(doc, &path)?;
             let is_path_key = match &target {
                 Target::Extension(_) => false,
+                Target::Unknown(t) => t.sub.is_some() || path.attr().schema().is_some(),
                 Target::Attr(t) => {
                     t.filter.is_some() || t.sub.is_some() || path.attr().schema().is_some()
                 }
@@ -263,13 +358,20 @@ impl<'s> Patcher<'_, 's> {
         let mut changed = false;
         for (key, v) in members {
             let Some(attr) = ext.attribute(key) else {
-                if self.cx.tolerate(Tolerance::IgnoreUnknownPatchAttributes) {
-                    continue;
+                if !self.cx.tolerate(Tolerance::KeepUnknownAttributes) {
+                    return Err(Error::InvalidPath(format!(
+                        "the extension \"{}\" defines no attribute \"{key}\"",
+                        ext.id
+                    )));
                 }
-                return Err(Error::InvalidPath(format!(
-                    "the extension \"{}\" defines no attribute \"{key}\"",
-                    ext.id
-                )));
+                let target = UnknownTarget {
+                    container: Some(ext.id.as_str().to_owned()),
+                    name: key.clone(),
+                    sub: None,
+                    display: format!("{}:{key}", ext.id),
+                };
+                changed |= set_unknown(doc, op, &target, Some(v))?;
+                continue;
             };
             let target = AttrTarget {
                 extension: Some(ext),
@@ -523,18 +625,29 @@ impl<'s> Patcher<'_, 's> {
         t: &AttrTarget<'s>,
         value: Option<&Value>,
     ) -> Result<bool, Error> {
-        if let Some(sub) = t.sub {
-            if sub.required {
-                return Err(Error::Mutability(format!(
-                    "\"{}\" is required and cannot be removed",
-                    t.display
-                )));
-            }
-        }
-        if t.filter.is_some() {
-            return self.remove_filtered(doc, t);
-        }
+        // Removing a required value is refused after all operations, by
+        // `validate_patched`: only a value the resource has counts.
         let value = value.filter(|v| !v.is_null());
+        if t.filter.is_some() {
+            return match value {
+                None => self.remove_filtered(doc, t, None),
+                Some(value) => {
+                    if !self.cx.tolerate(Tolerance::RemoveByValue) {
+                        return Err(Error::InvalidValue(format!(
+                            "remove does not take a \"value\"; \"{}\" already selects what to remove",
+                            t.display
+                        )));
+                    }
+                    let leaf = t.sub.unwrap_or(t.attr);
+                    let targets = match normalize(leaf, value.clone(), &t.display, self.cx)? {
+                        Some(Value::Array(items)) if t.sub.is_none_or(|s| !s.multi_valued) => items,
+                        Some(v) => vec![v],
+                        None => return Ok(false),
+                    };
+                    self.remove_filtered(doc, t, Some(&targets))
+                }
+            };
+        }
         if let Some(value) = value {
             if !self.cx.tolerate(Tolerance::RemoveByValue) {
                 return Err(Error::InvalidValue(format!(
@@ -665,7 +778,31 @@ impl<'s> Patcher<'_, 's> {
     /// `remove` at `attr[filter]` (the matching values) or
     /// `attr[filter].sub` (that sub-attribute of the matching values).
     /// Nothing matching is not an error: a retried removal succeeds.
-    fn remove_filtered(&mut self, doc: &mut JsonObject, t: &AttrTarget<'s>) -> Result<bool, Error> {
+    ///
+    /// With `targets` (a `remove` carrying a `value`, Entra ID's
+    /// "remove the old value"), only what also equals one of the targets
+    /// is removed: the sub-attribute of a matching value when it holds a
+    /// target, or a matching value that is a target (or has its `value`).
+    /// `emails[type eq "work"].value` with someone else's address removes
+    /// nothing.
+    fn remove_filtered(
+        &mut self,
+        doc: &mut JsonObject,
+        t: &AttrTarget<'s>,
+        targets: Option<&[Value]>,
+    ) -> Result<bool, Error> {
+        let leaf = t.sub.unwrap_or(t.attr);
+        let value_attr = t.attr.sub_attribute("value").unwrap_or(t.attr);
+        let selected = |stored: Option<&Value>| match (targets, stored) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(targets), Some(stored)) => targets.iter().any(|target| {
+                same_value(leaf, stored, target)
+                    || (t.sub.is_none()
+                        && matches!((stored.get("value"), target.get("value")),
+                            (Some(a), Some(b)) if same_value(value_attr, a, b)))
+            }),
+        };
         let matched = matching(doc, t)?;
         if matched.is_empty() {
             return Ok(false);
@@ -677,19 +814,24 @@ impl<'s> Patcher<'_, 's> {
         let Some(Value::Array(items)) = container.get_mut(key) else {
             return Ok(false);
         };
-        let mut changed = true;
+        let mut changed = false;
         match t.sub {
             Some(sub) => {
-                changed = false;
                 for &i in &matched {
                     if let Some(Value::Object(obj)) = items.get_mut(i) {
-                        changed |= obj.remove(&sub.name).is_some();
+                        if selected(obj.get(&sub.name)) {
+                            changed |= obj.remove(&sub.name).is_some();
+                        }
                     }
                 }
                 items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
             }
             None => {
-                let remove: HashSet<usize> = matched.into_iter().collect();
+                let remove: HashSet<usize> = matched
+                    .into_iter()
+                    .filter(|&i| selected(items.get(i)))
+                    .collect();
+                changed = !remove.is_empty();
                 let mut index = 0;
                 items.retain(|_| {
                     let keep = !remove.contains(&index);
@@ -706,7 +848,19 @@ impl<'s> Patcher<'_, 's> {
     }
 }
 
-/// Read-only targets are refused; so is removing a required attribute.
+/// Whether a stored value equals a value a client named, by `attr`'s
+/// rules: strings ignore case unless `attr` is `caseExact` (RFC 7643
+/// §2.2), anything else is compared as JSON.
+fn same_value(attr: &Attribute, stored: &Value, given: &Value) -> bool {
+    match (stored, given) {
+        (Value::String(a), Value::String(b)) if !attr.case_exact && !attr.is_complex() => {
+            a == b || a.to_lowercase() == b.to_lowercase()
+        }
+        _ => stored == given,
+    }
+}
+
+/// Read-only targets are refused, and removing an immutable sub-attribute.
 fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     let leaf = t.sub.unwrap_or(t.attr);
     if t.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
@@ -721,12 +875,6 @@ fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     {
         return Err(Error::Mutability(format!(
             "\"{}\" is immutable and cannot be removed",
-            t.display
-        )));
-    }
-    if op == PatchOp::Remove && t.sub.is_none() && t.filter.is_none() && t.attr.required {
-        return Err(Error::Mutability(format!(
-            "\"{}\" is required and cannot be removed",
             t.display
         )));
     }
@@ -790,6 +938,10 @@ fn put(obj: &mut JsonObject, key: &str, value: Option<Value>) -> bool {
     }
 }
 
+/// Up to this many values added at once are compared with the existing
+/// ones directly; more are matched through an index of their JSON text.
+const FEW_VALUES: usize = 8;
+
 /// Appends values not already present; an existing member is a successful
 /// no-op (RFC 7644 §3.5.2.1). Linear in the existing values plus the new
 /// ones when values have an identifying `value`.
@@ -838,6 +990,22 @@ fn add_values(
                     touched.push(items.len() - 1);
                     pushed = true;
                 }
+            }
+        }
+        None if new.len() <= FEW_VALUES => {
+            // A few values, the usual PATCH: compare each with the existing
+            // ones in place, which allocates nothing.
+            for item in new {
+                if let Some(i) = items.iter().position(|e| *e == item) {
+                    // Re-adding an existing value may still make it primary.
+                    if item.get("primary") == Some(&Value::Bool(true)) {
+                        touched.push(i);
+                    }
+                    continue;
+                }
+                items.push(item);
+                touched.push(items.len() - 1);
+                pushed = true;
             }
         }
         None => {
@@ -967,4 +1135,30 @@ fn eq_seed(filter: &Filter, attr: &Attribute) -> Option<JsonObject> {
         seed.insert(sub.name.clone(), value);
     }
     Some(seed)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::AttrType;
+
+    #[test]
+    fn same_value_follows_case_exactness() {
+        let plain = Attribute::new("value", AttrType::String);
+        let exact = Attribute::new("value", AttrType::String).with_case_exact(true);
+        assert!(same_value(
+            &plain,
+            &json!("A@Example.org"),
+            &json!("a@example.org")
+        ));
+        assert!(!same_value(
+            &exact,
+            &json!("A@Example.org"),
+            &json!("a@example.org")
+        ));
+        assert!(same_value(&exact, &json!("a"), &json!("a")));
+        assert!(!same_value(&plain, &json!(1), &json!("1")));
+    }
 }

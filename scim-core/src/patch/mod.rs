@@ -40,6 +40,7 @@ mod delta;
 
 use serde_json::Value;
 
+pub(crate) use self::apply::apply_cooperatively;
 pub use self::apply::{PatchOutcome, apply};
 pub use self::delta::member_delta;
 use crate::Error;

@@ -2,7 +2,8 @@
 //! `bulkId` references between them, `failOnErrors`, and the advertised
 //! `maxOperations` and `maxPayloadSize` enforced.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use http::{HeaderValue, Method, Response, StatusCode};
@@ -10,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::handler::{Call, dispatch, route};
 use super::json::parse_body;
-use super::response::{self, SCIM_JSON};
+use super::response::{self, ErrorInfo, RequestInfo, SCIM_JSON};
 use crate::Error;
 use crate::error::ErrorResponse;
 use crate::schema::SchemaUrn;
@@ -104,84 +105,90 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         }
     }
 
+    let plan = Plan::new(&ops);
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut resolved: BTreeMap<String, String> = BTreeMap::new();
-    let mut failed_ids: Vec<String> = Vec::new();
+    let mut failed_ids: BTreeSet<&str> = BTreeSet::new();
     let mut errors = 0u64;
+    let mut executed = 0;
     // Operations run in order; one that refers to a bulkId not created yet
-    // waits for a later pass, so forward references resolve too. Later
-    // operations on what a waiting one touches wait with it, so that the
-    // outcome is the one of processing in order (RFC 7644 §3.7).
-    loop {
-        let mut progressed = false;
-        let mut waiting: BTreeSet<String> = BTreeSet::new();
-        for (i, op) in ops.iter().enumerate() {
-            if results[i].is_some() || fail_on_errors.is_some_and(|max| errors >= max) {
-                continue;
-            }
-            let refs = references(op);
-            let touches = touched(op, &refs);
-            if touches.iter().any(|t| waiting.contains(t))
-                || refs
-                    .iter()
-                    .any(|r| !resolved.contains_key(r) && !failed_ids.contains(r))
-            {
-                waiting.extend(touches);
-                continue;
-            }
-            if let Some(bad) = refs.iter().find(|r| failed_ids.contains(r)) {
-                let error = Error::InvalidValue(format!(
-                    "bulkId {bad:?} refers to an operation that failed"
-                ));
-                results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
-                errors += 1;
-                progressed = true;
-                continue;
-            }
+    // waits until the operation defining it has run, so forward references
+    // resolve too. Later operations on what a waiting one touches wait
+    // with it, so that the outcome is the one of processing in order (RFC
+    // 7644 §3.7). The waits form a graph built once: each operation and
+    // each reference costs a constant number of steps (with a log factor),
+    // not one pass over all operations per resolved reference.
+    let mut pending = plan.pending.clone();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..ops.len())
+        .filter(|&i| pending[i] == 0)
+        .map(Reverse)
+        .collect();
+    while let Some(Reverse(i)) = ready.pop() {
+        if fail_on_errors.is_some_and(|max| errors >= max) {
+            break;
+        }
+        let op = &ops[i];
+        if let Some(bad) = plan.refs[i]
+            .iter()
+            .find(|r| failed_ids.contains(r.as_str()))
+        {
+            let error =
+                Error::InvalidValue(format!("bulkId {bad:?} refers to an operation that failed"));
+            results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
+            errors += 1;
+        } else {
             let outcome = run_operation(call, op, &resolved).await;
-            progressed = true;
-            match outcome {
+            executed += 1;
+            let failed = match outcome {
                 Ok((result, created_id)) => {
                     if let (Some(bulk_id), Some(id)) = (&op.bulk_id, created_id) {
                         resolved.insert(bulk_id.clone(), id);
                     }
-                    if result_failed(&result) {
-                        errors += 1;
-                        if let Some(bulk_id) = &op.bulk_id {
-                            failed_ids.push(bulk_id.clone());
-                        }
-                    }
+                    let failed = result_failed(&result);
                     results[i] = Some(result);
+                    failed
                 }
                 Err(e) => {
-                    errors += 1;
-                    if let Some(bulk_id) = &op.bulk_id {
-                        failed_ids.push(bulk_id.clone());
-                    }
+                    note_server_error(&mut *call.info, &e);
                     results[i] = Some(failure(op, &e, target_location(call, op, &resolved)));
+                    true
+                }
+            };
+            if failed {
+                errors += 1;
+                if let Some(bulk_id) = &op.bulk_id {
+                    failed_ids.insert(bulk_id);
                 }
             }
         }
-        if !progressed || fail_on_errors.is_some_and(|max| errors >= max) {
-            break;
+        // Each operation is a whole request's work; let other tasks run.
+        crate::coop::yield_now().await;
+        for &next in &plan.dependents[i] {
+            pending[next] -= 1;
+            if pending[next] == 0 {
+                ready.push(Reverse(next));
+            }
         }
     }
+    call.info.operations = executed;
     let stopped = fail_on_errors.is_some_and(|max| errors >= max);
-    let defined: BTreeSet<&str> = ops.iter().filter_map(|op| op.bulk_id.as_deref()).collect();
     let mut out = Vec::with_capacity(ops.len());
-    for (op, result) in ops.iter().zip(results) {
+    for (i, (op, result)) in ops.iter().zip(results).enumerate() {
         match result {
             Some(r) => out.push(r),
             None if stopped => {}
             None => {
-                let refs = references(op);
+                let refs = &plan.refs[i];
                 // RFC 7644 §3.7.1 lets a service refuse circular references
                 // with 409 after trying; an unknown bulkId is the client's
                 // mistake.
-                let error = match refs.iter().find(|r| !defined.contains(r.as_str())) {
+                let error = match refs.iter().find(|r| !plan.defined.contains_key(r.as_str())) {
                     Some(unknown) => Error::InvalidValue(format!(
                         "bulkId {unknown:?} is not defined by any operation of this request"
                     )),
+                    None if refs.is_empty() => Error::Conflict(
+                        "an earlier operation on the same resource could not run, so this one did not either".to_owned(),
+                    ),
                     None => Error::Conflict(format!(
                         "the bulkIds {} refer to each other in a cycle; create the resources first, then link them",
                         refs.join(", ")
@@ -195,6 +202,80 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         StatusCode::OK,
         &json!({"schemas": [SchemaUrn::BULK_RESPONSE], "Operations": out}),
     ))
+}
+
+/// The order operations must run in: which operation waits for which.
+struct Plan<'a> {
+    /// The bulkIds each operation refers to.
+    refs: Vec<Vec<String>>,
+    /// The operation defining each bulkId.
+    defined: BTreeMap<&'a str, usize>,
+    /// How many operations each one waits for; one that refers to itself
+    /// or to an undefined bulkId waits forever.
+    pending: Vec<usize>,
+    /// The operations waiting for each one.
+    dependents: Vec<Vec<usize>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(ops: &'a [Operation]) -> Self {
+        let defined: BTreeMap<&str, usize> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| Some((op.bulk_id.as_deref()?, i)))
+            .collect();
+        let refs: Vec<Vec<String>> = ops.iter().map(references).collect();
+        let mut pending = vec![0; ops.len()];
+        let mut dependents = vec![Vec::new(); ops.len()];
+        // Per resource: the last operation that changed it, and the ones
+        // that referred to it since. A reference waits for the last change
+        // before it; a change waits for those and for the references
+        // before it. References alone do not order each other.
+        let mut blocked = Vec::new();
+        let mut last_write: BTreeMap<String, usize> = BTreeMap::new();
+        let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut wait = |i: usize, j: usize| {
+            // An operation may name one resource twice (a bulkId in its
+            // path and its data); it does not wait for itself.
+            if i != j {
+                pending[j] += 1;
+                dependents[i].push(j);
+            }
+        };
+        for (j, op) in ops.iter().enumerate() {
+            for r in &refs[j] {
+                match defined.get(r.as_str()) {
+                    Some(&i) if i != j => wait(i, j),
+                    // Never released: reported as a cycle or an unknown
+                    // bulkId at the end.
+                    _ => blocked.push(j),
+                }
+                let key = format!("{BULK_ID_PREFIX}{r}");
+                if let Some(&i) = last_write.get(&key) {
+                    wait(i, j);
+                }
+                readers.entry(key).or_default().push(j);
+            }
+            if let Some(key) = target(op) {
+                if let Some(&i) = last_write.get(&key) {
+                    wait(i, j);
+                }
+                for i in readers.remove(&key).unwrap_or_default() {
+                    wait(i, j);
+                }
+                last_write.insert(key, j);
+            }
+        }
+        for j in blocked {
+            pending[j] += 1;
+        }
+        Self {
+            refs,
+            defined,
+            pending,
+            dependents,
+        }
+    }
 }
 
 fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
@@ -253,23 +334,19 @@ fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
     })
 }
 
-/// What an operation reads or changes, for ordering: the resource it
-/// targets (a POST creates a new one, so none), and the resources it refers
-/// to by bulkId.
-fn touched(op: &Operation, refs: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = refs
-        .iter()
-        .map(|r| format!("{BULK_ID_PREFIX}{r}"))
-        .collect();
-    if op.method != Method::POST {
-        let target = op
-            .path
+/// The resource an operation changes, for ordering: none for a POST
+/// (it creates a new one), else its path, or `bulkId:…` for a path naming
+/// one.
+fn target(op: &Operation) -> Option<String> {
+    if op.method == Method::POST {
+        return None;
+    }
+    Some(
+        op.path
             .split('/')
             .find(|s| s.starts_with(BULK_ID_PREFIX))
-            .map_or_else(|| op.path.clone(), str::to_owned);
-        out.push(target);
-    }
-    out
+            .map_or_else(|| op.path.clone(), str::to_owned),
+    )
 }
 
 /// The bulkIds an operation refers to, in its path and its data.
@@ -376,7 +453,10 @@ async fn run_operation(
     };
     let response = match dispatch(&mut sub, route, &body).await {
         Ok(r) => r,
-        Err(e) => return Ok((failure(op, &e, location_of_path), None)),
+        Err(e) => {
+            note_server_error(&mut *sub.info, &e);
+            return Ok((failure(op, &e, location_of_path), None));
+        }
     };
     let status = response.status();
     let header = |name| {
@@ -417,6 +497,14 @@ async fn run_operation(
         .then(|| body.as_ref()?.get("id")?.as_str().map(str::to_owned))
         .flatten();
     Ok((Value::Object(result), created_id))
+}
+
+/// Keeps the first server error of a `/Bulk` request for its log line: the
+/// request itself is answered `200`, so nothing else would show the cause.
+fn note_server_error(info: &mut RequestInfo, e: &Error) {
+    if e.is_server_error() && info.error.is_none() {
+        info.error = Some(ErrorInfo::new(e));
+    }
 }
 
 fn failure(op: &Operation, e: &Error, location: Option<String>) -> Value {

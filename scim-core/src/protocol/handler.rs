@@ -4,18 +4,19 @@ use std::future::Future;
 use std::sync::Arc;
 
 use http::header::{CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH};
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::limits::{self, Permit};
 use super::query::Params;
 use super::response::{self, RequestInfo};
 use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
 use crate::Error;
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
-use crate::patch::{PatchRequest, apply, member_delta};
+use crate::patch::{PatchRequest, apply_cooperatively, member_delta};
 use crate::project::{Projected, Projection};
 use crate::resource::{self, Meta, Resource, prepare_create, prepare_replace};
 use crate::schema::{ResourceSchema, SchemaUrn};
@@ -55,27 +56,15 @@ pub(super) struct Call<'a> {
     pub(super) info: &'a mut RequestInfo,
 }
 
-pub(super) async fn handle<B: AsRef<[u8]>>(
-    inner: &Inner,
-    request: Request<B>,
-) -> Response<Vec<u8>> {
-    let (parts, body) = request.into_parts();
-    let mut info = RequestInfo::default();
-    let mut response = match run(inner, &parts, body.as_ref(), &mut info).await {
-        Ok(r) => r,
-        Err(e) => response::error(&e, Some(&inner.auth.challenge())),
-    };
-    inner.counters.add(info.fired);
-    response.extensions_mut().insert(info);
-    response
-}
-
-async fn run(
+/// The head step (see `head.rs`): routes the request, authenticates it
+/// unless it is public discovery, and checks the media type of a body to
+/// come, all before any body is read.
+pub(super) async fn authenticate(
     inner: &Inner,
     parts: &http::request::Parts,
-    body: &[u8],
     info: &mut RequestInfo,
-) -> Result<Response<Vec<u8>>, Error> {
+) -> Result<(Route, Option<Principal>, Option<Permit>), Error> {
+    limits::check_single_authorization(parts)?;
     let route = route(inner, parts.uri.path());
     let public = inner.config.public_discovery && route.as_ref().is_ok_and(Route::is_discovery);
     let principal = if public {
@@ -87,15 +76,34 @@ async fn run(
         Some(p)
     };
     let route = route?;
+    if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
+        check_content_type(parts)?;
+    }
+    // Held until the response is built, or the request is cancelled,
+    // including while the embedder reads the body.
+    let permit = match &principal {
+        Some(p) => inner.gate.enter(&p.tenant, &inner.config)?,
+        None => None,
+    };
+    info.operations = 1;
+    Ok((route, principal, permit))
+}
+
+/// The body step: runs an authenticated request with its body.
+pub(super) async fn run(
+    inner: &Inner,
+    parts: &http::request::Parts,
+    route: Route,
+    principal: Option<Principal>,
+    body: &[u8],
+    info: &mut RequestInfo,
+) -> Result<Response<Vec<u8>>, Error> {
     if body.len() > inner.config.max_payload_size {
         return Err(Error::PayloadTooLarge(format!(
             "the request body is {} bytes; the limit is {}",
             body.len(),
             inner.config.max_payload_size
         )));
-    }
-    if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
-        check_content_type(parts)?;
     }
     let mut call = Call {
         inner,
@@ -299,6 +307,44 @@ impl Call<'_> {
     }
 }
 
+/// RFC 7643 §3: a resource's `schemas` lists the schemas of *its*
+/// representation, so another registered resource type's core schema (a
+/// Group URN on a User, or a custom type's) is `invalidValue`.
+/// `prepare_create` catches the RFC's own core schemas without a registry;
+/// this covers every registered type.
+fn check_no_foreign_core(
+    registry: &crate::schema::Registry,
+    rt: &ResourceSchema,
+    body: &Value,
+) -> Result<(), Error> {
+    let Some(obj) = body.as_object() else {
+        return Ok(());
+    };
+    let listed = obj
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .filter_map(|(_, v)| v.as_array())
+        .flatten()
+        .filter_map(Value::as_str);
+    for urn in listed {
+        if rt.core().id.matches(urn) {
+            continue;
+        }
+        if let Some(other) = registry
+            .resource_types()
+            .find(|other| other.core().id.matches(urn))
+        {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" lists \"{urn}\", the core schema of {}; a {} has the core schema \"{}\"",
+                other.name(),
+                rt.name(),
+                rt.core().id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Characters escaped in a path segment.
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
@@ -340,12 +386,14 @@ async fn create(
 ) -> Result<Response<Vec<u8>>, Error> {
     let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
     let value = parse_body(body)?;
+    check_no_foreign_core(&call.inner.registry, rt, &value)?;
     let mut cx = call.context();
     let prepared = prepare_create(rt, value, &mut cx);
     call.info.fired.merge(cx.fired);
     let prepared = prepared?;
     let meta = Meta::new(rt.name(), resource::now(), Version::from_revision(1));
     let resource = Resource::new(ResourceId::generate(), prepared, &meta);
+    limits::check_resource(&call.inner.config, rt, resource.json())?;
     let stored = call
         .inner
         .store
@@ -454,6 +502,7 @@ async fn replace(
 ) -> Result<Response<Vec<u8>>, Error> {
     let projection = Params::from_query(call.parts.uri.query())?.projection(rt)?;
     let value = parse_body(body)?;
+    check_no_foreign_core(&call.inner.registry, rt, &value)?;
     let mut attempt = 0;
     loop {
         let existing = load(call, rt, id, &Projection::all()).await?;
@@ -469,6 +518,7 @@ async fn replace(
         let mut meta = Meta::new(rt.name(), created, existing.version().clone());
         meta.last_modified = now;
         let resource = Resource::new(id.clone(), prepared, &meta);
+        limits::check_resource(&call.inner.config, rt, resource.json())?;
         match call
             .inner
             .store
@@ -502,6 +552,7 @@ async fn patch(
     let request = PatchRequest::parse(parse_body(body)?, &mut cx);
     call.info.fired.merge(cx.fired);
     let request = request?;
+    limits::check_patch(&call.inner.config, &request)?;
     let wants_body = params.attributes.is_some() || params.excluded_attributes.is_some();
     let no_content = !wants_body
         && match call.inner.config.patch_response {
@@ -560,12 +611,13 @@ async fn patch(
         ));
     }
 
+    limits::check_patch_filters_total(&call.inner.config, &request)?;
     let mut attempt = 0;
     loop {
         let existing = load(call, rt, id, &Projection::all()).await?;
         check_if_match(call, existing.version())?;
         let mut cx = call.context();
-        let outcome = apply(rt, existing.json(), &request, &mut cx);
+        let outcome = apply_cooperatively(rt, existing.json(), &request, &mut cx).await;
         call.info.fired.merge(cx.fired);
         let outcome = outcome?;
         let stored = if outcome.changed {
@@ -576,6 +628,7 @@ async fn patch(
                     Value::String(resource::format_date_time(resource::now())),
                 );
             }
+            limits::check_resource(&call.inner.config, rt, &json)?;
             let updated = Resource::from_json(json)?;
             match call
                 .inner

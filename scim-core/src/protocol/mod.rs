@@ -1,6 +1,10 @@
 //! The SCIM protocol service (RFC 7644 §3), independent of any web
-//! framework: it takes an `http::Request` whose body has been read and
-//! returns an `http::Response`.
+//! framework: it takes an `http::Request` and returns an `http::Response`.
+//! [`Service::handle`] takes a request whose body has been read; an
+//! embedder that reads the body itself calls [`Service::authenticate`] on
+//! the head first, so that it reads no body for an unauthenticated caller.
+//! With feature `tower`, `Service::into_tower` does both for any tower
+//! stack, axum included.
 //!
 //! ```
 //! # #[cfg(feature = "memory-store")]
@@ -38,14 +42,21 @@ mod auth;
 mod bulk;
 mod discovery;
 mod handler;
+mod head;
 mod json;
+mod limits;
 mod query;
 mod response;
+#[cfg(feature = "tower")]
+mod tower;
 
 use std::sync::Arc;
 
 pub use self::auth::{AuthenticationScheme, Authenticator, Principal, SingleTenant, bearer_token};
-pub use self::response::{RequestInfo, SCIM_JSON};
+pub use self::head::Authenticated;
+pub use self::response::{ErrorInfo, RequestInfo, SCIM_JSON};
+#[cfg(feature = "tower")]
+pub use self::tower::{ResponseBody, ResponseFuture, TowerService};
 use crate::schema::Registry;
 use crate::store::ResourceStore;
 use crate::tolerance::{Counters, Policy};
@@ -73,6 +84,62 @@ pub enum PatchResponse {
 }
 
 /// The service's settings.
+///
+/// # Limits
+///
+/// A service on the internet serves clients it does not control, and in a
+/// multi-tenant deployment one tenant's requests share threads with every
+/// other tenant's. These caps bound the work one request may ask for, and
+/// how many requests of one tenant run at once. Every default is far
+/// above what Entra ID sends, so that provisioning never meets them.
+///
+/// | field | default | past it | why this default |
+/// |---|---|---|---|
+/// | [`max_payload_size`](Self::max_payload_size) | 1 MiB | `413` | Entra ID's bodies are one resource or one PATCH, a few KiB |
+/// | [`bulk_max_operations`](Self::bulk_max_operations) | 1,000 | `413` | Entra ID does not use `/Bulk` |
+/// | [`max_results`](Self::max_results) | 1,000 | the page is capped | Entra ID queries single resources; Microsoft's validator pages by 5 |
+/// | [`max_patch_operations`](Self::max_patch_operations) | 1,000 | `413` | Entra ID sends one operation per changed attribute, a few dozen at most |
+/// | [`max_filter_operands`](Self::max_filter_operands) | 100 | `400 tooMany` | Entra ID's filters have one or two comparisons (`eq`, `and`) |
+/// | [`max_values_per_attribute`](Self::max_values_per_attribute) | 1,000 | `400 invalidValue` | Entra ID sends a handful of emails, phone numbers or roles |
+/// | [`max_resource_size`](Self::max_resource_size) | 256 KiB | `400 invalidValue` | an Entra ID user or group (without members) is a few KiB |
+/// | [`max_concurrent_requests_per_tenant`](Self::max_concurrent_requests_per_tenant) | 32 | `429` + `Retry-After` | Entra ID runs one job per tenant at about 25 requests a second, with few connections |
+///
+/// Each error's `detail` names the limit and how to stay under it. Filter
+/// comparisons are the `attr op value` and `attr pr` nodes, also inside
+/// value paths (`emails[type eq "work"]`); they are counted per filter in
+/// lists, `.search` and PATCH paths, and for a PATCH that rewrites the
+/// resource also summed over all its paths, since each path filter runs
+/// over every value of its attribute. A resource's size is its stored JSON
+/// after create, replace or PATCH.
+///
+/// Group `members` count for neither the values cap nor the size cap:
+/// stores keep members in their own rows, a members-only PATCH changes
+/// them by id (see [`ResourceStore::modify_members`]), and groups of
+/// 50,000 members must keep working. The body size still bounds how many
+/// members one request can name.
+///
+/// `/ServiceProviderConfig` advertises what RFC 7644 §5 has fields for:
+/// `bulk.maxOperations`, `bulk.maxPayloadSize` and `filter.maxResults`.
+///
+/// With these caps the costliest PATCH (1,000 operations over a
+/// multi-valued attribute of 1,000 values) takes about half a second of
+/// CPU in a release build, below a millisecond per operation; the service
+/// yields to the executor after each PATCH operation and each bulk
+/// operation, so such a request cannot hold a thread while other
+/// requests wait. Filters are evaluated by the store: a store that
+/// evaluates them in process (as [`MemoryStore`](crate::store::memory)
+/// does) costs up to 100 comparisons per resource of the tenant; the SQL
+/// stores of the reference server use indexes for Entra ID's filters.
+///
+/// A request with more than one `Authorization` header is refused with
+/// `400 invalidSyntax` before authentication: which header counts would
+/// depend on who reads the request (a proxy may check one, the service
+/// another). It is `400` rather than `401` because the request is
+/// malformed (RFC 9110 §5.3: `Authorization` is a singleton field), and
+/// a `401` would tell the client its credentials are wrong when a second
+/// header, often added by a proxy, is the problem.
+///
+/// [`ResourceStore::modify_members`]: crate::store::ResourceStore::modify_members
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServiceConfig {
@@ -104,11 +171,37 @@ pub struct ServiceConfig {
     pub public_discovery: bool,
     /// `documentationUri` in the service provider configuration.
     pub documentation_uri: Option<String>,
+    /// The most operations one PATCH request may carry (default 1,000).
+    /// More is `413` before anything is applied. Entra ID sends one
+    /// operation per changed attribute, a few dozen at most. Applies to
+    /// PATCH operations inside `/Bulk` too.
+    pub max_patch_operations: usize,
+    /// The most comparisons (`eq`, `co`, `pr`, … nodes) one filter may
+    /// have, in a list or `.search` query and in a PATCH `path`, and all
+    /// path filters of one PATCH together unless it changes only members
+    /// (default 100). More is `400 tooMany`. Entra ID sends one or two.
+    pub max_filter_operands: usize,
+    /// The most values one multi-valued attribute of a stored resource may
+    /// have (default 1,000); `members` is exempt. More is `400
+    /// invalidValue`. Entra ID sends a handful of emails or phone numbers.
+    pub max_values_per_attribute: usize,
+    /// The largest stored resource, in bytes of serialized JSON without
+    /// `members` (default 256 KiB), checked after create, replace and
+    /// PATCH. More is `400 invalidValue`. An Entra ID user is a few KiB.
+    pub max_resource_size: usize,
+    /// The most requests of one tenant the service works on at once
+    /// (default 32; `0` for no limit). More is `429` with `Retry-After`.
+    /// A request counts from authentication until its response is built
+    /// or its future is dropped; a `/Bulk` request counts once.
+    pub max_concurrent_requests_per_tenant: usize,
+    /// The `Retry-After` seconds sent with that `429` (default 1).
+    pub concurrency_retry_after: u64,
 }
 
 impl ServiceConfig {
     /// Defaults for a service mounted at `base_path`: the Entra ID policy,
-    /// 1 MiB bodies, pages of 100 up to 1,000, bulk up to 1,000 operations.
+    /// 1 MiB bodies, pages of 100 up to 1,000, bulk up to 1,000 operations,
+    /// and the limits listed under [Limits](Self#limits).
     pub fn new(base_path: impl Into<String>) -> Self {
         let base_path = base_path.into().trim_end_matches('/').to_owned();
         Self {
@@ -123,6 +216,12 @@ impl ServiceConfig {
             patch_response: PatchResponse::default(),
             public_discovery: false,
             documentation_uri: None,
+            max_patch_operations: 1000,
+            max_filter_operands: 100,
+            max_values_per_attribute: 1000,
+            max_resource_size: 256 * 1024,
+            max_concurrent_requests_per_tenant: 32,
+            concurrency_retry_after: 1,
         }
     }
 }
@@ -141,6 +240,7 @@ struct Inner {
     auth: Arc<dyn Authenticator>,
     config: ServiceConfig,
     counters: Counters,
+    gate: Arc<limits::TenantGate>,
 }
 
 impl Service {
@@ -158,17 +258,27 @@ impl Service {
                 auth,
                 config,
                 counters: Counters::default(),
+                gate: Arc::new(limits::TenantGate::new()),
             }),
         }
     }
 
-    /// Answers one request. Never panics and never fails: every error is a
-    /// SCIM error response (RFC 7644 §3.12).
+    /// Answers one request whose body has been read. Never panics and
+    /// never fails: every error is a SCIM error response (RFC 7644 §3.12).
+    ///
+    /// This is [`Service::authenticate`] followed by
+    /// [`Authenticated::handle`]; an embedder that reads the body itself
+    /// should call those two instead, so that it reads no body for a
+    /// caller who is not authenticated.
     pub async fn handle<B: AsRef<[u8]>>(
         &self,
         request: http::Request<B>,
     ) -> http::Response<Vec<u8>> {
-        handler::handle(&self.inner, request).await
+        let (parts, body) = request.into_parts();
+        match self.authenticate(parts).await {
+            Ok(authenticated) => authenticated.handle(body).await,
+            Err(rejected) => rejected,
+        }
     }
 
     /// The settings.

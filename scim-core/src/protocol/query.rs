@@ -203,6 +203,9 @@ impl Params {
         };
         let mut query = ListQuery::new(page);
         query.filter = self.filter()?;
+        if let Some(filter) = &query.filter {
+            super::limits::check_filter(config, filter, "the filter")?;
+        }
         query.sort = sort;
         query.projection = self.projection(schema)?;
         check_never_returned(schema, &query)?;

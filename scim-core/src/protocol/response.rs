@@ -4,7 +4,7 @@ use http::header::{CONTENT_TYPE, ETAG, HeaderValue, LOCATION};
 use http::{Response, StatusCode};
 use serde::Serialize;
 
-use crate::error::{Error, ErrorResponse};
+use crate::error::{Error, ErrorResponse, ScimType, error_chain};
 use crate::tolerance::Fired;
 
 /// The SCIM media type (RFC 7644 §8.1).
@@ -21,6 +21,46 @@ pub struct RequestInfo {
     pub subject: Option<String>,
     /// The tolerances the request needed.
     pub fired: Fired,
+    /// The error the request was answered with, for the log line. For a
+    /// `/Bulk` request (answered `200`), the first operation that failed
+    /// with a server error.
+    pub error: Option<ErrorInfo>,
+    /// How many operations the request carried out, for a rate limiter
+    /// that counts work rather than requests: 1 for an ordinary request,
+    /// the number of operations run for `/Bulk` (0 if none ran).
+    pub operations: usize,
+}
+
+/// What a log line may say about an error: its `scimType` and the `detail`
+/// the client was sent, and for a server error (5xx) the cause the client
+/// was not sent. Never a request body or a credential: the service builds
+/// no error message from either.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct ErrorInfo {
+    /// The HTTP status the error is answered with.
+    pub status: StatusCode,
+    /// The `scimType` sent to the client, if any.
+    pub scim_type: Option<ScimType>,
+    /// The `detail` sent to the client.
+    pub detail: String,
+    /// For a server error, the error and its chain of sources (`storage
+    /// failure: database error: disk I/O error`), which the client is told
+    /// only "has been logged". `None` for client errors.
+    pub cause: Option<String>,
+}
+
+impl ErrorInfo {
+    /// What to log about `error`. Embedding servers use it for the errors
+    /// they answer themselves with [`crate::protocol::error_response`].
+    pub fn new(error: &Error) -> Self {
+        Self {
+            status: error.status(),
+            scim_type: error.scim_type(),
+            detail: error.detail(),
+            cause: error.is_server_error().then(|| error_chain(error)),
+        }
+    }
 }
 
 /// A JSON response with the SCIM media type.
@@ -95,4 +135,36 @@ pub(crate) fn with_resource_headers(
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn error_info_has_the_cause_only_for_server_errors() {
+        let client = ErrorInfo::new(&Error::InvalidFilter("bad filter at 3".to_owned()));
+        assert_eq!(client.status, StatusCode::BAD_REQUEST);
+        assert_eq!(client.scim_type, Some(ScimType::InvalidFilter));
+        assert!(
+            client.detail.contains("bad filter at 3"),
+            "{}",
+            client.detail
+        );
+        assert_eq!(client.cause, None);
+
+        let server = ErrorInfo::new(&Error::Store(StoreError::backend(std::io::Error::other(
+            "disk I/O error",
+        ))));
+        assert_eq!(server.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(server.scim_type, None);
+        assert!(
+            server.detail.contains("has been logged"),
+            "{}",
+            server.detail
+        );
+        let cause = server.cause.unwrap();
+        assert!(cause.ends_with("disk I/O error"), "{cause}");
+    }
 }

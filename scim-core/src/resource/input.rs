@@ -6,29 +6,42 @@ use serde_json::Value;
 
 use super::{Resource, SCHEMAS};
 use crate::Error;
-use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, normalize};
+use crate::filter::AttrPath;
+use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, keep_unknown, normalize};
+use crate::schema::tighten::Presence;
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, SchemaUrn};
-use crate::tolerance::Context;
+use crate::tolerance::{Context, Tolerance};
 
 /// Checks a create body and returns its canonical form, without `id` and
 /// `meta` (the service sets those).
 ///
+/// * `schemas` is required and checked (RFC 7643 §3): non-empty, listing
+///   the core schema, never another resource type's core schema; a URI
+///   that is no schema of the type needs [`Tolerance::ExtraSchemaUris`],
+///   an extension object that `schemas` does not list needs
+///   [`Tolerance::UnlistedExtension`];
 /// * attribute names are matched without regard to case and written in the
-///   schema's spelling; unknown attributes and unknown extension objects are
-///   kept unchanged;
+///   schema's spelling; attributes no schema defines (top-level, in an
+///   extension, sub-attributes) and objects under a URN that is no
+///   extension of the type are refused unless
+///   [`Tolerance::KeepUnknownAttributes`] keeps them verbatim, as PATCH
+///   does;
 /// * read-only attributes (`id`, `meta`, a User's `groups`) are ignored;
 /// * values are checked against their types, `null` means absent, exact
 ///   duplicates in multi-valued attributes are dropped, at most one value
 ///   may be `primary`;
-/// * required attributes and required extensions must be present;
+/// * required attributes and required extensions must be present, and a
+///   required attribute's value must not be empty (`""`); this includes
+///   the paths a service declared required
+///   ([`AttributeSettings::required`](crate::schema::AttributeSettings::required));
 /// * `schemas` is rebuilt from the core schema and the extensions present,
 ///   whatever order or case the client used.
 ///
 /// # Errors
 ///
 /// [`Error::InvalidSyntax`] if `body` is not an object or names an
-/// attribute twice, [`Error::InvalidValue`] for a wrong type or a missing
-/// required attribute.
+/// attribute twice, [`Error::InvalidValue`] for a wrong type, a missing
+/// required attribute, or a `schemas` that breaks the rules above.
 ///
 /// # Examples
 ///
@@ -106,14 +119,20 @@ pub fn prepare_replace(
 }
 
 /// Re-checks a resource after PATCH operations have been applied to a copy
-/// of `original`: required attributes are still present (removing one is a
-/// `mutability` error, RFC 7644 §3.5.2), immutable attributes kept their
-/// values, computed read-only attributes are dropped (the store computes
-/// them), and `schemas` lists exactly the extensions present.
+/// of `original`: required paths keep their values (removing one is a
+/// `mutability` error, RFC 7644 §3.5.2, and emptying one `invalidValue`),
+/// immutable attributes kept their values, computed read-only attributes
+/// are dropped (the store computes them), and `schemas` lists exactly the
+/// extensions present.
+///
+/// A required path the original already lacks (a resource stored before
+/// a service declared the path required, see
+/// [`AttributeSettings::required`](crate::schema::AttributeSettings::required))
+/// may stay missing: such a resource stays patchable.
 ///
 /// # Errors
 ///
-/// [`Error::Mutability`] as described.
+/// [`Error::Mutability`] and [`Error::InvalidValue`] as described.
 pub fn validate_patched(
     schema: &ResourceSchema,
     patched: &mut JsonObject,
@@ -144,7 +163,37 @@ pub fn validate_patched(
         patched.remove(&key);
     }
     rebuild_schemas(schema, patched);
-    check_required(schema, patched, Error::Mutability)
+    for rule in schema.required_rules() {
+        let before = rule.presence(original);
+        match rule.presence(patched) {
+            Presence::Present => {}
+            Presence::Absent if before == Presence::Present => {
+                return Err(Error::Mutability(format!(
+                    "attribute {} is required and cannot be removed",
+                    quoted(rule.display())
+                )));
+            }
+            Presence::Empty if before != Presence::Empty => {
+                return Err(Error::InvalidValue(format!(
+                    "attribute {} is required and cannot be empty",
+                    quoted(rule.display())
+                )));
+            }
+            // Missing before the PATCH too: a resource stored before the
+            // rule stays patchable.
+            Presence::Absent | Presence::Empty => {}
+        }
+    }
+    check_required_extensions(schema, patched, Error::Mutability)
+}
+
+/// A path in quotes for messages; filtered paths carry quotes of their own.
+fn quoted(path: &str) -> String {
+    if path.contains('"') {
+        path.to_owned()
+    } else {
+        format!("\"{path}\"")
+    }
 }
 
 /// Every top-level attribute of the resource type with its key and, for
@@ -205,9 +254,15 @@ fn normalize_body(
             value => members.push((key, value)),
         }
     }
+    let mut listed: Option<Vec<String>> = None;
+    let mut seen_schemas = false;
     for (key, value) in members {
         if key.eq_ignore_ascii_case(SCHEMAS) {
-            check_schemas_shape(&value)?;
+            if seen_schemas {
+                return Err(duplicate_key(SCHEMAS));
+            }
+            seen_schemas = true;
+            listed = schemas_list(value)?;
             continue;
         }
         if let Some(attr) = schema.attribute(&key) {
@@ -250,9 +305,14 @@ fn normalize_body(
                         }
                     }
                     None => {
-                        check_name(&k, &format!("{urn}:{k}"))?;
-                        check_no_nul(&v, &format!("{urn}:{k}"))?;
+                        let path = format!("{urn}:{k}");
+                        check_name(&k, &path)?;
+                        check_no_nul(&v, &path)?;
                         if !v.is_null() {
+                            keep_unknown(&path, cx)?;
+                            if ext_out.keys().any(|e| e.eq_ignore_ascii_case(&k)) {
+                                return Err(duplicate_key(&path));
+                            }
                             ext_out.insert(k, v);
                         }
                     }
@@ -261,31 +321,241 @@ fn normalize_body(
             if !ext_out.is_empty() {
                 out.insert(urn, Value::Object(ext_out));
             }
+        } else if let Some(path) = qualified_path(&key, &value) {
+            check_name(&key, &key)?;
+            check_no_nul(&value, &key)?;
+            put_qualified(schema, &mut out, &key, &path, value, cx)?;
         } else {
             check_name(&key, &key)?;
             check_no_nul(&value, &key)?;
             if value.is_null() {
                 continue;
             }
-            if out.contains_key(&key) {
+            if value.is_object() && SchemaUrn::new(key.as_str()).is_ok() {
+                check_unknown_extension(schema, &key, cx)?;
+            } else {
+                keep_unknown(&key, cx)?;
+            }
+            if out.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
                 return Err(duplicate_key(&key));
             }
             out.insert(key, value);
         }
     }
+    check_schemas(schema, listed.as_deref(), &out, cx)?;
     rebuild_schemas(schema, &mut out);
     Ok(out)
 }
 
-/// `schemas`, if given, is an array of strings; its content is rebuilt.
-fn check_schemas_shape(value: &Value) -> Result<(), Error> {
-    match value {
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
-        Value::Null => Ok(()),
-        _ => Err(Error::InvalidValue(
-            "\"schemas\" must be an array of schema URNs".to_owned(),
-        )),
+/// A member whose name is a URN-qualified attribute path
+/// (`"urn:…:extension:Contoso:2.0:User:costCenter": "4711"`) rather than an
+/// attribute name; objects under a URN are extension objects instead.
+fn qualified_path(key: &str, value: &Value) -> Option<AttrPath> {
+    if value.is_object() || !key.contains(':') {
+        return None;
     }
+    key.parse::<AttrPath>()
+        .ok()
+        .filter(|p| p.schema().is_some())
+}
+
+/// A URN-qualified member of a create or replace body. One that names an
+/// attribute the schemas define is refused: RFC 7643 puts it inside its
+/// extension object, and a second copy beside it would go stale. One that
+/// names no defined attribute is, like any unknown attribute, refused or
+/// kept ([`Tolerance::KeepUnknownAttributes`]) — where PATCH keeps it, in
+/// the object under its URN, so both methods change the same value.
+fn put_qualified(
+    schema: &ResourceSchema,
+    out: &mut JsonObject,
+    key: &str,
+    path: &AttrPath,
+    value: Value,
+    cx: &mut Context,
+) -> Result<(), Error> {
+    let urn = path.schema().unwrap_or_default();
+    if let Some(known) = schema.resolve(path) {
+        return Err(Error::InvalidValue(format!(
+            "\"{key}\" is a path, not an attribute name; send {}",
+            match known.extension {
+                Some(ext) => format!("\"{}\" inside the \"{}\" object", known.attr.name, ext.id),
+                None => format!("\"{}\"", known.attr.name),
+            }
+        )));
+    }
+    if schema.core().id.matches(urn) || schema.extension(urn).is_some() {
+        // An attribute that schema does not define.
+        keep_unknown(key, cx)?;
+    } else {
+        check_unknown_extension(schema, urn, cx)?;
+    }
+    if value.is_null() {
+        return Ok(());
+    }
+    let container_key = match schema.extension(urn) {
+        Some(ext) => ext.id.as_str().to_owned(),
+        None if schema.core().id.matches(urn) => String::new(),
+        None => out
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(urn))
+            .cloned()
+            .unwrap_or_else(|| urn.to_owned()),
+    };
+    let container = if container_key.is_empty() {
+        out
+    } else {
+        match out
+            .entry(container_key)
+            .or_insert_with(|| Value::Object(JsonObject::new()))
+        {
+            Value::Object(obj) => obj,
+            _ => return Err(duplicate_key(key)),
+        }
+    };
+    let (name, value) = match path.sub_attr() {
+        None => (path.name().to_owned(), value),
+        Some(sub) => {
+            let mut inner = JsonObject::new();
+            inner.insert(sub.to_owned(), value);
+            (path.name().to_owned(), Value::Object(inner))
+        }
+    };
+    if container.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+        return Err(duplicate_key(key));
+    }
+    container.insert(name, value);
+    Ok(())
+}
+
+/// An object under a URN that is no extension of the resource type
+/// (`"urn:example:custom:1.0:Thing": {…}`): refused unless
+/// [`Tolerance::KeepUnknownAttributes`] keeps it verbatim.
+fn check_unknown_extension(
+    schema: &ResourceSchema,
+    urn: &str,
+    cx: &mut Context,
+) -> Result<(), Error> {
+    if cx.tolerate(Tolerance::KeepUnknownAttributes) {
+        return Ok(());
+    }
+    Err(Error::InvalidValue(format!(
+        "\"{urn}\" is not a schema extension of {}; registered extensions: {}",
+        schema.name(),
+        list_or_none(schema.extensions().map(|(ext, _)| ext.id.as_str()))
+    )))
+}
+
+fn list_or_none<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// `schemas` as the client sent it: an array of strings; `null` is absent.
+fn schemas_list(value: Value) -> Result<Option<Vec<String>>, Error> {
+    let bad = || Error::InvalidValue("\"schemas\" must be an array of schema URNs".to_owned());
+    match value {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some),
+        Value::Null => Ok(None),
+        _ => Err(bad()),
+    }
+}
+
+/// RFC 7643 §3: `schemas` is REQUIRED, "a non-empty array with value(s) of
+/// the URIs supported by that representation". It must list the resource
+/// type's core schema and no other resource type's; a URN that is neither
+/// the core schema nor an extension of the type is refused unless
+/// [`Tolerance::ExtraSchemaUris`] ignores it (Entra ID's
+/// `…/ADSCIM/2.0/Group`, typo URNs); an extension object the body carries
+/// must be listed unless [`Tolerance::UnlistedExtension`] lists it
+/// (Entra ID's custom extensions, entra.md Q10). `schemas` is then rebuilt
+/// from what the body holds.
+fn check_schemas(
+    schema: &ResourceSchema,
+    listed: Option<&[String]>,
+    out: &JsonObject,
+    cx: &mut Context,
+) -> Result<(), Error> {
+    let core = &schema.core().id;
+    let listed = match listed {
+        None => {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" is required; a {} lists \"{core}\"",
+                schema.name()
+            )));
+        }
+        Some([]) => {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" must not be empty; a {} lists \"{core}\"",
+                schema.name()
+            )));
+        }
+        Some(listed) => listed,
+    };
+    if !listed.iter().any(|u| core.matches(u)) {
+        return Err(Error::InvalidValue(format!(
+            "\"schemas\" must list \"{core}\", the core schema of {}",
+            schema.name()
+        )));
+    }
+    let is_object_key = |urn: &str| {
+        out.iter()
+            .any(|(k, v)| v.is_object() && k.eq_ignore_ascii_case(urn))
+    };
+    for urn in listed {
+        if core.matches(urn) || schema.extension(urn).is_some() {
+            continue;
+        }
+        if is_rfc_core_schema(urn) {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" lists \"{urn}\", the core schema of another resource type; a {} has the core schema \"{core}\"",
+                schema.name()
+            )));
+        }
+        if is_object_key(urn) {
+            // An unknown extension object, kept or refused on its own.
+            continue;
+        }
+        if !cx.tolerate(Tolerance::ExtraSchemaUris) {
+            return Err(Error::InvalidValue(format!(
+                "\"schemas\" lists \"{urn}\", which is neither the core schema nor an extension of {}",
+                schema.name()
+            )));
+        }
+    }
+    for (key, value) in out {
+        if !value.is_object() || key.eq_ignore_ascii_case(core.as_str()) {
+            continue;
+        }
+        let is_extension = schema.extension(key).is_some() || SchemaUrn::new(key.as_str()).is_ok();
+        if is_extension
+            && !listed.iter().any(|u| u.eq_ignore_ascii_case(key))
+            && !cx.tolerate(Tolerance::UnlistedExtension)
+        {
+            return Err(Error::InvalidValue(format!(
+                "the body has the extension \"{key}\", but \"schemas\" does not list it"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A core schema RFC 7643 defines (`urn:ietf:params:scim:schemas:core:2.0:…`:
+/// User, Group, and the discovery resources).
+fn is_rfc_core_schema(urn: &str) -> bool {
+    const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:";
+    urn.get(..CORE.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(CORE))
 }
 
 /// `schemas`: the core schema, then each registered extension present, then
@@ -308,18 +578,41 @@ fn rebuild_schemas(schema: &ResourceSchema, out: &mut JsonObject) {
     out.insert(SCHEMAS.to_owned(), Value::Array(urns));
 }
 
-/// Required core attributes and required extensions are present.
+/// Required paths (the core schema's required attributes and those a
+/// service configured) have non-empty values, and required extensions are
+/// present.
 fn check_required(
     schema: &ResourceSchema,
     out: &JsonObject,
     error: fn(String) -> Error,
 ) -> Result<(), Error> {
-    for attr in &schema.core().attributes {
-        if attr.required && attr.mutability != Mutability::ReadOnly && !out.contains_key(&attr.name)
-        {
-            return Err(error(format!("attribute \"{}\" is required", attr.name)));
+    for rule in schema.required_rules() {
+        match rule.presence(out) {
+            Presence::Present => {}
+            Presence::Absent => {
+                return Err(error(format!(
+                    "attribute {} is required",
+                    quoted(rule.display())
+                )));
+            }
+            Presence::Empty => {
+                return Err(error(format!(
+                    "attribute {} is required and cannot be empty",
+                    quoted(rule.display())
+                )));
+            }
         }
     }
+    check_required_extensions(schema, out, error)
+}
+
+/// Required extensions are present, and the required attributes of each
+/// extension present.
+fn check_required_extensions(
+    schema: &ResourceSchema,
+    out: &JsonObject,
+    error: fn(String) -> Error,
+) -> Result<(), Error> {
     for (ext, required) in schema.extensions() {
         let present = out.get(ext.id.as_str());
         if required && present.is_none() {
@@ -353,8 +646,24 @@ mod tests {
         Registry::standard().resource_type("User").unwrap().clone()
     }
 
+    const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+    /// `body`, with `"schemas": [User]` unless it has `schemas`.
+    fn with_user_schema(mut body: Value) -> Value {
+        if let Value::Object(obj) = &mut body {
+            if !obj.keys().any(|k| k.eq_ignore_ascii_case("schemas")) {
+                obj.insert("schemas".to_owned(), json!([USER]));
+            }
+        }
+        body
+    }
+
     fn create(body: Value) -> Result<JsonObject, Error> {
-        prepare_create(&users(), body, &mut Context::new(Policy::entra_id()))
+        create_with(body, Policy::entra_id())
+    }
+
+    fn create_with(body: Value, policy: Policy) -> Result<JsonObject, Error> {
+        prepare_create(&users(), with_user_schema(body), &mut Context::new(policy))
     }
 
     #[test]
@@ -365,7 +674,7 @@ mod tests {
             "urn:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:user": {"Department": "Tour"},
             "urn:example:custom:1.0:Thing": {"a": 1},
             "favouriteColour": "blue",
-            "schemas": ["urn:foo:bar:baz"],
+            "schemas": [USER, "urn:foo:bar:baz"],
         }))
         .unwrap();
         assert_eq!(
@@ -382,6 +691,67 @@ mod tests {
                     "urn:example:custom:1.0:Thing",
                 ],
             })
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_need_keep_unknown_attributes() {
+        for (body, names) in [
+            (
+                json!({"userName": "a", "favouriteColour": "blue"}),
+                "favouriteColour",
+            ),
+            (
+                json!({"userName": "a", "name": {"nickname": "b"}}),
+                "name.nickname",
+            ),
+            (
+                json!({"userName": "a", "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+                       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"floor": 3}}),
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:floor",
+            ),
+        ] {
+            let err = create_with(body.clone(), Policy::strict()).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains(names)),
+                "{err}"
+            );
+            let mut cx = Context::new(Policy::entra_id());
+            assert!(prepare_create(&users(), with_user_schema(body), &mut cx).is_ok());
+            assert!(cx.fired.contains(Tolerance::KeepUnknownAttributes));
+        }
+    }
+
+    #[test]
+    fn urn_qualified_members_go_where_patch_puts_them() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        const CONTOSO: &str = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User";
+        let mut cx = Context::new(Policy::entra_id());
+        let out = prepare_create(
+            &users(),
+            json!({"schemas": [USER], "userName": "a", format!("{CONTOSO}:costCenter"): "4711"}),
+            &mut cx,
+        )
+        .unwrap();
+        assert_eq!(out[CONTOSO], json!({"costCenter": "4711"}));
+        assert_eq!(out["schemas"], json!([USER, CONTOSO]));
+        for policy in [Policy::strict(), Policy::entra_id()] {
+            let err = create_with(
+                json!({"userName": "a", format!("{ENTERPRISE}:department"): "Lobby"}),
+                policy,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains("is a path") && m.contains("department")),
+                "{err}"
+            );
+        }
+        assert!(
+            create_with(
+                json!({"userName": "a", format!("{CONTOSO}:costCenter"): "4711"}),
+                Policy::strict()
+            )
+            .is_err()
         );
     }
 
@@ -428,6 +798,87 @@ mod tests {
             create(json!({"userName": "a", "schemas": "x"})),
             Err(Error::InvalidValue(_))
         ));
+        assert!(matches!(
+            create(json!({"userName": "a", "schemas": [USER], "SCHEMAS": [USER]})),
+            Err(Error::InvalidSyntax(_))
+        ));
+    }
+
+    #[test]
+    fn schemas_must_be_present_non_empty_and_list_the_core_schema() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+        for policy in [Policy::strict(), Policy::entra_id()] {
+            for (body, says) in [
+                (json!({"userName": "a"}), "is required"),
+                (json!({"userName": "a", "schemas": null}), "is required"),
+                (json!({"userName": "a", "schemas": []}), "must not be empty"),
+                (
+                    json!({"userName": "a", "schemas": ["urn:foo:bar:baz"]}),
+                    USER,
+                ),
+                (json!({"userName": "a", "schemas": [ENTERPRISE]}), USER),
+                (json!({"userName": "a", "schemas": [GROUP]}), USER),
+                (json!({"userName": "a", "schemas": [USER, GROUP]}), GROUP),
+            ] {
+                let err =
+                    prepare_create(&users(), body.clone(), &mut Context::new(policy)).unwrap_err();
+                assert!(
+                    matches!(&err, Error::InvalidValue(m) if m.contains("schemas") && m.contains(says)),
+                    "{policy:?} {body}: {err}"
+                );
+            }
+            // The core schema in any case, and a registered extension
+            // listed without its object, are fine.
+            let out = create_with(
+                json!({"userName": "a", "schemas": [USER.to_uppercase(), ENTERPRISE]}),
+                policy,
+            )
+            .unwrap();
+            assert_eq!(out["schemas"], json!([USER]));
+        }
+    }
+
+    #[test]
+    fn unknown_schema_uris_and_unlisted_extensions_need_their_tolerances() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let extra = json!({"userName": "a", "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"]});
+        let unlisted =
+            json!({"userName": "a", "schemas": [USER], ENTERPRISE: {"department": "Lobby"}});
+        let unknown = json!({"userName": "a", "schemas": [USER, "urn:example:custom:1.0:Thing"], "urn:example:custom:1.0:Thing": {"a": 1}});
+        for (body, tolerance, names) in [
+            (extra, Tolerance::ExtraSchemaUris, "2.0User"),
+            (unlisted, Tolerance::UnlistedExtension, ENTERPRISE),
+            (
+                unknown,
+                Tolerance::KeepUnknownAttributes,
+                "urn:example:custom:1.0:Thing",
+            ),
+        ] {
+            let err = create_with(body.clone(), Policy::strict()).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains(names)),
+                "{body}: {err}"
+            );
+            let mut cx = Context::new(Policy::strict().with(tolerance));
+            let out = prepare_create(&users(), body.clone(), &mut cx).unwrap();
+            assert_eq!(cx.fired.iter().collect::<Vec<_>>(), [tolerance], "{body}");
+            assert_eq!(out["schemas"][0], USER);
+            assert!(create_with(body, Policy::entra_id()).is_ok());
+        }
+        // An unlisted extension gets its URN added.
+        let mut cx = Context::new(Policy::entra_id());
+        let out = prepare_create(
+            &users(),
+            json!({"userName": "a", "schemas": [USER], "urn:example:custom:1.0:Thing": {"a": 1}}),
+            &mut cx,
+        )
+        .unwrap();
+        assert_eq!(
+            out["schemas"],
+            json!([USER, "urn:example:custom:1.0:Thing"])
+        );
+        assert!(cx.fired.contains(Tolerance::UnlistedExtension));
     }
 
     #[test]
@@ -445,7 +896,13 @@ mod tests {
                 Version::from_revision(1),
             ),
         );
-        let out = prepare_replace(&users, json!({"userName": "b"}), &stored, &mut cx).unwrap();
+        let out = prepare_replace(
+            &users,
+            json!({"schemas": [USER], "userName": "b"}),
+            &stored,
+            &mut cx,
+        )
+        .unwrap();
         assert_eq!(out["password"], "s3cret");
         assert_eq!(out["userName"], "b");
     }
@@ -469,7 +926,11 @@ mod tests {
             .unwrap();
         let badges = registry.resource_type("Badge").unwrap();
         let mut cx = Context::new(Policy::strict());
-        let mut body = prepare_create(badges, json!({"number": "1"}), &mut cx).unwrap();
+        let badge = |mut body: Value| {
+            body["schemas"] = json!(["urn:example:params:scim:schemas:core:1.0:Badge"]);
+            body
+        };
+        let mut body = prepare_create(badges, badge(json!({"number": "1"})), &mut cx).unwrap();
         body.remove("schemas");
         let stored = Resource::new(
             ResourceId::new("b1").unwrap(),
@@ -483,7 +944,7 @@ mod tests {
         // No previous value: it may be set.
         let set = prepare_replace(
             badges,
-            json!({"number": "1", "issuedTo": "ann"}),
+            badge(json!({"number": "1", "issuedTo": "ann"})),
             &stored,
             &mut cx,
         )
@@ -501,13 +962,13 @@ mod tests {
         );
         // The same value again, or leaving it out, keeps it.
         assert_eq!(
-            prepare_replace(badges, json!({"number": "2"}), &stored, &mut cx).unwrap()["issuedTo"],
+            prepare_replace(badges, badge(json!({"number": "2"})), &stored, &mut cx).unwrap()["issuedTo"],
             "ann"
         );
         assert!(
             prepare_replace(
                 badges,
-                json!({"number": "2", "issuedTo": "ann"}),
+                badge(json!({"number": "2", "issuedTo": "ann"})),
                 &stored,
                 &mut cx
             )
@@ -516,7 +977,7 @@ mod tests {
         // Another value is refused.
         let err = prepare_replace(
             badges,
-            json!({"number": "2", "issuedTo": "bob"}),
+            badge(json!({"number": "2", "issuedTo": "bob"})),
             &stored,
             &mut cx,
         )

@@ -36,7 +36,7 @@ pub(crate) fn normalize(
             if items.is_empty() {
                 return Ok(None);
             }
-            if items.len() == 1 && cx.tolerate(Tolerance::SingleValueArray) {
+            if items.len() == 1 && cx.tolerate_at(Tolerance::SingleValueArray, path) {
                 let item = items.pop().unwrap_or(Value::Null);
                 return normalize_one(attr, item, path, cx);
             }
@@ -44,15 +44,10 @@ pub(crate) fn normalize(
                 "attribute \"{path}\" is single-valued, but an array was given"
             )))
         }
-        other if attr.multi_valued => {
-            if cx.tolerate(Tolerance::ScalarForMultiValued) {
-                normalize_many(attr, vec![other], path, cx)
-            } else {
-                Err(Error::InvalidValue(format!(
-                    "attribute \"{path}\" is multi-valued and needs an array"
-                )))
-            }
-        }
+        other if attr.multi_valued => Err(Error::InvalidValue(format!(
+            "attribute \"{path}\" is multi-valued and needs an array, not {}",
+            describe(&other)
+        ))),
         other => normalize_one(attr, other, path, cx),
     }
 }
@@ -162,7 +157,8 @@ pub(crate) fn normalize_one(
             Value::Null => return Ok(None),
             Value::Object(obj) => obj,
             Value::String(s)
-                if attr.has_value_sub_attribute() && cx.tolerate(Tolerance::ScalarForComplex) =>
+                if attr.has_value_sub_attribute()
+                    && cx.tolerate_at(Tolerance::ScalarForComplex, path) =>
             {
                 if s.is_empty() {
                     return Ok(None);
@@ -208,9 +204,14 @@ pub(crate) fn normalize_complex(
                 }
             }
             None => {
-                check_name(&key, &format!("{path}.{key}"))?;
-                check_no_nul(&value, &format!("{path}.{key}"))?;
+                let sub_path = format!("{path}.{key}");
+                check_name(&key, &sub_path)?;
+                check_no_nul(&value, &sub_path)?;
                 if !value.is_null() {
+                    keep_unknown(&sub_path, cx)?;
+                    if out.keys().any(|k| k.eq_ignore_ascii_case(&key)) {
+                        return Err(duplicate_key(&sub_path));
+                    }
                     out.insert(key, value);
                 }
             }
@@ -313,6 +314,18 @@ fn normalize_simple(
     }
 }
 
+/// An attribute no schema defines, at `path`: kept verbatim if
+/// [`Tolerance::KeepUnknownAttributes`] allows, else `invalidValue`
+/// naming it.
+pub(crate) fn keep_unknown(path: &str, cx: &mut Context) -> Result<(), Error> {
+    if cx.tolerate(Tolerance::KeepUnknownAttributes) {
+        return Ok(());
+    }
+    Err(Error::InvalidValue(format!(
+        "attribute \"{path}\" is not defined by the resource's schemas"
+    )))
+}
+
 fn describe(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -391,6 +404,8 @@ mod tests {
         .with_multi_valued(true)
     }
 
+    const MANAGER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+
     fn manager() -> Attribute {
         Attribute::complex(
             "manager",
@@ -416,24 +431,50 @@ mod tests {
 
     #[test]
     fn sub_attribute_names_are_canonicalised_and_read_only_ones_dropped() {
+        let mut cx = entra();
         let v = normalize(
             &manager(),
             json!({"VALUE": "42", "displayname": "Boss", "extra": 1}),
             "manager",
-            &mut strict(),
+            &mut cx,
         )
         .unwrap();
         assert_eq!(v, Some(json!({"value": "42", "extra": 1})));
+        assert!(cx.fired.contains(Tolerance::KeepUnknownAttributes));
+        let v = normalize(
+            &manager(),
+            json!({"VALUE": "42", "displayname": "Boss"}),
+            "manager",
+            &mut strict(),
+        )
+        .unwrap();
+        assert_eq!(v, Some(json!({"value": "42"})));
+    }
+
+    #[test]
+    fn unknown_sub_attributes_are_refused_under_the_strict_policy() {
+        let err = normalize(
+            &manager(),
+            json!({"value": "42", "extra": 1}),
+            "manager",
+            &mut strict(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(m) if m.contains("\"manager.extra\"")));
     }
 
     #[test]
     fn bare_string_manager_becomes_complex_and_empty_clears() {
         let mut cx = entra();
-        let v = normalize(&manager(), json!("42"), "manager", &mut cx).unwrap();
+        let v = normalize(&manager(), json!("42"), MANAGER, &mut cx).unwrap();
         assert_eq!(v, Some(json!({"value": "42"})));
-        let v = normalize(&manager(), json!(""), "manager", &mut cx).unwrap();
+        let v = normalize(&manager(), json!(""), MANAGER, &mut cx).unwrap();
         assert_eq!(v, None);
-        assert!(normalize(&manager(), json!("42"), "manager", &mut strict()).is_err());
+        assert!(normalize(&manager(), json!("42"), MANAGER, &mut strict()).is_err());
+        // Only the Enterprise User's manager: the same shape elsewhere is
+        // refused under the Entra policy too.
+        let err = normalize(&manager(), json!("42"), "sponsor", &mut entra()).unwrap_err();
+        assert!(matches!(err, Error::InvalidValue(m) if m.contains("\"sponsor\"")));
     }
 
     #[test]
@@ -477,14 +518,36 @@ mod tests {
     }
 
     #[test]
-    fn tolerated_shapes_for_multi_and_single_values() {
+    fn a_one_element_array_is_tolerated_only_for_the_manager() {
         let mut cx = entra();
-        let v = normalize(&emails(), json!({"value": "a"}), "emails", &mut cx).unwrap();
-        assert_eq!(v, Some(json!([{"value": "a"}])));
-        let v = normalize(&manager(), json!([{"value": "1"}]), "manager", &mut cx).unwrap();
+        let v = normalize(&manager(), json!([{"value": "1"}]), MANAGER, &mut cx).unwrap();
         assert_eq!(v, Some(json!({"value": "1"})));
-        assert!(cx.fired.contains(Tolerance::ScalarForMultiValued));
+        let v = normalize(&manager(), json!(["1"]), MANAGER, &mut cx).unwrap();
+        assert_eq!(v, Some(json!({"value": "1"})));
         assert!(cx.fired.contains(Tolerance::SingleValueArray));
+        assert!(normalize(&manager(), json!([{"value": "1"}]), MANAGER, &mut strict()).is_err());
+        let user_name = Attribute::new("userName", AttrType::String);
+        let active = Attribute::new("active", AttrType::Boolean);
+        for (attr, value) in [(&user_name, json!(["x"])), (&active, json!([true]))] {
+            let mut cx = entra();
+            let err = normalize(attr, value, &attr.name, &mut cx).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains(&format!("\"{}\"", attr.name))),
+                "{err}"
+            );
+            assert!(cx.fired.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_single_value_for_a_multi_valued_attribute_is_refused_under_every_policy() {
+        for value in [json!({"value": "a@example.org"}), json!("a@example.org")] {
+            let err = normalize(&emails(), value, "emails", &mut entra()).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidValue(m) if m.contains("\"emails\"") && m.contains("array")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

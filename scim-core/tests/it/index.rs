@@ -45,17 +45,22 @@ fn registry() -> Registry {
         .configure("User", &format!("{TEST_EXT}:badge"), indexed())
         .configure("User", &format!("{TEST_EXT}:tags"), indexed())
         .configure("User", &format!("{TEST_EXT}:since"), indexed())
+        .configure(
+            "User",
+            r#"emails[type eq "work" and primary eq true].value"#,
+            indexed(),
+        )
         .build()
         .unwrap()
 }
 
 /// Runs a plan over the entries of `resources`.
-struct Executor {
+pub(crate) struct Executor {
     rows: Vec<(String, Vec<IndexEntry>)>,
 }
 
 impl Executor {
-    fn new(schema: &ResourceSchema, resources: &[Resource]) -> Self {
+    pub(crate) fn new(schema: &ResourceSchema, resources: &[Resource]) -> Self {
         Self {
             rows: resources
                 .iter()
@@ -64,7 +69,7 @@ impl Executor {
         }
     }
 
-    fn run(&self, node: &Node) -> BTreeSet<String> {
+    pub(crate) fn run(&self, node: &Node) -> BTreeSet<String> {
         let all = || self.rows.iter().map(|(id, _)| id.clone()).collect();
         match node {
             Node::All => all(),
@@ -460,6 +465,12 @@ fn value_path() -> impl Strategy<Value = String> {
         )
             .prop_map(|(c, t, f)| format!("{c}[type eq \"{t}\" and {f}]")),
         (
+            any::<bool>(),
+            prop::sample::select(TYPES),
+            comparison(&["value"])
+        )
+            .prop_map(|(p, t, f)| format!("emails[primary eq {p} and {f} and type eq \"{t}\"]")),
+        (
             prop::sample::select(TYPES),
             prop::sample::select(OPS),
             literal(),
@@ -613,4 +624,78 @@ fn provisioning_clients_filters_plan_exactly_on_the_standard_indexes() {
     exact("Group", r#"externalId eq "g1""#);
     exact("Group", r#"id eq "g1" and members eq "u1""#);
     exact("Group", r#"members[value eq "u1"]"#);
+}
+
+/// Arbitrary Unicode, beyond the curated pools: keys fold and order like
+/// the evaluator for every string (final sigma, length-changing
+/// lower-casing, supplementary planes).
+#[test]
+fn arbitrary_unicode_folds_and_orders_like_the_evaluator() {
+    let registry = registry();
+    let users = registry.resource_type("User").unwrap().clone();
+    let strategy = (
+        prop::collection::vec("\\PC{0,5}", 1..6),
+        prop::collection::vec(("\\PC{0,4}", prop::sample::select(OPS)), 1..6),
+    );
+    runner(1000)
+        .run(&strategy, |(names, tests)| {
+            let people = resources(
+                names
+                    .iter()
+                    .map(|n| json!({"userName": n, "emails": [{"type": "work", "value": n}], TEST_EXT: {"badge": n}}))
+                    .collect(),
+            );
+            for (operand, op) in &tests {
+                let literal = serde_json::to_string(operand).unwrap();
+                for path in ["userName", "emails[type eq \"work\"].value", &format!("{TEST_EXT}:badge")] {
+                    let filter = format!("{path} {op} {literal}");
+                    check(&users, &people, &filter).map_err(TestCaseError::fail)?;
+                    let parsed = scim_core::filter::parse(&filter).unwrap();
+                    // Inside a value filter, ne also matches an element
+                    // without a value, which has no row.
+                    let element_ne = path.contains('[') && op.eq_ignore_ascii_case("ne");
+                    prop_assert!(
+                        element_ne || index::plan(&users, &parsed).unwrap().is_exact(),
+                        "{}",
+                        filter
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Counterexamples the differential tests found when `ne` became "some
+/// value is not the operand" (RFC 7644 §3.4.2.2): an element without a
+/// `value`, and a value missing altogether, are no value that differs.
+#[test]
+fn ne_counterexamples_stay_fixed() {
+    let registry = registry();
+    let users = registry.resource_type("User").unwrap().clone();
+    let groups = registry.resource_type("Group").unwrap().clone();
+    let people = resources(vec![
+        json!({"userName": "bjensen", "emails": [{}]}),
+        json!({"userName": "bjensen", "emails": [{"value": "x@example.com"}, {"value": "bjensen"}]}),
+        json!({"userName": "bjensen"}),
+    ]);
+    for filter in [
+        r#"emails ne "bjensen""#,
+        r#"not (emails ne "bjensen")"#,
+        r#"name.givenName ne "bjensen""#,
+        r#"not (name.givenName ne "bjensen")"#,
+        r#"not ((emails ne "bjensen") and (userName lt "c"))"#,
+    ] {
+        check(&users, &people, filter).unwrap();
+    }
+    let teams = resources(vec![
+        json!({"displayName": "bjensen", "members": [{}]}),
+        json!({"displayName": "bjensen", "externalId": "x"}),
+    ]);
+    for filter in [
+        r#"(displayName co "bjensen@example.com") or (members ne "bjensen")"#,
+        r#"not (not (externalId ne "bjensen"))"#,
+    ] {
+        check(&groups, &teams, filter).unwrap();
+    }
 }

@@ -95,3 +95,36 @@ fn entra_id_patch_bodies_have_the_documented_effect() {
         case.run();
     }
 }
+
+/// A value filter that compares a boolean or dateTime sub-attribute with a
+/// string is `invalidFilter`, even when there are no values to test (a miss
+/// must not create a value from it), under both policies.
+#[test]
+fn an_ill_typed_value_filter_is_invalid_filter_with_or_without_values() {
+    let registry = Registry::standard();
+    let users = registry.resource_type("User").unwrap();
+    let empty = serde_json::json!({"userName": "a"});
+    let with_email = serde_json::json!({"userName": "a", "emails": [{"value": "a@example.org", "primary": true}]});
+    for policy in [Policy::strict(), Policy::entra_id()] {
+        for resource in [&empty, &with_email] {
+            for op in [
+                serde_json::json!({"op": "add", "path": "emails[primary eq \"yes\"].value", "value": "b@example.org"}),
+                serde_json::json!({"op": "remove", "path": "emails[primary eq \"True\"]"}),
+            ] {
+                let mut cx = Context::new(policy);
+                let request = PatchRequest::parse(
+                    serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]}),
+                    &mut cx,
+                )
+                .unwrap();
+                let err =
+                    apply(users, resource.as_object().unwrap(), &request, &mut cx).unwrap_err();
+                assert_eq!(
+                    err.scim_type().map(|t| t.as_str().to_owned()).as_deref(),
+                    Some("invalidFilter"),
+                    "{err}"
+                );
+            }
+        }
+    }
+}

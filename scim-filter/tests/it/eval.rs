@@ -304,17 +304,68 @@ fn numbers_compare_numerically() {
 }
 
 #[test]
-fn ne_matches_when_no_value_equals_the_operand() {
+fn ne_matches_when_some_value_is_not_equal_to_the_operand() {
     let user = full_user();
     assert_eq!(eval(r#"userType ne "Employee""#, &user), Ok(false));
     assert_eq!(eval(r#"userType ne "employee""#, &user), Ok(false));
     assert_eq!(eval(r#"userType ne "Intern""#, &user), Ok(true));
-    assert_eq!(eval(r#"nickname2 ne "x""#, &user), Ok(true));
-    // Multi-valued: `ne` is `not eq`, so one equal value makes it false.
-    assert_eq!(eval(r#"emails.type ne "work""#, &user), Ok(false));
+    // No value, so no value is unequal: like every operator.
+    assert_eq!(eval(r#"nickname2 ne "x""#, &user), Ok(false));
+    // Multi-valued: any value that is not the operand matches (the full
+    // user has a work and a home email).
+    assert_eq!(eval(r#"emails.type ne "work""#, &user), Ok(true));
     assert_eq!(eval(r#"emails.type ne "other""#, &user), Ok(true));
+    let one = json!({"emails": [{"value": "x"}]});
+    let two = json!({"emails": [{"value": "x"}, {"value": "y"}]});
+    let none = json!({"emails": []});
+    let nulls = json!({"emails": [{"value": null}], "title": null});
+    assert_eq!(eval(r#"emails.value ne "x""#, &one), Ok(false));
+    assert_eq!(eval(r#"emails.value ne "x""#, &two), Ok(true));
+    assert_eq!(eval(r#"emails.value ne "x""#, &none), Ok(false));
+    assert_eq!(eval(r#"emails.value ne "x""#, &json!({})), Ok(false));
+    assert_eq!(eval(r#"emails.value ne "x""#, &nulls), Ok(false));
+    assert_eq!(eval(r#"title ne "x""#, &nulls), Ok(false));
+    assert_eq!(eval(r#"emails ne "x""#, &two), Ok(true));
+    // "No value equals" is `not eq`.
+    assert_eq!(eval(r#"not (emails.value eq "x")"#, &two), Ok(false));
+    assert_eq!(eval(r#"not (emails.value eq "x")"#, &none), Ok(true));
     // A value of another type is never equal, so `ne` matches.
     assert_eq!(eval(r#"active ne "true""#, &user), Ok(true));
+}
+
+#[test]
+fn comparing_a_date_time_or_boolean_attribute_with_another_type_is_an_error() {
+    for filter in [
+        r#"meta.created gt "yesterday""#,
+        r#"meta.created eq "2011-08-01""#,
+        r#"meta.created sw "2011""#,
+        r#"meta.created ne 5"#,
+        r#"meta.created eq true"#,
+        r#"active eq "True""#,
+        r#"active ne "false""#,
+        r#"active eq 1"#,
+        r#"active co "t""#,
+    ] {
+        let err = parse(filter).matcher(&TestFacts).unwrap_err();
+        assert!(
+            err.message().contains("cannot be compared with"),
+            "{filter}: {err}"
+        );
+    }
+    for filter in [
+        r#"meta.created gt "2011-08-01T18:29:49.793Z""#,
+        r#"meta.created eq null"#,
+        r#"active eq true"#,
+        r#"active ne false"#,
+        r#"active eq null"#,
+    ] {
+        assert!(parse(filter).matcher(&TestFacts).is_ok(), "{filter}");
+    }
+    // Without schema facts, the data decides and a mismatch does not match.
+    assert_eq!(
+        eval(r#"active eq "True""#, &json!({"active": true})),
+        Ok(false)
+    );
 }
 
 #[test]

@@ -14,8 +14,11 @@
 //!
 //! # Tables
 //!
-//! * `tenants(id, name UNIQUE, token_hash UNIQUE, created)`: only SHA-256
-//!   hashes of tokens.
+//! * `tenants(id, name UNIQUE, token_hash UNIQUE, created, token_created,
+//!   token_last_used, previous_token_hash UNIQUE, previous_token_expires,
+//!   previous_token_last_used)`: only SHA-256 hashes of tokens; the
+//!   previous token is the one the last rotation replaced, working until
+//!   `previous_token_expires`; times of tokens are Unix seconds.
 //! * `hosts`: one row per SCIM User, primary key `(tenant_id, id)`; the
 //!   product's typed columns (`user_name`, `given_name`, `family_name`,
 //!   `work_email`, `other_email`, `work_phone`, `mobile_phone`,
@@ -25,7 +28,8 @@
 //!   `last_modified`; `doc`, the whole resource JSON without the computed
 //!   `groups`.
 //! * `host_groups`: one row per SCIM Group, `display_name(_key)`,
-//!   `external_id`, `revision`, …, and `doc` without `members`.
+//!   `display_name_unique` (the folded name when names are unique, else
+//!   `NULL`), `external_id`, `revision`, …, and `doc` without `members`.
 //! * `memberships(tenant_id, group_id, member_id, …, position)`: one row
 //!   per member, in insertion order; foreign keys to the group and to the
 //!   member (a host or a host group of the same tenant) cascade on delete.
@@ -42,9 +46,13 @@
 //! tenant, ignoring case as the filter evaluator does; ids are unique
 //! across hosts and host groups of a tenant; deleting a host or group
 //! removes it from every group and gives those groups a new version.
-//! Uniqueness of attributes a custom registry marks `server` is not
-//! enforced: the store serves the standard User and Group types, and
-//! refuses any other resource type.
+//! When the registry makes Group `displayName` unique (the Sign In
+//! Enterprise profile, `crate::profile`), group names are unique per
+//! tenant, ignoring case, through `host_groups.display_name_unique` and its
+//! unique index (schema version 3; duplicates from before keep `NULL`).
+//! Uniqueness a custom registry adds to other attributes is not enforced:
+//! the store serves the standard User and Group types, and refuses any
+//! other resource type.
 
 mod host;
 mod index;
@@ -52,7 +60,7 @@ mod postgres;
 mod query;
 mod sqlite;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,20 +103,71 @@ pub(crate) struct Tenant {
     pub created: String,
 }
 
+/// A tenant with what `tenant list` shows about its tokens.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) struct TenantRecord {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// When its current token was created (Unix seconds); `None` for a
+    /// token older than this column (use the tenant's `created`).
+    pub token_created: Option<i64>,
+    /// When the current token was last used (Unix seconds, recorded at
+    /// most about once a minute).
+    pub token_last_used: Option<i64>,
+    /// The token replaced by the last rotation, while it has one.
+    pub previous: Option<PreviousToken>,
+}
+
+/// A rotated-out token that keeps working until its grace period ends.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) struct PreviousToken {
+    /// When it stops working (Unix seconds).
+    pub expires: i64,
+    /// When it was last used (Unix seconds).
+    pub last_used: Option<i64>,
+}
+
 /// Tenants and their bearer-token hashes. Only SHA-256 hashes of tokens are
-/// stored.
+/// stored. Each tenant has a current token and, after a rotation with a
+/// grace period, the previous one until the period ends; both are in the
+/// database, so every server process sees a rotation or revocation.
 #[async_trait]
 pub(crate) trait TenantStore: Send + Sync + std::fmt::Debug {
     /// Creates a tenant with this token hash.
     async fn create_tenant(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError>;
-    /// The tenant whose token has this hash.
-    async fn tenant_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Tenant>, DbError>;
-    /// Replaces a tenant's token hash.
-    async fn rotate_token(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError>;
-    /// Every tenant, by name.
-    async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError>;
+    /// The tenant whose current token, or previous token still in its
+    /// grace period at `now` (Unix seconds), has this hash.
+    async fn tenant_by_token_hash(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<Tenant>, DbError>;
+    /// Makes `token_hash` the tenant's current token at `now` (Unix
+    /// seconds). The token it replaces keeps working until `grace_until`
+    /// (never, for `None`); a previous token from an earlier rotation stops
+    /// working at once.
+    async fn rotate_token(
+        &self,
+        name: &str,
+        token_hash: &[u8; 32],
+        now: i64,
+        grace_until: Option<i64>,
+    ) -> Result<Tenant, DbError>;
+    /// Ends the grace period of the tenant's previous token; the current
+    /// token keeps working. `true` when a previous token was still working
+    /// at `now`.
+    async fn revoke_previous_token(&self, name: &str, now: i64) -> Result<bool, DbError>;
+    /// Records when tokens were last used: `(token hash, Unix seconds)`,
+    /// current or previous. A time older than the recorded one is ignored
+    /// (several server processes record the same token).
+    async fn record_token_use(&self, uses: Vec<([u8; 32], i64)>) -> Result<(), DbError>;
+    /// Every tenant, by name, with its tokens' dates.
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, DbError>;
     /// Deletes a tenant with all its hosts, groups and memberships.
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError>;
+    /// Touches the database (`SELECT 1`) on a pooled connection, for
+    /// `/readyz`.
+    async fn ping(&self) -> Result<(), DbError>;
 }
 
 /// A host as the product sees it.
@@ -141,8 +200,11 @@ pub(crate) struct GroupRow {
     pub id: String,
     /// displayName.
     pub display_name: String,
-    /// Number of members.
+    /// Number of members (hosts, visible or not, and host groups).
     pub member_count: u64,
+    /// Number of visible hosts among the members (the product shows only
+    /// these).
+    pub visible_hosts: u64,
 }
 
 /// The product's read side, for the CLI.
@@ -150,7 +212,8 @@ pub(crate) struct GroupRow {
 pub(crate) trait ProductView: Send + Sync + std::fmt::Debug {
     /// The tenant's hosts by userName; invisible ones only with `all`.
     async fn hosts(&self, tenant_id: &str, all: bool) -> Result<Vec<HostRow>, DbError>;
-    /// The tenant's host groups by displayName, with member counts.
+    /// The tenant's host groups by displayName, with member counts (all
+    /// members, and visible hosts).
     async fn host_groups(&self, tenant_id: &str) -> Result<Vec<GroupRow>, DbError>;
 }
 
@@ -207,6 +270,18 @@ impl Default for Options {
             scan_budget: index::DEFAULT_SCAN_BUDGET,
             registry: Arc::new(Registry::standard()),
         }
+    }
+}
+
+/// The migration to unique group names keeps existing duplicates; an
+/// operator should rename them (Entra ID fails on two matches).
+fn warn_duplicate_group_names(duplicates: &[(String, i64)]) {
+    for (tenant, count) in duplicates {
+        tracing::warn!(
+            tenant = %tenant,
+            duplicates = count,
+            "tenant {tenant:?} has {count} host group(s) whose displayName another group of the tenant already has; they were kept, and renaming one onto a taken name is refused"
+        );
     }
 }
 

@@ -4,6 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod connections;
+mod deploy;
+mod fairness;
+mod head_first;
+mod ops;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -19,8 +24,8 @@ const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 async fn provisioning_cycle(storage: &Storage) {
     let server = Server::start(storage, &[]);
     assert!(
-        server.banner.contains(TOKEN),
-        "the bootstrap token is printed: {}",
+        !server.banner.contains(TOKEN) && server.banner.contains("SCIM_BOOTSTRAP_TOKEN"),
+        "an operator-chosen token is never echoed: {}",
         server.banner
     );
     let scim = server.client(TOKEN);
@@ -89,6 +94,20 @@ async fn provisioning_cycle(storage: &Storage) {
         .await
         .expect(201);
     let group = r.body["id"].as_str().unwrap().to_owned();
+    // The product profile: group names are unique per tenant, ignoring
+    // case; a host needs its names and a work email.
+    scim.post(
+        "/Groups",
+        json!({"schemas": [GROUP], "displayName": "RECEPTION hosts"}),
+    )
+    .await
+    .expect_scim_error(409);
+    scim.post(
+        "/Users",
+        json!({"schemas": [USER], "userName": "nameless@northwind.example"}),
+    )
+    .await
+    .expect_scim_error(400);
     scim.patch(
         &format!("/Groups/{group}"),
         patch_op(json!([{"op": "Add", "path": "members",
@@ -198,9 +217,9 @@ async fn tenants_are_isolated_and_tokens_rotate() {
         .expect_scim_error(404);
     a.get(&format!("/Users/{id}")).await.expect(200);
 
-    // Rotation: the old token stops working (within the 2 s cache), the
-    // new one works.
-    let out = storage.command(&["tenant", "rotate-token", "globex"]);
+    // Rotation without grace: the old token stops working (within the 2 s
+    // cache), the new one works. (ops.rs tests the grace period.)
+    let out = storage.command(&["tenant", "rotate-token", "globex", "--grace", "0"]);
     let new_token = token_in(&out, "New token for globex:");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -220,7 +239,7 @@ async fn tenants_are_isolated_and_tokens_rotate() {
         list.contains("globex") && list.contains("default"),
         "{list}"
     );
-    storage.command(&["tenant", "delete", "globex"]);
+    storage.command(&["tenant", "delete", "globex", "--yes"]);
     let deleted = server.client(&new_token);
     let deadline = Instant::now() + Duration::from_secs(10);
     while deleted.get("/Users").await.status != 401 {
@@ -282,6 +301,39 @@ async fn unauthenticated_and_throttled_requests_get_scim_errors() {
 }
 
 #[tokio::test]
+async fn a_bulk_request_is_charged_one_token_per_operation() {
+    let storage = Storage::sqlite();
+    let server = Server::start(&storage, &["--rate-limit", "5"]);
+    let scim = server.client(TOKEN);
+    let operations: Vec<serde_json::Value> = (0..20)
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                   "data": {"schemas": [USER], "userName": format!("bulk{i}")}})
+        })
+        .collect();
+    let r = scim
+        .post(
+            "/Bulk",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                   "Operations": operations}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["Operations"].as_array().unwrap().len(), 20);
+    // Twenty operations against a bucket of five: the next request waits.
+    let r = scim.get("/Users").await.expect_scim_error(429);
+    assert!(
+        r.header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s >= 2),
+        "{:?}",
+        r.header("retry-after")
+    );
+    drop(server);
+    cleanup(&storage);
+}
+
+#[tokio::test]
 async fn oversized_bodies_and_headers_are_refused() {
     let storage = Storage::sqlite();
     let server = Server::start(&storage, &["--max-body-bytes", "2048"]);
@@ -312,8 +364,13 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
     let storage = Storage::sqlite();
     let mut server = Server::start(&storage, &[]);
     let addr = server.origin.trim_start_matches("http://").to_owned();
-    let body = serde_json::to_vec(&json!({"schemas": [USER], "userName": "in.flight@example.com"}))
-        .unwrap();
+    let body = serde_json::to_vec(&json!({
+        "schemas": [USER],
+        "userName": "in.flight@example.com",
+        "name": {"givenName": "In", "familyName": "Flight"},
+        "emails": [{"type": "work", "value": "in.flight@example.com"}],
+    }))
+    .unwrap();
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     let head = format!(
         "POST /scim/v2/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
@@ -352,7 +409,12 @@ async fn two_servers_on_one_postgres_create_a_user_name_once() {
     let second = Server::start(&storage, &[]);
     for round in 0..5 {
         let name = format!("race{round}@northwind.example");
-        let body = json!({"schemas": [USER], "userName": name});
+        let body = json!({
+            "schemas": [USER],
+            "userName": name,
+            "name": {"givenName": "Race", "familyName": "Host"},
+            "emails": [{"type": "work", "value": name}],
+        });
         let (a, b) = (first.client(TOKEN), second.client(TOKEN));
         let mut tasks = Vec::new();
         for i in 0..8 {

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,7 +19,7 @@ use serde_json::Value;
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_scim-server-example");
 
 /// A bootstrap token long enough to be accepted.
-pub(crate) const TOKEN: &str = "e2e-bootstrap-token-0123456789";
+pub(crate) const TOKEN: &str = "e2e-bootstrap-token-0123456789abcdef";
 
 /// Where a test's data lives: a fresh SQLite directory, or a fresh
 /// PostgreSQL schema.
@@ -117,23 +118,57 @@ pub(crate) struct Server {
     pub(crate) origin: String,
     /// Everything the server printed on stdout before it was ready.
     pub(crate) banner: String,
+    /// Everything it has logged on stderr so far.
+    logs: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts `serve --listen 127.0.0.1:0` with `extra` arguments and waits
     /// until it listens.
     pub(crate) fn start(storage: &Storage, extra: &[&str]) -> Self {
+        Self::start_with_env(storage, extra, &[])
+    }
+
+    /// The same with these environment variables (`SCIM_LOG=info` for the
+    /// request log lines).
+    pub(crate) fn start_with_env(storage: &Storage, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_listening(storage, "127.0.0.1:0", extra, env)
+    }
+
+    /// The same on another `--listen` address; an unspecified address
+    /// (`0.0.0.0:0`) is reached through 127.0.0.1, so that the traffic
+    /// stays on loopback.
+    pub(crate) fn start_listening(
+        storage: &Storage,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(BIN)
             .args(storage.args())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
             .env("SCIM_LOG", "warn")
+            .envs(env.iter().copied())
             .env_remove("SCIM_DATABASE_URL")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the server starts");
+        let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(Mutex::new(String::new()));
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                // Still shown with the test's output on failure.
+                eprintln!("{line}");
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -144,7 +179,9 @@ impl Server {
                 banner.push_str(&line);
                 banner.push('\n');
                 if let Some(url) = line.strip_prefix("SCIM server listening on ") {
-                    origin = url.strip_suffix("/scim/v2").map(str::to_owned);
+                    origin = url
+                        .strip_suffix("/scim/v2")
+                        .map(|o| o.replace("://0.0.0.0:", "://127.0.0.1:"));
                 }
                 // The banner ends with the storage line and, on first start,
                 // the bootstrap block.
@@ -166,6 +203,7 @@ impl Server {
             child: Some(child),
             origin,
             banner,
+            logs,
         };
         server.wait_healthy();
         server
@@ -186,6 +224,38 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("server at {} never accepted a connection", self.origin);
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub(crate) fn addr(&self) -> String {
+        self.origin.trim_start_matches("http://").to_owned()
+    }
+
+    /// What the server logged on stderr so far.
+    pub(crate) fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits until a log line contains every one of `needles`, and returns
+    /// that line.
+    pub(crate) async fn wait_for_log(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let logs = self.logs();
+            if let Some(line) = logs.lines().find(|l| needles.iter().all(|n| l.contains(n))) {
+                return line.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needles:?} in:\n{logs}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Kills the process with SIGKILL, as a crash would.
@@ -366,5 +436,77 @@ pub(crate) fn patch_op(operations: Value) -> Value {
 pub(crate) fn cleanup(storage: &Storage) {
     if let Storage::Sqlite(dir) = storage {
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+impl Storage {
+    /// Runs a command and returns its whole output, whether it succeeded
+    /// or not, from the directory `cwd`.
+    pub(crate) fn output_in(&self, cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .current_dir(cwd)
+            .args(self.args())
+            .args(args)
+            .env_remove("SCIM_DATABASE_URL")
+            .env_remove("SCIM_PUBLIC_URL")
+            .output()
+            .expect("the binary runs")
+    }
+
+    /// The same PostgreSQL storage reached through `proxy` instead of
+    /// directly.
+    pub(crate) fn through(&self, proxy: &Proxy) -> Self {
+        let Self::Postgres(url) = self else {
+            panic!("only PostgreSQL goes through a proxy")
+        };
+        Self::Postgres(url.replacen(&proxy.target, &proxy.addr, 1))
+    }
+}
+
+/// A TCP proxy to the PostgreSQL server, which a test can cut off to
+/// simulate a database outage.
+#[derive(Debug)]
+pub(crate) struct Proxy {
+    /// `127.0.0.1:PORT` it listens on.
+    pub(crate) addr: String,
+    /// The `host:port` it forwards to.
+    target: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Forwards to the `host:port` of `storage`'s URL.
+    pub(crate) async fn start(storage: &Storage) -> Self {
+        let Storage::Postgres(url) = storage else {
+            panic!("only PostgreSQL goes through a proxy")
+        };
+        let after_at = url.rsplit('@').next().unwrap();
+        let target = after_at.split('/').next().unwrap().to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let to = target.clone();
+        let task = tokio::spawn(async move {
+            // Dropping the set (when the task is aborted) aborts every
+            // connection's copy task, so cutting off is immediate.
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let to = to.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { addr, target, task }
+    }
+
+    /// Closes the listener and every forwarded connection.
+    pub(crate) async fn cut(self) {
+        self.task.abort();
+        let _ = self.task.await;
     }
 }

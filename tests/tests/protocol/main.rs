@@ -8,5 +8,8 @@ mod concurrency;
 mod endpoints;
 mod entra;
 mod hostile;
+mod profile;
 mod regressions;
+mod request_info;
 mod rfc_examples;
+mod strict;

@@ -1,7 +1,8 @@
 //! Regressions: one test per bug found by review, named for the behaviour
 //! that is now right. Each was a failing test before its fix.
 
-use scim_tests::{Harness, patch_op};
+use scim_core::protocol::ServiceConfig;
+use scim_tests::{BASE, Harness, patch_op};
 use serde_json::json;
 
 async fn members(h: &Harness, g: &str) -> serde_json::Value {
@@ -104,7 +105,7 @@ async fn a_filtered_sub_attribute_remove_that_removes_nothing_keeps_the_version(
     let r = h
         .post(
             "/Users",
-            json!({"userName":"fr","emails":[{"value":"a@x","type":"work"}]}),
+            json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"fr","emails":[{"value":"a@x","type":"work"}]}),
         )
         .await
         .expect(201);
@@ -145,7 +146,7 @@ async fn bulk_operations_waiting_for_a_bulk_id_keep_their_order() {
         "/Bulk",
         scim_tests::bulk_request(json!([
             {"method":"PATCH","path":"/Users/bulkId:u","data":po("first")},
-            {"method":"POST","path":"/Users","bulkId":"u","data":{"userName":"order"}},
+            {"method":"POST","path":"/Users","bulkId":"u","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"order"}},
             {"method":"PATCH","path":"/Users/bulkId:u","data":po("last")},
         ])),
     )
@@ -160,7 +161,11 @@ async fn bulk_operations_waiting_for_a_bulk_id_keep_their_order() {
 async fn adding_thousands_of_emails_in_one_patch_keeps_each_once() {
     // Once quadratic (8,000 emails took seconds and blocked a worker); now
     // one pass. Speed is measured by the benchmarks, not asserted here.
-    let h = Harness::new();
+    // The default caps (1,000 values, 256 KiB) are raised for it.
+    let mut config = ServiceConfig::new(BASE);
+    config.max_values_per_attribute = 10_000;
+    config.max_resource_size = 1024 * 1024;
+    let h = Harness::with_config(config);
     let id = h.create_user("q").await;
     let vals: Vec<_> = (0..8000)
         .map(|i| json!({"value": format!("u{i}@x.example")}))

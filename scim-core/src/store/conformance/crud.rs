@@ -627,7 +627,7 @@ where
             alice.id().clone(),
             prepare_create(
                 users,
-                json!({"userName": "someone-else"}),
+                json!({"schemas": [users.core().id.as_str()], "userName": "someone-else"}),
                 &mut Context::new(Policy::entra_id()),
             )
             .expect("valid user"),

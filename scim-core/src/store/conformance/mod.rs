@@ -9,6 +9,16 @@
 //! store's own `get` returns them: the same ids in the same order, the
 //! same `totalResults`, the same JSON.
 //!
+//! Besides the fixed cases, [`Suite::differential_queries`] compares random
+//! queries over random resources with `evaluate`; [`Suite::run_all`] runs a
+//! few of them ([`Suite::random_queries_agree_with_evaluate`]), and every
+//! counterexample found so far ([`Suite::differential_regressions`]). Two
+//! environment variables change every differential run: [`CASES_VAR`]
+//! (`SCIM_DIFFERENTIAL_CASES=100000`) runs that many cases, and
+//! [`SEED_VAR`] (`SCIM_DIFFERENTIAL_SEED=0x1234`) starts from another seed.
+//! A differential failure prints its seed, the query, the resources and
+//! the case as an entry to keep as a regression.
+//!
 //! A failing check panics with a message that starts
 //! ``store conformance check `name` failed:``.
 //! [`Suite::run_all`] runs every check, even after one fails, and then
@@ -72,6 +82,8 @@ use std::task::{Poll, Waker};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+
+pub use self::differential::{CASES_VAR, SEED_VAR};
 
 use self::data::member;
 use super::{ResourceStore, TenantId};
@@ -171,6 +183,7 @@ macro_rules! run_checks {
 mod concurrency;
 mod crud;
 mod data;
+mod differential;
 mod membership;
 mod query;
 mod tenant;
@@ -236,6 +249,8 @@ where
             compare_and_swap_under_concurrency,
             tenant_isolation,
             filters_agree_with_evaluate,
+            random_queries_agree_with_evaluate,
+            differential_regressions,
             sorting_agrees_with_evaluate,
             index_paging,
             cursor_paging,
@@ -262,6 +277,23 @@ where
             spawner: self.spawner.as_ref(),
         }
     }
+}
+
+/// `body` with the `schemas` a client sends (RFC 7643 §3): the core
+/// schema and each extension the body has, unless it lists them itself.
+fn with_schemas(schema: &ResourceSchema, mut body: Value) -> Value {
+    if let Value::Object(obj) = &mut body {
+        if !obj.contains_key("schemas") {
+            let mut urns = vec![Value::String(schema.core().id.as_str().to_owned())];
+            for (ext, _) in schema.extensions() {
+                if obj.contains_key(ext.id.as_str()) {
+                    urns.push(Value::String(ext.id.as_str().to_owned()));
+                }
+            }
+            obj.insert("schemas".to_owned(), Value::Array(urns));
+        }
+    }
+    body
 }
 
 /// What one check works with.
@@ -292,8 +324,12 @@ impl Check<'_> {
     /// A resource prepared as the protocol service prepares one, with a
     /// fresh id and `meta.created`/`lastModified` at `at`.
     fn resource(&self, schema: &ResourceSchema, body: Value, at: &str) -> Resource {
-        let prepared = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
-            .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
+        let prepared = prepare_create(
+            schema,
+            with_schemas(schema, body),
+            &mut Context::new(Policy::entra_id()),
+        )
+        .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
         Resource::new(
             ResourceId::generate(),
             prepared,
@@ -336,8 +372,12 @@ impl Check<'_> {
         body: Value,
         at: OffsetDateTime,
     ) -> Resource {
-        let prepared = prepare_create(schema, body, &mut Context::new(Policy::entra_id()))
-            .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
+        let prepared = prepare_create(
+            schema,
+            with_schemas(schema, body),
+            &mut Context::new(Policy::entra_id()),
+        )
+        .unwrap_or_else(|e| self.fail(format_args!("test data is invalid: {e}")));
         let created = old.meta().map_or(at, |m| m.created);
         let mut meta = Meta::new(schema.name(), created, old.version().clone());
         meta.last_modified = at;

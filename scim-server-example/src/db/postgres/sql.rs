@@ -27,7 +27,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = r#"
@@ -105,13 +105,48 @@ CREATE INDEX memberships_member_host ON memberships (tenant_id, member_host);
 CREATE INDEX memberships_member_group ON memberships (tenant_id, member_group);
 "#;
 
-/// Version 2: secondary indexes (see `db/index.rs`). The rows are built
+/// Version 2: token dates, and the previous token that keeps working for
+/// a grace period after a rotation (times in Unix seconds).
+const V2: &str = "
+ALTER TABLE tenants
+    ADD COLUMN token_created BIGINT,
+    ADD COLUMN token_last_used BIGINT,
+    ADD COLUMN previous_token_hash BYTEA
+        CHECK (previous_token_hash IS NULL OR octet_length(previous_token_hash) = 32),
+    ADD COLUMN previous_token_expires BIGINT,
+    ADD COLUMN previous_token_last_used BIGINT,
+    ADD CONSTRAINT tenants_previous_token_hash UNIQUE (previous_token_hash);
+";
+
+/// Version 3: group names unique per tenant, ignoring case, when the
+/// registry says so (the Sign In Enterprise profile). `display_name_unique`
+/// holds the folded name under a unique index; existing duplicates must
+/// not fail the migration or lose data, so only the first group of each
+/// name (the oldest, then by id) gets it, later ones keep `NULL` until
+/// they are renamed. PostgreSQL's unique indexes let `NULL`s repeat.
+pub(super) const V3_GROUP_NAMES: &str = r#"
+ALTER TABLE host_groups ADD COLUMN display_name_unique TEXT COLLATE "C";
+UPDATE host_groups g SET display_name_unique = g.display_name_key
+FROM (SELECT DISTINCT ON (tenant_id, display_name_key) tenant_id, id
+      FROM host_groups ORDER BY tenant_id, display_name_key, created, id) first
+WHERE g.tenant_id = first.tenant_id AND g.id = first.id;
+CREATE UNIQUE INDEX host_groups_display_name_unique ON host_groups (tenant_id, display_name_unique);
+"#;
+
+/// Per tenant, how many groups share a name another group holds: `(tenant
+/// name, count)`, after `V3_GROUP_NAMES`.
+pub(super) const DUPLICATE_GROUP_NAMES: &str = "
+    SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
+    WHERE g.display_name_unique IS NULL
+    GROUP BY t.name ORDER BY t.name";
+
+/// Version 4: secondary indexes (see `db/index.rs`). The rows are built
 /// at start-up, from the documents, for every declared index. `key` holds
 /// at most `index::PG_KEY_LIMIT` bytes (B-tree entries have a size limit);
 /// `full_key` the whole key when it is longer; `key_text` the (NUL-escaped)
 /// text of text keys, for the `pg_trgm` index created at start-up when the
 /// extension is available ([`TRIGRAM_INDEXES`]).
-const V2: &str = r#"
+const V4_INDEXES: &str = r#"
 CREATE TABLE index_names (
     id BIGSERIAL PRIMARY KEY,
     type TEXT NOT NULL,
@@ -355,15 +390,20 @@ pub(super) const GROUP_REVISION: &str =
 /// the id is taken.
 pub(super) const INSERT_GROUP: &str = "
     INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, external_id,
-                             revision, created, last_modified, doc)
-    SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::TEXT, $5::TEXT, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT
+                             revision, created, last_modified, doc, display_name_unique)
+    SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::TEXT, $5::TEXT, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT,
+           $10::TEXT
     WHERE NOT EXISTS (SELECT 1 FROM hosts WHERE tenant_id = $1 AND id = $2)";
 
 /// Compare-and-swap on the expected revision (`$10`).
 pub(super) const UPDATE_GROUP: &str = "
     UPDATE host_groups SET display_name = $3, display_name_key = $4, external_id = $5,
-                           revision = $6, created = $7, last_modified = $8, doc = $9
+                           revision = $6, created = $7, last_modified = $8, doc = $9,
+                           display_name_unique = $11
     WHERE tenant_id = $1 AND id = $2 AND revision = $10";
+
+/// The unique index behind group names unique per tenant.
+pub(super) const GROUP_NAME_INDEX: &str = "host_groups_display_name_unique";
 
 /// A membership change: new revision and `lastModified` (at the expected
 /// revision `$4` unless it is NULL). Locks the group row until commit, so
@@ -438,14 +478,56 @@ pub(super) const DELETE_ALL_MEMBERS: &str =
 
 // -------------------------------------------------------------- tenants
 
-pub(super) const INSERT_TENANT: &str =
-    "INSERT INTO tenants (id, name, token_hash, created) VALUES ($1, $2, $3, $4)";
+/// `/readyz`: does the database answer?
+pub(super) const PING: &str = "SELECT 1";
+
+pub(super) const INSERT_TENANT: &str = "
+    INSERT INTO tenants (id, name, token_hash, created, token_created)
+    SELECT $1, $2, $3, $4, $5
+    WHERE NOT EXISTS (SELECT 1 FROM tenants WHERE previous_token_hash = $3)";
 pub(super) const LOCK_TENANT_BY_NAME: &str = "SELECT id FROM tenants WHERE name = $1 FOR UPDATE";
-pub(super) const TENANT_BY_TOKEN_HASH: &str =
-    "SELECT id, name, created FROM tenants WHERE token_hash = $1";
-pub(super) const ROTATE_TOKEN: &str =
-    "UPDATE tenants SET token_hash = $2 WHERE name = $1 RETURNING id, name, created";
-pub(super) const TENANTS: &str = "SELECT id, name, created FROM tenants ORDER BY name";
+/// The tenant of a current token, or of a previous one before `$2` (now).
+pub(super) const TENANT_BY_TOKEN_HASH: &str = "
+    SELECT id, name, created FROM tenants WHERE token_hash = $1
+    UNION ALL
+    SELECT id, name, created FROM tenants
+    WHERE previous_token_hash = $1 AND previous_token_expires > $2
+    LIMIT 1";
+/// `$1` name, `$2` new hash, `$3` now, `$4` end of the old token's grace
+/// (NULL: none). Right-hand sides read the row before the update; a hash
+/// that is another tenant's previous token is refused (no row).
+pub(super) const ROTATE_TOKEN: &str = "
+    UPDATE tenants SET
+        previous_token_hash = CASE WHEN $4::BIGINT IS NULL THEN NULL ELSE token_hash END,
+        previous_token_expires = $4::BIGINT,
+        previous_token_last_used =
+            CASE WHEN $4::BIGINT IS NULL THEN NULL ELSE token_last_used END,
+        token_hash = $2,
+        token_created = $3,
+        token_last_used = NULL
+    WHERE name = $1
+      AND NOT EXISTS (SELECT 1 FROM tenants WHERE previous_token_hash = $2)
+    RETURNING id, name, created";
+pub(super) const TENANT_EXISTS: &str = "SELECT 1 FROM tenants WHERE name = $1";
+/// Ends the previous token's grace; returns whether it still worked at `$2`.
+pub(super) const REVOKE_PREVIOUS_TOKEN: &str = "
+    UPDATE tenants t SET
+        previous_token_hash = NULL, previous_token_expires = NULL, previous_token_last_used = NULL
+    FROM (SELECT id, previous_token_hash IS NOT NULL AND previous_token_expires > $2 AS works
+          FROM tenants WHERE name = $1 FOR UPDATE) old
+    WHERE t.id = old.id
+    RETURNING old.works";
+pub(super) const RECORD_TOKEN_USE: &str = "
+    UPDATE tenants SET token_last_used = $2
+    WHERE token_hash = $1 AND (token_last_used IS NULL OR token_last_used < $2)";
+pub(super) const RECORD_PREVIOUS_TOKEN_USE: &str = "
+    UPDATE tenants SET previous_token_last_used = $2
+    WHERE previous_token_hash = $1
+      AND (previous_token_last_used IS NULL OR previous_token_last_used < $2)";
+pub(super) const TENANTS: &str = "
+    SELECT id, name, created, token_created, token_last_used,
+           previous_token_hash IS NOT NULL, previous_token_expires, previous_token_last_used
+    FROM tenants ORDER BY name";
 pub(super) const DELETE_TENANT_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE tenant_id = $1";
 pub(super) const DELETE_TENANT_GROUPS: &str = "DELETE FROM host_groups WHERE tenant_id = $1";
 pub(super) const DELETE_TENANT_HOSTS: &str = "DELETE FROM hosts WHERE tenant_id = $1";
@@ -461,7 +543,10 @@ pub(super) const PRODUCT_HOSTS: &str = "
 
 pub(super) const PRODUCT_GROUPS: &str = "
     SELECT g.id, g.display_name,
-           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)
+           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id),
+           (SELECT COUNT(*) FROM memberships m
+            JOIN hosts h ON h.tenant_id = m.tenant_id AND h.id = m.member_host
+            WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id AND h.visible)
     FROM host_groups g WHERE g.tenant_id = $1
     ORDER BY g.display_name_key, g.id";
 

@@ -7,7 +7,10 @@ use tokio_postgres::Row;
 use super::nul::{dec, dec_opt};
 use super::row::{execute, row_opt, rows};
 use super::{Fail, PgDb, sql, unique_violation};
-use crate::db::{DbError, GroupRow, HostRow, ProductView, Tenant, TenantStore, new_tenant_id};
+use crate::db::{
+    DbError, GroupRow, HostRow, PreviousToken, ProductView, Tenant, TenantRecord, TenantStore,
+    new_tenant_id,
+};
 
 fn tenant_row(r: &Row) -> Result<Tenant, Fail> {
     Ok(Tenant {
@@ -15,6 +18,27 @@ fn tenant_row(r: &Row) -> Result<Tenant, Fail> {
         name: r.try_get(1)?,
         created: r.try_get(2)?,
     })
+}
+
+fn tenant_record(r: &Row) -> Result<TenantRecord, Fail> {
+    let has_previous: bool = r.try_get(5)?;
+    let expires: Option<i64> = r.try_get(6)?;
+    Ok(TenantRecord {
+        tenant: tenant_row(r)?,
+        token_created: r.try_get(3)?,
+        token_last_used: r.try_get(4)?,
+        previous: match (has_previous, expires) {
+            (true, Some(expires)) => Some(PreviousToken {
+                expires,
+                last_used: r.try_get(7)?,
+            }),
+            _ => None,
+        },
+    })
+}
+
+fn token_taken() -> DbError {
+    Fail::Other("another tenant has this token".to_owned()).into()
 }
 
 #[async_trait]
@@ -27,53 +51,104 @@ impl TenantStore for PgDb {
         };
         let client = self.client().await?;
         let hash: &[u8] = token_hash;
+        let now = crate::tenant::unix_now();
         let inserted = execute(
             &client,
             sql::INSERT_TENANT,
-            &[&tenant.id, &tenant.name, &hash, &tenant.created],
+            &[&tenant.id, &tenant.name, &hash, &tenant.created, &now],
         )
         .await;
         match inserted {
+            Ok(0) => Err(token_taken()),
             Ok(_) => Ok(tenant),
             Err(e) => Err(match unique_violation(&e) {
                 Some("tenants_name") => DbError::TenantExists(tenant.name),
-                Some("tenants_token_hash") => {
-                    Fail::Other("another tenant has this token".to_owned()).into()
-                }
+                Some("tenants_token_hash" | "tenants_previous_token_hash") => token_taken(),
                 _ => e.into(),
             }),
         }
     }
 
-    async fn tenant_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Tenant>, DbError> {
+    async fn tenant_by_token_hash(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<Tenant>, DbError> {
         let client = self.client().await?;
         let hash: &[u8] = token_hash;
-        match row_opt(&client, sql::TENANT_BY_TOKEN_HASH, &[&hash]).await? {
+        match row_opt(&client, sql::TENANT_BY_TOKEN_HASH, &[&hash, &now]).await? {
             Some(r) => Ok(Some(tenant_row(&r)?)),
             None => Ok(None),
         }
     }
 
-    async fn rotate_token(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError> {
+    async fn rotate_token(
+        &self,
+        name: &str,
+        token_hash: &[u8; 32],
+        now: i64,
+        grace_until: Option<i64>,
+    ) -> Result<Tenant, DbError> {
         let client = self.client().await?;
         let hash: &[u8] = token_hash;
-        match row_opt(&client, sql::ROTATE_TOKEN, &[&name, &hash]).await {
+        match row_opt(
+            &client,
+            sql::ROTATE_TOKEN,
+            &[&name, &hash, &now, &grace_until],
+        )
+        .await
+        {
             Ok(Some(r)) => Ok(tenant_row(&r)?),
-            Ok(None) => Err(DbError::NoSuchTenant(name.to_owned())),
-            Err(e) if unique_violation(&e) == Some("tenants_token_hash") => {
-                Err(Fail::Other("another tenant has this token".to_owned()).into())
+            Ok(None) => match row_opt(&client, sql::TENANT_EXISTS, &[&name]).await? {
+                Some(_) => Err(token_taken()),
+                None => Err(DbError::NoSuchTenant(name.to_owned())),
+            },
+            Err(e)
+                if matches!(
+                    unique_violation(&e),
+                    Some("tenants_token_hash" | "tenants_previous_token_hash")
+                ) =>
+            {
+                Err(token_taken())
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError> {
+    async fn revoke_previous_token(&self, name: &str, now: i64) -> Result<bool, DbError> {
+        let client = self.client().await?;
+        match row_opt(&client, sql::REVOKE_PREVIOUS_TOKEN, &[&name, &now]).await? {
+            Some(r) => Ok(r.try_get(0).map_err(Fail::from)?),
+            None => Err(DbError::NoSuchTenant(name.to_owned())),
+        }
+    }
+
+    async fn record_token_use(&self, uses: Vec<([u8; 32], i64)>) -> Result<(), DbError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        for (hash, at) in &uses {
+            let hash: &[u8] = hash;
+            execute(&client, sql::RECORD_TOKEN_USE, &[&hash, at]).await?;
+            execute(&client, sql::RECORD_PREVIOUS_TOKEN_USE, &[&hash, at]).await?;
+        }
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, DbError> {
         let client = self.client().await?;
         let found = rows(&client, sql::TENANTS, &[]).await?;
         Ok(found
             .iter()
-            .map(tenant_row)
+            .map(tenant_record)
             .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
+        let client = self.client().await?;
+        row_opt(&client, sql::PING, &[]).await?;
+        Ok(())
     }
 
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError> {
@@ -131,6 +206,8 @@ impl ProductView for PgDb {
                 id: r.try_get(0).map_err(Fail::from)?,
                 display_name: dec(r.try_get(1).map_err(Fail::from)?),
                 member_count: u64::try_from(r.try_get::<_, i64>(2).map_err(Fail::from)?)
+                    .unwrap_or(0),
+                visible_hosts: u64::try_from(r.try_get::<_, i64>(3).map_err(Fail::from)?)
                     .unwrap_or(0),
             });
         }

@@ -110,6 +110,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -117,6 +119,32 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    in_schema(label, move |config| async move {
+        Suite::new(|| {
+            let config = config.clone();
+            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+        })
+        .differential_queries(500, seed)
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("differential_1", 0x7067_0000_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("differential_2", 0x7067_0100_0000).await;
+}
 
 #[tokio::test]
 async fn entra_create_and_patch_fill_the_typed_columns() {
@@ -148,6 +176,14 @@ async fn entra_create_and_patch_fill_the_typed_columns() {
 async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
     in_schema("tenants", |config| async move {
         testing::tenant_lifecycle(&database(config).await.0).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    in_schema("grace", |config| async move {
+        testing::token_rotation_with_grace(&database(config).await.0).await;
     })
     .await;
 }
@@ -204,6 +240,64 @@ async fn two_server_processes_racing_for_a_user_name_give_one_winner() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_racing_for_a_group_name_give_one_winner() {
+    in_schema("group_name_race", |config| async move {
+        let (a, _) = database(config.clone()).await;
+        let (b, _) = database(config).await;
+        testing::racing_group_names(&a, &b).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+    in_schema("group_name_dups", |config| async move {
+        let (db, _) = database(config.clone()).await;
+        let (t, before) = testing::duplicate_group_names(&db).await;
+        drop(db);
+        // Back to the schema before the migration, with the duplicates.
+        let version = 1 + super::sql::MIGRATIONS
+            .iter()
+            .position(|m| *m == super::sql::V3_GROUP_NAMES)
+            .unwrap();
+        let version = i32::try_from(version).unwrap();
+        let client = raw(&config).await;
+        client
+            .batch_execute("ALTER TABLE host_groups DROP COLUMN display_name_unique")
+            .await
+            .unwrap();
+        client
+            .execute(
+                "DELETE FROM schema_version WHERE version >= $1",
+                &[&version],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let claims: Vec<Option<String>> = client
+            .query(
+                "SELECT display_name_unique FROM host_groups ORDER BY created",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                Some("front desk".to_owned()),
+                None,
+                Some("lobby".to_owned())
+            ]
+        );
+        testing::duplicates_after_migration(&db, &t, &before).await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn data_survives_reconnecting() {
     in_schema("restart", |config| async move {
@@ -245,6 +339,52 @@ async fn processes_starting_together_migrate_once() {
             PgDb::connect(config).await,
             Err(DbError::Backend(_))
         ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_version_1_database_migrates_and_its_tokens_keep_working() {
+    in_schema("v1", |config| async move {
+        let client = raw(&config).await;
+        client
+            .batch_execute(super::sql::SCHEMA_VERSION_TABLE)
+            .await
+            .unwrap();
+        client
+            .batch_execute(super::sql::MIGRATIONS[0])
+            .await
+            .unwrap();
+        client
+            .execute(super::sql::RECORD_VERSION, &[&1_i32, &"x"])
+            .await
+            .unwrap();
+        let hash: &[u8] = &[7_u8; 32];
+        client
+            .execute(
+                "INSERT INTO tenants (id, name, token_hash, created) VALUES ('t1', 'old', $1, 'c')",
+                &[&hash],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let found = db.tenants.tenant_by_token_hash(&[7; 32], 0).await.unwrap();
+        assert_eq!(found.map(|t| t.name).as_deref(), Some("old"));
+        let listed = db.tenants.list_tenants().await.unwrap();
+        assert_eq!(
+            (listed[0].token_created, listed[0].previous),
+            (None, None),
+            "dates unknown before version 2"
+        );
+        let version: i32 = client
+            .query_one(super::sql::SCHEMA_VERSION, &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            version,
+            i32::try_from(super::sql::MIGRATIONS.len()).unwrap()
+        );
     })
     .await;
 }

@@ -1,6 +1,8 @@
 //! The embedded SQLite backend: one database file in WAL mode with
-//! `synchronous=FULL`, pooled connections, and every blocking call run on
-//! tokio's blocking threads through deadpool-sqlite's `interact`.
+//! `synchronous=FULL`, pooled connections for writes and long reads, run on
+//! tokio's blocking threads through deadpool-sqlite's `interact`, and a few
+//! dedicated connections for point reads through an index, run inline on
+//! the async thread (`readers.rs` says why).
 //!
 //! SQLite lets one writer in at a time; every write is one `BEGIN
 //! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
@@ -9,6 +11,7 @@
 //! up. Reads run in deferred transactions and see one snapshot.
 
 mod keys;
+mod readers;
 mod row;
 mod sql;
 mod tenant;
@@ -32,6 +35,7 @@ use scim_core::schema::{JsonObject, ResourceSchema};
 use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
 use scim_core::time::OffsetDateTime;
 
+use self::readers::{Readers, is_busy};
 use self::row::{
     groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
     read_hosts, row_json,
@@ -41,7 +45,7 @@ use super::host::{
     set_members, split_for_write, timestamps,
 };
 use super::index::{self, Dialect, Indexes};
-use super::query::{self, GroupsLoad, MemberLoad, Source};
+use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
@@ -68,6 +72,8 @@ pub(crate) async fn open(path: &Path, options: Options) -> Result<Database, DbEr
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
     pool: Pool,
+    /// Connections for point reads on the calling thread.
+    readers: Arc<Readers>,
     /// Refuse members that are neither hosts nor groups of the tenant.
     check_members: bool,
     /// How many times member lists were read, for tests that check
@@ -112,14 +118,31 @@ impl SqliteDb {
             }))
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
+        let migrated = pool
+            .get()
+            .await
+            .map_err(|e| DbError::Backend(Box::new(e)))?
+            .interact(migrate)
+            .await
+            .map_err(|e| DbError::Backend(Box::new(Failure(format!("SQLite call failed: {e}")))))?;
+        migrated?;
+        // After the migration, so that the readers find the schema (and
+        // the file in WAL mode).
+        let readers = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || Readers::open(&path))
+                .await
+                .map_err(|e| DbError::Backend(Box::new(e)))?
+                .map_err(|e| DbError::Backend(Box::new(e)))?
+        };
         let mut db = Self {
             pool,
+            readers: Arc::new(readers),
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
             indexes: Arc::new(Indexes::default()),
             scan_budget: options.scan_budget,
         };
-        db.run(migrate).await?;
         let registry = options.registry.clone();
         db.indexes = Arc::new(db.run(move |conn| keys::sync(conn, &registry)).await?);
         Ok(db)
@@ -147,6 +170,20 @@ impl SqliteDb {
         conn.interact(f)
             .await
             .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
+    }
+
+    /// Runs the point read `f` inline on a free reader connection, else (all
+    /// in use, or SQLite busy) like [`Self::run`] on the pool.
+    async fn read<R, F>(&self, f: F) -> Result<R, Fail>
+    where
+        F: Fn(&mut Connection) -> Result<R, Fail> + Send + 'static,
+        R: Send + 'static,
+    {
+        match self.readers.try_run(&f) {
+            Some(Err(e)) if is_busy(&e) => self.run(f).await,
+            Some(done) => done,
+            None => self.run(f).await,
+        }
     }
 
     /// How many member lists this handle has read.
@@ -177,11 +214,21 @@ fn migrate(conn: &mut Connection) -> Result<(), Fail> {
         )));
     }
     let now = format_date_time(now());
+    let mut group_names_migrated = false;
     for (version, migration) in (1..).zip(sql::MIGRATIONS) {
         if version > current {
             tx.execute_batch(migration)?;
             tx.execute(sql::RECORD_VERSION, params![version, now])?;
+            group_names_migrated |= *migration == sql::V3_GROUP_NAMES;
         }
+    }
+    if group_names_migrated {
+        let mut statement = tx.prepare(sql::DUPLICATE_GROUP_NAMES)?;
+        let duplicates = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(statement);
+        super::warn_duplicate_group_names(&duplicates);
     }
     tx.commit()?;
     Ok(())
@@ -222,6 +269,13 @@ impl From<Fail> for StoreError {
                     if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
                         StoreError::InvalidReference(
                             "a member is not a User or Group of this tenant".to_owned(),
+                        )
+                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        && e.to_string().contains("display_name_unique")
+                    {
+                        StoreError::Conflict(
+                            "displayName is already taken by another group (names are compared ignoring case)"
+                                .to_owned(),
                         )
                     } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                         || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
@@ -287,6 +341,20 @@ fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
+/// The group holding `cols`' name, when names are unique.
+fn unique_name_holder(
+    tx: &Connection,
+    tenant: &str,
+    cols: &GroupColumns,
+) -> rusqlite::Result<Option<String>> {
+    let Some(name) = &cols.display_name_unique else {
+        return Ok(None);
+    };
+    tx.prepare_cached(sql::GROUP_WITH_UNIQUE_NAME)?
+        .query_row(params![tenant, name], |r| r.get(0))
+        .optional()
+}
+
 fn revision(tx: &Connection, sql: &str, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
     tx.prepare_cached(sql)?
         .query_row(params![tenant, id], |r| r.get(0))
@@ -343,7 +411,7 @@ impl ResourceStore for SqliteDb {
                 Resource::from_json(json).map_err(StoreError::backend)
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows = MemberRow::list(members.as_ref())?;
@@ -358,6 +426,9 @@ impl ResourceStore for SqliteDb {
                         if member_kind(&tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
+                        if unique_name_holder(&tx, &tenant, &cols)?.is_some() {
+                            return Err(host::display_name_taken(&cols.display_name).into());
+                        }
                         tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
                             tenant,
                             id,
@@ -368,6 +439,7 @@ impl ResourceStore for SqliteDb {
                             created,
                             last_modified,
                             doc,
+                            cols.display_name_unique,
                         ])?;
                         insert_members(&tx, &tenant, &id, &rows, 0, check)?;
                         keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
@@ -393,38 +465,42 @@ impl ResourceStore for SqliteDb {
         let with_groups = projection.includes(key::GROUPS);
         let with_members = projection.includes(key::MEMBERS);
         let member_reads = self.member_reads.clone();
-        let found = self
-            .run(move |conn| {
-                let tx = conn.transaction()?;
-                let found = match kind {
-                    Kind::Host => {
-                        let sql = if with_groups {
-                            sql::HOST_BY_ID_WITH_GROUPS
-                        } else {
-                            sql::HOST_BY_ID
-                        };
-                        read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
-                    }
-                    Kind::HostGroup => {
-                        match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
-                            Some(mut g) if with_members => {
-                                member_reads.fetch_add(1, Ordering::Relaxed);
-                                let rows = member_rows(&tx, &tenant, &id)?;
-                                let members = rows
-                                    .into_iter()
-                                    .map(row_json)
-                                    .collect::<Result<Vec<_>, _>>()?;
-                                set_members(&mut g, Some(members))?;
-                                Some(g)
-                            }
-                            other => other,
+        let read = move |conn: &mut Connection| {
+            let tx = conn.transaction()?;
+            let found = match kind {
+                Kind::Host => {
+                    let sql = if with_groups {
+                        sql::HOST_BY_ID_WITH_GROUPS
+                    } else {
+                        sql::HOST_BY_ID
+                    };
+                    read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
+                }
+                Kind::HostGroup => {
+                    match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
+                        Some(mut g) if with_members => {
+                            member_reads.fetch_add(1, Ordering::Relaxed);
+                            let rows = member_rows(&tx, &tenant, &id)?;
+                            let members = rows
+                                .into_iter()
+                                .map(row_json)
+                                .collect::<Result<Vec<_>, _>>()?;
+                            set_members(&mut g, Some(members))?;
+                            Some(g)
                         }
+                        other => other,
                     }
-                };
-                tx.finish()?;
-                Ok(found)
-            })
-            .await?;
+                }
+            };
+            tx.finish()?;
+            Ok(found)
+        };
+        // A Group's members may be many rows: those are read on the pool.
+        let found = if kind == Kind::Host || !with_members {
+            self.read(read).await?
+        } else {
+            self.run(read).await?
+        };
         Ok(found)
     }
 
@@ -489,7 +565,7 @@ impl ResourceStore for SqliteDb {
                 Ok(stored)
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) = split_for_write(
                     resource,
                     Version::from_revision(host::revision_u64(next)),
@@ -506,6 +582,9 @@ impl ResourceStore for SqliteDb {
                         let tx = immediate(conn)?;
                         let current =
                             expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                        if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
+                            return Err(host::display_name_taken(&cols.display_name).into());
+                        }
                         let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
                             tenant,
                             id,
@@ -517,6 +596,7 @@ impl ResourceStore for SqliteDb {
                             last_modified,
                             doc,
                             current,
+                            cols.display_name_unique,
                         ])?;
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
@@ -620,16 +700,25 @@ impl ResourceStore for SqliteDb {
                 }
             }
             _ => {
-                let (plan, tenant, (candidates, total)) = self
-                    .run(move |conn| {
-                        let loaded = load_candidates(conn, &tenant, kind, &plan)?;
-                        Ok((plan, tenant, loaded))
-                    })
-                    .await?;
+                // Point reads (Entra ID's lookups) run inline on a reader
+                // connection; `read` may retry the load on the pool, so it
+                // shares the plan instead of moving it.
+                let point = is_point_read(kind, &plan);
+                let shared = Arc::new((tenant, plan));
+                let load = {
+                    let shared = shared.clone();
+                    move |conn: &mut Connection| load_candidates(conn, &shared.0, kind, &shared.1)
+                };
+                let (candidates, total) = if point {
+                    self.read(load).await?
+                } else {
+                    self.run(load).await?
+                };
                 if let Some(total) = total {
                     // The page itself, cut in SQL.
                     return Ok(QueryResult::new(total, candidates));
                 }
+                let (tenant, plan) = Arc::unwrap_or_clone(shared);
                 (plan, tenant, candidates)
             }
         };
@@ -650,6 +739,7 @@ impl ResourceStore for SqliteDb {
                 .iter()
                 .map(|r| r.id().as_str().to_owned())
                 .collect();
+            let tenant = tenant.clone();
             let groups = self
                 .run(move |conn| {
                     let tx = conn.transaction()?;
@@ -737,6 +827,19 @@ impl ResourceStore for SqliteDb {
             })
             .await?;
         Ok(Version::from_revision(host::revision_u64(revision)))
+    }
+}
+
+/// Whether a query reads only the rows one key selects through an index
+/// (the id or `userName`, unique; a Group's `displayName`, in practice one)
+/// and no member list: cheap enough to run inline on the async thread.
+fn is_point_read(kind: Kind, plan: &Plan) -> bool {
+    match (kind, &plan.source) {
+        (Kind::Host, Source::Hint(Hint::Id(_) | Hint::UserNameKey(_))) => true,
+        (Kind::HostGroup, Source::Hint(Hint::Id(_) | Hint::DisplayNameKey(_))) => {
+            plan.members == MemberLoad::None
+        }
+        _ => false,
     }
 }
 

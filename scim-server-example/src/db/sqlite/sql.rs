@@ -31,7 +31,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = "
@@ -110,9 +110,44 @@ CREATE INDEX memberships_member_host ON memberships (tenant_id, member_host);
 CREATE INDEX memberships_member_group ON memberships (tenant_id, member_group);
 ";
 
-/// Version 2: secondary indexes (see `db/index.rs`). The rows are built
-/// at start-up, from the documents, for every declared index.
+/// Version 2: token dates, and the previous token that keeps working for
+/// a grace period after a rotation (times in Unix seconds).
 const V2: &str = "
+ALTER TABLE tenants ADD COLUMN token_created INTEGER;
+ALTER TABLE tenants ADD COLUMN token_last_used INTEGER;
+ALTER TABLE tenants ADD COLUMN previous_token_hash BLOB
+    CHECK (previous_token_hash IS NULL OR length(previous_token_hash) = 32);
+ALTER TABLE tenants ADD COLUMN previous_token_expires INTEGER;
+ALTER TABLE tenants ADD COLUMN previous_token_last_used INTEGER;
+CREATE UNIQUE INDEX tenants_previous_token_hash ON tenants (previous_token_hash);
+";
+
+/// Version 3: group names unique per tenant, ignoring case, when the
+/// registry says so (the Sign In Enterprise profile). `display_name_unique`
+/// holds the folded name under a unique index; existing duplicates must
+/// not fail the migration or lose data, so only the first group of each
+/// name (the oldest, then by id) gets it, later ones keep `NULL` until
+/// they are renamed. SQLite's unique indexes let `NULL`s repeat.
+pub(super) const V3_GROUP_NAMES: &str = "
+ALTER TABLE host_groups ADD COLUMN display_name_unique TEXT;
+UPDATE host_groups SET display_name_unique = display_name_key
+WHERE id = (SELECT g.id FROM host_groups g
+            WHERE g.tenant_id = host_groups.tenant_id
+              AND g.display_name_key = host_groups.display_name_key
+            ORDER BY g.created, g.id LIMIT 1);
+CREATE UNIQUE INDEX host_groups_display_name_unique ON host_groups (tenant_id, display_name_unique);
+";
+
+/// Per tenant, how many groups share a name another group holds: `(tenant
+/// name, count)`, after `V3_GROUP_NAMES`.
+pub(super) const DUPLICATE_GROUP_NAMES: &str = "
+    SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
+    WHERE g.display_name_unique IS NULL
+    GROUP BY t.name ORDER BY t.name";
+
+/// Version 4: secondary indexes (see `db/index.rs`). The rows are built
+/// at start-up, from the documents, for every declared index.
+const V4_INDEXES: &str = "
 CREATE TABLE index_names (
     id INTEGER PRIMARY KEY NOT NULL,
     type TEXT NOT NULL,
@@ -350,16 +385,20 @@ pub(super) const GROUPS_COUNT: &str = "SELECT COUNT(*) FROM host_groups WHERE te
 
 pub(super) const GROUP_REVISION: &str =
     "SELECT revision FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+/// The group holding a unique (folded) name.
+pub(super) const GROUP_WITH_UNIQUE_NAME: &str =
+    "SELECT id FROM host_groups WHERE tenant_id = ?1 AND display_name_unique = ?2";
 
 pub(super) const INSERT_GROUP: &str = "
     INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, external_id,
-                             revision, created, last_modified, doc)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+                             revision, created, last_modified, doc, display_name_unique)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// Compare-and-swap on the expected revision (`?10`).
 pub(super) const UPDATE_GROUP: &str = "
     UPDATE host_groups SET display_name = ?3, display_name_key = ?4, external_id = ?5,
-                           revision = ?6, created = ?7, last_modified = ?8, doc = ?9
+                           revision = ?6, created = ?7, last_modified = ?8, doc = ?9,
+                           display_name_unique = ?11
     WHERE tenant_id = ?1 AND id = ?2 AND revision = ?10";
 
 /// A membership change: new revision and `lastModified`, nothing else.
@@ -420,14 +459,52 @@ pub(super) const DELETE_ALL_MEMBERS: &str =
 
 // -------------------------------------------------------------- tenants
 
-pub(super) const INSERT_TENANT: &str =
-    "INSERT INTO tenants (id, name, token_hash, created) VALUES (?1, ?2, ?3, ?4)";
+/// `/readyz`: does the database answer?
+pub(super) const PING: &str = "SELECT 1";
+
+pub(super) const INSERT_TENANT: &str = "
+    INSERT INTO tenants (id, name, token_hash, created, token_created)
+    VALUES (?1, ?2, ?3, ?4, ?5)";
 pub(super) const TENANT_BY_NAME: &str = "SELECT id, name, created FROM tenants WHERE name = ?1";
-pub(super) const TENANT_BY_TOKEN_HASH: &str =
-    "SELECT id, name, created FROM tenants WHERE token_hash = ?1";
-pub(super) const TENANT_WITH_TOKEN_HASH: &str = "SELECT 1 FROM tenants WHERE token_hash = ?1";
-pub(super) const ROTATE_TOKEN: &str = "UPDATE tenants SET token_hash = ?2 WHERE name = ?1";
-pub(super) const TENANTS: &str = "SELECT id, name, created FROM tenants ORDER BY name";
+/// The tenant of a current token, or of a previous one before `?2` (now).
+pub(super) const TENANT_BY_TOKEN_HASH: &str = "
+    SELECT id, name, created FROM tenants WHERE token_hash = ?1
+    UNION ALL
+    SELECT id, name, created FROM tenants
+    WHERE previous_token_hash = ?1 AND previous_token_expires > ?2
+    LIMIT 1";
+pub(super) const TENANT_WITH_TOKEN_HASH: &str =
+    "SELECT 1 FROM tenants WHERE token_hash = ?1 OR previous_token_hash = ?1";
+/// `?1` name, `?2` new hash, `?3` now, `?4` end of the old token's grace
+/// (NULL: none). Right-hand sides read the row before the update.
+pub(super) const ROTATE_TOKEN: &str = "
+    UPDATE tenants SET
+        previous_token_hash = CASE WHEN ?4 IS NULL THEN NULL ELSE token_hash END,
+        previous_token_expires = ?4,
+        previous_token_last_used = CASE WHEN ?4 IS NULL THEN NULL ELSE token_last_used END,
+        token_hash = ?2,
+        token_created = ?3,
+        token_last_used = NULL
+    WHERE name = ?1";
+/// Whether the tenant's previous token works at `?2` (no row: no tenant).
+pub(super) const PREVIOUS_TOKEN_WORKS: &str = "
+    SELECT previous_token_hash IS NOT NULL AND previous_token_expires > ?2
+    FROM tenants WHERE name = ?1";
+pub(super) const REVOKE_PREVIOUS_TOKEN: &str = "
+    UPDATE tenants SET
+        previous_token_hash = NULL, previous_token_expires = NULL, previous_token_last_used = NULL
+    WHERE name = ?1";
+pub(super) const RECORD_TOKEN_USE: &str = "
+    UPDATE tenants SET token_last_used = ?2
+    WHERE token_hash = ?1 AND (token_last_used IS NULL OR token_last_used < ?2)";
+pub(super) const RECORD_PREVIOUS_TOKEN_USE: &str = "
+    UPDATE tenants SET previous_token_last_used = ?2
+    WHERE previous_token_hash = ?1
+      AND (previous_token_last_used IS NULL OR previous_token_last_used < ?2)";
+pub(super) const TENANTS: &str = "
+    SELECT id, name, created, token_created, token_last_used,
+           previous_token_hash IS NOT NULL, previous_token_expires, previous_token_last_used
+    FROM tenants ORDER BY name";
 pub(super) const DELETE_TENANT_MEMBERSHIPS: &str = "DELETE FROM memberships WHERE tenant_id = ?1";
 pub(super) const DELETE_TENANT_GROUPS: &str = "DELETE FROM host_groups WHERE tenant_id = ?1";
 pub(super) const DELETE_TENANT_HOSTS: &str = "DELETE FROM hosts WHERE tenant_id = ?1";
@@ -443,6 +520,9 @@ pub(super) const PRODUCT_HOSTS: &str = "
 
 pub(super) const PRODUCT_GROUPS: &str = "
     SELECT g.id, g.display_name,
-           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id)
+           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id),
+           (SELECT COUNT(*) FROM memberships m
+            JOIN hosts h ON h.tenant_id = m.tenant_id AND h.id = m.member_host
+            WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id AND h.visible)
     FROM host_groups g WHERE g.tenant_id = ?1
     ORDER BY g.display_name_key, g.id";

@@ -5,7 +5,10 @@ use rusqlite::{OptionalExtension, params};
 use scim_core::resource::{format_date_time, now};
 
 use super::{Fail, SqliteDb, immediate, sql};
-use crate::db::{DbError, GroupRow, HostRow, ProductView, Tenant, TenantStore, new_tenant_id};
+use crate::db::{
+    DbError, GroupRow, HostRow, PreviousToken, ProductView, Tenant, TenantRecord, TenantStore,
+    new_tenant_id,
+};
 
 fn tenant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
@@ -13,6 +16,34 @@ fn tenant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
         name: r.get(1)?,
         created: r.get(2)?,
     })
+}
+
+fn tenant_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<TenantRecord> {
+    let has_previous: bool = r.get(5)?;
+    let expires: Option<i64> = r.get(6)?;
+    Ok(TenantRecord {
+        tenant: tenant_row(r)?,
+        token_created: r.get(3)?,
+        token_last_used: r.get(4)?,
+        previous: match (has_previous, expires) {
+            (true, Some(expires)) => Some(PreviousToken {
+                expires,
+                last_used: r.get(7)?,
+            }),
+            _ => None,
+        },
+    })
+}
+
+/// Refuses a token hash that is any tenant's current or previous token.
+fn check_token_is_new(tx: &rusqlite::Transaction<'_>, hash: &[u8]) -> Result<(), Fail> {
+    if tx
+        .prepare_cached(sql::TENANT_WITH_TOKEN_HASH)?
+        .exists(params![hash])?
+    {
+        return Err(Fail::Other("another tenant has this token".to_owned()));
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -24,6 +55,7 @@ impl TenantStore for SqliteDb {
             created: format_date_time(now()),
         };
         let hash = token_hash.to_vec();
+        let now = crate::tenant::unix_now();
         Ok(self
             .run(move |conn| {
                 let tx = immediate(conn)?;
@@ -33,17 +65,13 @@ impl TenantStore for SqliteDb {
                 {
                     return Err(Fail::Tenant(DbError::TenantExists(tenant.name)));
                 }
-                if tx
-                    .prepare_cached(sql::TENANT_WITH_TOKEN_HASH)?
-                    .exists(params![hash])?
-                {
-                    return Err(Fail::Other("another tenant has this token".to_owned()));
-                }
+                check_token_is_new(&tx, &hash)?;
                 tx.prepare_cached(sql::INSERT_TENANT)?.execute(params![
                     tenant.id,
                     tenant.name,
                     hash,
-                    tenant.created
+                    tenant.created,
+                    now
                 ])?;
                 tx.commit()?;
                 Ok(tenant)
@@ -51,34 +79,41 @@ impl TenantStore for SqliteDb {
             .await?)
     }
 
-    async fn tenant_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<Tenant>, DbError> {
+    async fn tenant_by_token_hash(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<Tenant>, DbError> {
         let hash = token_hash.to_vec();
         Ok(self
             .run(move |conn| {
                 Ok(conn
                     .prepare_cached(sql::TENANT_BY_TOKEN_HASH)?
-                    .query_row(params![hash], tenant_row)
+                    .query_row(params![hash, now], tenant_row)
                     .optional()?)
             })
             .await?)
     }
 
-    async fn rotate_token(&self, name: &str, token_hash: &[u8; 32]) -> Result<Tenant, DbError> {
+    async fn rotate_token(
+        &self,
+        name: &str,
+        token_hash: &[u8; 32],
+        now: i64,
+        grace_until: Option<i64>,
+    ) -> Result<Tenant, DbError> {
         let name = name.to_owned();
         let hash = token_hash.to_vec();
         Ok(self
             .run(move |conn| {
                 let tx = immediate(conn)?;
-                if tx
-                    .prepare_cached(sql::TENANT_WITH_TOKEN_HASH)?
-                    .exists(params![hash])?
-                {
-                    return Err(Fail::Other("another tenant has this token".to_owned()));
-                }
-                if tx
-                    .prepare_cached(sql::ROTATE_TOKEN)?
-                    .execute(params![name, hash])?
-                    == 0
+                check_token_is_new(&tx, &hash)?;
+                if tx.prepare_cached(sql::ROTATE_TOKEN)?.execute(params![
+                    name,
+                    hash,
+                    now,
+                    grace_until
+                ])? == 0
                 {
                     return Err(Fail::Tenant(DbError::NoSuchTenant(name)));
                 }
@@ -91,12 +126,63 @@ impl TenantStore for SqliteDb {
             .await?)
     }
 
-    async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError> {
+    async fn revoke_previous_token(&self, name: &str, now: i64) -> Result<bool, DbError> {
+        let name = name.to_owned();
+        Ok(self
+            .run(move |conn| {
+                let tx = immediate(conn)?;
+                let Some(worked) = tx
+                    .prepare_cached(sql::PREVIOUS_TOKEN_WORKS)?
+                    .query_row(params![name, now], |r| r.get::<_, bool>(0))
+                    .optional()?
+                else {
+                    return Err(Fail::Tenant(DbError::NoSuchTenant(name)));
+                };
+                tx.prepare_cached(sql::REVOKE_PREVIOUS_TOKEN)?
+                    .execute(params![name])?;
+                tx.commit()?;
+                Ok(worked)
+            })
+            .await?)
+    }
+
+    async fn record_token_use(&self, uses: Vec<([u8; 32], i64)>) -> Result<(), DbError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        Ok(self
+            .run(move |conn| {
+                let tx = immediate(conn)?;
+                for (hash, at) in &uses {
+                    let hash = hash.as_slice();
+                    tx.prepare_cached(sql::RECORD_TOKEN_USE)?
+                        .execute(params![hash, at])?;
+                    tx.prepare_cached(sql::RECORD_PREVIOUS_TOKEN_USE)?
+                        .execute(params![hash, at])?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await?)
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, DbError> {
         Ok(self
             .run(|conn| {
                 let mut stmt = conn.prepare_cached(sql::TENANTS)?;
-                let rows = stmt.query_map([], tenant_row)?;
+                let rows = stmt.query_map([], tenant_record)?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await?)
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
+        Ok(self
+            .run(|conn| {
+                let _: i64 = conn
+                    .prepare_cached(sql::PING)?
+                    .query_row([], |r| r.get(0))?;
+                Ok(())
             })
             .await?)
     }
@@ -163,6 +249,7 @@ impl ProductView for SqliteDb {
                         id: r.get(0)?,
                         display_name: r.get(1)?,
                         member_count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                        visible_hosts: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                     })
                 })?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

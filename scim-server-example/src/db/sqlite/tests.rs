@@ -47,6 +47,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -54,6 +56,36 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    let dir = TempDir::new(label);
+    let dir = &dir;
+    Suite::new(|| {
+        let path = dir.file();
+        async move {
+            open(&Target::Sqlite(path), Options::default())
+                .await
+                .unwrap()
+                .scim
+        }
+    })
+    .differential_queries(500, seed)
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("sqlite-differential-1", 0x7371_6c00_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("sqlite-differential-2", 0x7371_6c01_0000).await;
+}
 
 async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
     let path = dir.file();
@@ -115,6 +147,12 @@ async fn tenants_are_created_found_rotated_and_deleted_with_their_data() {
 }
 
 #[tokio::test]
+async fn rotated_tokens_keep_working_for_their_grace_period() {
+    let dir = TempDir::new("sqlite-grace");
+    testing::token_rotation_with_grace(&fresh(&dir).await.0).await;
+}
+
+#[tokio::test]
 async fn product_view_hides_invisible_hosts_and_counts_members() {
     let dir = TempDir::new("sqlite-product");
     testing::product_view(&fresh(&dir).await.0).await;
@@ -161,6 +199,65 @@ async fn two_handles_racing_for_a_user_name_give_one_winner() {
         .await
         .unwrap();
     testing::racing_creates(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handles_racing_for_a_group_name_give_one_winner() {
+    let dir = TempDir::new("sqlite-names");
+    let path = dir.file();
+    let a = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let b = open(&Target::Sqlite(path), Options::default())
+        .await
+        .unwrap();
+    testing::racing_group_names(&a, &b).await;
+}
+
+#[tokio::test]
+async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+    let dir = TempDir::new("sqlite-dups");
+    let (db, path) = fresh(&dir).await;
+    let (t, before) = testing::duplicate_group_names(&db).await;
+    drop(db);
+    // Back to the schema before the migration, with the duplicates.
+    let version = 1 + super::sql::MIGRATIONS
+        .iter()
+        .position(|m| *m == super::sql::V3_GROUP_NAMES)
+        .unwrap();
+    raw(&path)
+        .execute_batch(&format!(
+            "DROP INDEX host_groups_display_name_unique;
+             ALTER TABLE host_groups DROP COLUMN display_name_unique;
+             DELETE FROM schema_version WHERE version >= {version};"
+        ))
+        .unwrap();
+    let db = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let claims: Vec<(String, Option<String>)> = raw(&path)
+        .prepare("SELECT id, display_name_unique FROM host_groups ORDER BY created")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let claims: Vec<Option<&str>> = claims.iter().map(|(_, c)| c.as_deref()).collect();
+    assert_eq!(claims, [Some("front desk"), None, Some("lobby")]);
+    // What the migration's warning reports: one duplicate in the tenant.
+    let reported: Vec<(String, i64)> = raw(&path)
+        .prepare(super::sql::DUPLICATE_GROUP_NAMES)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        reported[0].0.starts_with("dups-") && reported[0].1 == 1,
+        "{reported:?}"
+    );
+    testing::duplicates_after_migration(&db, &t, &before).await;
 }
 
 #[tokio::test]
@@ -223,6 +320,47 @@ async fn opening_is_idempotent_and_sets_durable_modes() {
 }
 
 #[tokio::test]
+async fn a_version_1_database_migrates_and_its_tokens_keep_working() {
+    let dir = TempDir::new("sqlite-v1");
+    let path = dir.file();
+    let conn = raw(&path);
+    conn.execute_batch(super::sql::SCHEMA_VERSION_TABLE)
+        .unwrap();
+    conn.execute_batch(super::sql::MIGRATIONS[0]).unwrap();
+    conn.execute(super::sql::RECORD_VERSION, rusqlite::params![1, "x"])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO tenants (id, name, token_hash, created) VALUES ('t1', 'old', ?1, '2025-01-02T03:04:05.678Z')",
+        [[7_u8; 32].to_vec()],
+    )
+    .unwrap();
+    drop(conn);
+    let db = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let found = db.tenants.tenant_by_token_hash(&[7; 32], 0).await.unwrap();
+    assert_eq!(found.map(|t| t.name).as_deref(), Some("old"));
+    let listed = db.tenants.list_tenants().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].token_created,
+            listed[0].token_last_used,
+            listed[0].previous
+        ),
+        (None, None, None),
+        "dates unknown before version 2"
+    );
+    let version: i64 = raw(&path)
+        .query_row(super::sql::SCHEMA_VERSION, [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version,
+        i64::try_from(super::sql::MIGRATIONS.len()).unwrap()
+    );
+}
+
+#[tokio::test]
 async fn entra_lookups_use_indexes() {
     let dir = TempDir::new("sqlite-plans");
     let (_db, path) = fresh(&dir).await;
@@ -245,6 +383,17 @@ async fn entra_lookups_use_indexes() {
         (super::sql::MEMBERS_OF_GROUP, "memberships_position"),
         (super::sql::GROUPS_OF_HOST, "memberships_member_host"),
         (super::sql::HOSTS_PAGE, "sqlite_autoindex_hosts_1"),
+        // Every authenticated request (after the 2 s cache): both token
+        // columns by index.
+        (super::sql::TENANT_BY_TOKEN_HASH, "tenants_token_hash"),
+        (
+            super::sql::TENANT_BY_TOKEN_HASH,
+            "tenants_previous_token_hash",
+        ),
+        (
+            super::sql::RECORD_PREVIOUS_TOKEN_USE,
+            "tenants_previous_token_hash",
+        ),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let n = stmt.parameter_count();

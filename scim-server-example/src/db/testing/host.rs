@@ -148,7 +148,8 @@ pub(crate) async fn entra_host_lifecycle(db: &Database) -> (Tenant, Resource) {
 }
 
 /// The product's lists: hosts by userName (ignoring case), invisible ones
-/// only on request; groups by displayName with member counts.
+/// only on request; groups by displayName with member counts (all members,
+/// and the visible hosts among them).
 pub(crate) async fn product_view(db: &Database) {
     let (users, groups) = (users(), groups());
     let (tenant, t) = new_tenant(db, "product").await;
@@ -197,16 +198,17 @@ pub(crate) async fn product_view(db: &Database) {
     let g1 = db.scim.create(&t, &groups, g1).await.unwrap();
     let g2 = db.scim.create(&t, &groups, g2).await.unwrap();
     let rows = db.product.host_groups(&tenant.id).await.unwrap();
-    let rows: Vec<(String, String, u64)> = rows
+    let rows: Vec<(String, String, u64, u64)> = rows
         .into_iter()
-        .map(|g| (g.id, g.display_name, g.member_count))
+        .map(|g| (g.id, g.display_name, g.visible_hosts, g.member_count))
         .collect();
     assert_eq!(
         rows,
         [
-            (g2.id().to_string(), "Front desk".into(), 0),
-            (g1.id().to_string(), "lobby".into(), 4)
-        ]
+            (g2.id().to_string(), "Front desk".into(), 0, 0),
+            (g1.id().to_string(), "lobby".into(), 3, 4)
+        ],
+        "Bob is invisible"
     );
 }
 

@@ -7,6 +7,7 @@
 mod group;
 mod host;
 pub(crate) mod index;
+mod names;
 mod tenant;
 
 use std::path::{Path, PathBuf};
@@ -83,8 +84,21 @@ pub(crate) fn at(text: &str) -> OffsetDateTime {
     parse_date_time(text).unwrap()
 }
 
-/// A resource as the protocol service prepares one for `POST`.
-pub(crate) fn prepared(schema: &ResourceSchema, body: Value) -> Resource {
+/// A resource as the protocol service prepares one for `POST`. A body
+/// without `schemas` gets the ones a client sends: the core schema and
+/// each extension present.
+pub(crate) fn prepared(schema: &ResourceSchema, mut body: Value) -> Resource {
+    if let Value::Object(obj) = &mut body {
+        if !obj.contains_key("schemas") {
+            let mut urns = vec![Value::String(schema.core().id.as_str().to_owned())];
+            for (ext, _) in schema.extensions() {
+                if obj.contains_key(ext.id.as_str()) {
+                    urns.push(Value::String(ext.id.as_str().to_owned()));
+                }
+            }
+            obj.insert("schemas".to_owned(), Value::Array(urns));
+        }
+    }
     let body = prepare_create(schema, body, &mut Context::new(Policy::entra_id())).unwrap();
     Resource::new(
         ResourceId::generate(),
@@ -187,4 +201,7 @@ pub(crate) use self::host::{
     entra_host_lifecycle, nul_round_trip, paging_agrees_with_evaluate, product_view,
     racing_creates, read_after_restart, write_for_restart,
 };
-pub(crate) use self::tenant::tenant_lifecycle;
+pub(crate) use self::names::{
+    duplicate_group_names, duplicates_after_migration, racing_group_names,
+};
+pub(crate) use self::tenant::{tenant_lifecycle, token_rotation_with_grace};

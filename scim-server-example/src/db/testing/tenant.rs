@@ -3,6 +3,143 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::db::TenantRecord;
+
+/// A fixed "now" (Unix seconds) for the token scenarios.
+const NOW: i64 = 1_800_000_000;
+
+fn salted(suffix: &ResourceId, byte: u8) -> [u8; 32] {
+    let mut h = [byte; 32];
+    h[..16].copy_from_slice(&uuid_bytes(suffix));
+    h
+}
+
+async fn record(db: &Database, name: &str) -> TenantRecord {
+    db.tenants
+        .list_tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.tenant.name == name)
+        .unwrap()
+}
+
+/// Rotation with a grace period: the previous token works until its end,
+/// a second rotation ends the first previous token's grace, revocation ends
+/// it at once (the current token keeps working), and a rotation without
+/// grace leaves no previous token. Token dates are recorded.
+pub(crate) async fn token_rotation_with_grace(db: &Database) {
+    let suffix = ResourceId::generate();
+    let name = format!("grace-{suffix}");
+    let (t1, t2, t3, t4) = (
+        salted(&suffix, 1),
+        salted(&suffix, 2),
+        salted(&suffix, 3),
+        salted(&suffix, 4),
+    );
+    let tenant = db.tenants.create_tenant(&name, &t1).await.unwrap();
+    let fresh = record(db, &name).await;
+    assert!(fresh.token_created.is_some());
+    assert_eq!((fresh.token_last_used, fresh.previous), (None, None));
+    let found = |hash: [u8; 32], now: i64| async move {
+        db.tenants.tenant_by_token_hash(&hash, now).await.unwrap()
+    };
+
+    // t1 → t2 with an hour of grace: both work, t1 only until then.
+    db.tenants
+        .rotate_token(&name, &t2, NOW, Some(NOW + 3600))
+        .await
+        .unwrap();
+    assert_eq!(found(t1, NOW + 10).await, Some(tenant.clone()));
+    assert_eq!(found(t2, NOW + 10).await, Some(tenant.clone()));
+    assert_eq!(found(t1, NOW + 3600).await, None, "the grace has ended");
+    assert_eq!(found(t2, NOW + 3600).await, Some(tenant.clone()));
+    let r = record(db, &name).await;
+    assert_eq!(r.token_created, Some(NOW));
+    assert_eq!(r.previous.map(|p| p.expires), Some(NOW + 3600), "{r:?}");
+    // A previous token cannot become another tenant's token.
+    assert!(
+        db.tenants
+            .create_tenant(&format!("thief-{suffix}"), &t1)
+            .await
+            .is_err()
+    );
+
+    // Uses of both are recorded, never going back in time.
+    db.tenants
+        .record_token_use(vec![(t2, NOW + 5), (t1, NOW + 6)])
+        .await
+        .unwrap();
+    db.tenants
+        .record_token_use(vec![(t2, NOW + 1)])
+        .await
+        .unwrap();
+    let r = record(db, &name).await;
+    assert_eq!(r.token_last_used, Some(NOW + 5));
+    assert_eq!(r.previous.and_then(|p| p.last_used), Some(NOW + 6));
+
+    // t2 → t3: t1's grace ends, t2 has its own.
+    db.tenants
+        .rotate_token(&name, &t3, NOW + 20, Some(NOW + 7200))
+        .await
+        .unwrap();
+    assert_eq!(found(t1, NOW + 21).await, None);
+    assert_eq!(found(t2, NOW + 21).await, Some(tenant.clone()));
+    assert_eq!(found(t3, NOW + 21).await, Some(tenant.clone()));
+    let r = record(db, &name).await;
+    assert_eq!(r.token_last_used, None, "t3 is unused");
+    assert_eq!(
+        r.previous.and_then(|p| p.last_used),
+        Some(NOW + 5),
+        "t2's last use moved with it"
+    );
+
+    // Revoking ends t2's grace; t3 keeps working; a second revoke finds
+    // nothing to end.
+    assert!(
+        db.tenants
+            .revoke_previous_token(&name, NOW + 30)
+            .await
+            .unwrap()
+    );
+    assert_eq!(found(t2, NOW + 31).await, None);
+    assert_eq!(found(t3, NOW + 31).await, Some(tenant.clone()));
+    assert_eq!(record(db, &name).await.previous, None);
+    assert!(
+        !db.tenants
+            .revoke_previous_token(&name, NOW + 32)
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        db.tenants
+            .revoke_previous_token(&format!("nobody-{suffix}"), NOW)
+            .await,
+        Err(DbError::NoSuchTenant(_))
+    ));
+
+    // Without grace the old token stops at once.
+    db.tenants
+        .rotate_token(&name, &t4, NOW + 40, None)
+        .await
+        .unwrap();
+    assert_eq!(found(t3, NOW + 40).await, None);
+    assert_eq!(found(t4, NOW + 40).await, Some(tenant.clone()));
+    assert_eq!(record(db, &name).await.previous, None);
+    // A token still in its grace cannot be given to another rotation.
+    db.tenants
+        .rotate_token(&name, &t1, NOW + 50, Some(NOW + 3600))
+        .await
+        .unwrap();
+    assert!(
+        db.tenants
+            .rotate_token(&name, &t4, NOW + 51, None)
+            .await
+            .is_err(),
+        "t4 is the previous token"
+    );
+    db.tenants.delete_tenant(&name).await.unwrap();
+}
 
 /// Tenants: create, lookup by token hash, rotate, list, delete with all
 /// their data, and the errors.
@@ -25,10 +162,13 @@ pub(crate) async fn tenant_lifecycle(db: &Database) {
     let b = db.tenants.create_tenant(&name_b, &h2).await.unwrap();
     assert_ne!(a.id, b.id);
     assert_eq!(
-        db.tenants.tenant_by_token_hash(&h1).await.unwrap(),
+        db.tenants.tenant_by_token_hash(&h1, NOW).await.unwrap(),
         Some(a.clone())
     );
-    assert_eq!(db.tenants.tenant_by_token_hash(&h3).await.unwrap(), None);
+    assert_eq!(
+        db.tenants.tenant_by_token_hash(&h3, NOW).await.unwrap(),
+        None
+    );
     assert!(
         db.tenants
             .create_tenant(&format!("other-{suffix}"), &h1)
@@ -37,16 +177,23 @@ pub(crate) async fn tenant_lifecycle(db: &Database) {
         "a token hash is one tenant's"
     );
 
-    let rotated = db.tenants.rotate_token(&name_a, &h3).await.unwrap();
+    let rotated = db
+        .tenants
+        .rotate_token(&name_a, &h3, NOW, None)
+        .await
+        .unwrap();
     assert_eq!(rotated, a);
-    assert_eq!(db.tenants.tenant_by_token_hash(&h1).await.unwrap(), None);
     assert_eq!(
-        db.tenants.tenant_by_token_hash(&h3).await.unwrap(),
+        db.tenants.tenant_by_token_hash(&h1, NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.tenants.tenant_by_token_hash(&h3, NOW).await.unwrap(),
         Some(a.clone())
     );
     assert!(matches!(
         db.tenants
-            .rotate_token(&format!("nobody-{suffix}"), &h1)
+            .rotate_token(&format!("nobody-{suffix}"), &h1, NOW, None)
             .await,
         Err(DbError::NoSuchTenant(_))
     ));
@@ -56,6 +203,7 @@ pub(crate) async fn tenant_lifecycle(db: &Database) {
         .await
         .unwrap()
         .into_iter()
+        .map(|record| record.tenant)
         .filter(|t| t.name.ends_with(&suffix.to_string()))
         .collect();
     assert_eq!(listed, vec![a.clone(), b.clone()], "by name");
@@ -77,7 +225,10 @@ pub(crate) async fn tenant_lifecycle(db: &Database) {
         hosts.push(u);
     }
     db.tenants.delete_tenant(&name_a).await.unwrap();
-    assert_eq!(db.tenants.tenant_by_token_hash(&h3).await.unwrap(), None);
+    assert_eq!(
+        db.tenants.tenant_by_token_hash(&h3, NOW).await.unwrap(),
+        None
+    );
     assert!(matches!(
         db.tenants.delete_tenant(&name_a).await,
         Err(DbError::NoSuchTenant(_))
