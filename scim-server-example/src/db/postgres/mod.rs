@@ -9,6 +9,9 @@
 //! [`StoreError::Conflict`], foreign-key violations (23503)
 //! [`StoreError::InvalidReference`].
 //!
+//! Every write first locks its tenant's row `FOR KEY SHARE`, so that no
+//! write outlives `tenant delete` ([`lock_tenant`]).
+//!
 //! Reads of more than one statement run in a `REPEATABLE READ READ ONLY`
 //! transaction, so they see one snapshot; the hot path (a `userName`
 //! lookup with the host's groups) is a single statement.
@@ -332,6 +335,22 @@ impl HostParams {
     }
 }
 
+/// Makes sure `tenant` still exists, and keeps it from being deleted until
+/// the transaction ends.
+///
+/// Every write of a tenant's rows starts here. `FOR KEY SHARE` does not
+/// block other writers of the tenant, only `tenant delete`, which locks
+/// the tenant's row `FOR UPDATE` before it deletes anything: it waits for
+/// the writes under way, and deletes their rows too; a write that starts
+/// later waits for the deletion to commit and then finds no tenant
+/// (answered `404`), instead of leaving rows no tenant owns.
+async fn lock_tenant(tx: &deadpool_postgres::Transaction<'_>, tenant: &str) -> Result<(), Fail> {
+    match row_opt(tx, sql::LOCK_TENANT_FOR_WRITE, &[&tenant]).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound.into()),
+    }
+}
+
 #[async_trait]
 impl ResourceStore for PgDb {
     async fn create(
@@ -351,12 +370,19 @@ impl ResourceStore for PgDb {
                 let p = HostParams::of(&cols);
                 let (doc, _groups, json) =
                     split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
-                let client = self.client().await?;
-                let inserted = execute(
-                    &client,
-                    sql::INSERT_HOST,
-                    &p.row(&tenant, &id, &1_i64, &created, &last_modified, &doc),
-                )
+                let mut client = self.client().await?;
+                let inserted: Result<u64, Fail> = async {
+                    let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
+                    let inserted = execute(
+                        &tx,
+                        sql::INSERT_HOST,
+                        &p.row(&tenant, &id, &1_i64, &created, &last_modified, &doc),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    Ok(inserted)
+                }
                 .await;
                 match inserted {
                     Ok(0) => Err(host::id_taken(&id)),
@@ -376,6 +402,7 @@ impl ResourceStore for PgDb {
                 let mut client = self.client().await?;
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let inserted = execute(
                         &tx,
                         sql::INSERT_GROUP,
@@ -489,6 +516,7 @@ impl ResourceStore for PgDb {
                 let (doc, _groups, json) = split_for_write(resource, version, key::GROUPS)?;
                 let result: Result<Vec<Value>, Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let mut params = p
                         .row(&tenant, &id, &next, &created, &last_modified, &doc)
                         .to_vec();
@@ -523,6 +551,7 @@ impl ResourceStore for PgDb {
                 let rows_in = MemberRow::list(members.as_ref())?;
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let changed = execute(
                         &tx,
                         sql::UPDATE_GROUP,
@@ -583,6 +612,7 @@ impl ResourceStore for PgDb {
         let mut client = self.client().await?;
         let result: Result<(), Fail> = async {
             let tx = client.transaction().await?;
+            lock_tenant(&tx, tenant).await?;
             // Locking the row first makes a concurrent membership insert
             // naming it wait, then fail its foreign key check, instead of
             // slipping in between the bump and the delete.
@@ -659,6 +689,7 @@ impl ResourceStore for PgDb {
         let mut client = self.client().await?;
         let result: Result<i64, Fail> = async {
             let tx = client.transaction().await?;
+            lock_tenant(&tx, tenant).await?;
             // The compare-and-swap, and the row lock that makes concurrent
             // changes of this group take turns.
             let bumped = row_opt(

@@ -13,7 +13,7 @@ use scim_core::store::conformance::Suite;
 use tokio_postgres::NoTls;
 
 use super::PgDb;
-use crate::db::testing;
+use crate::db::testing::{self, AdoptTenant, Adopting};
 use crate::db::{Database, DbError};
 
 const URL_VAR: &str = "SCIM_TEST_POSTGRES_URL";
@@ -75,6 +75,64 @@ async fn raw(config: &tokio_postgres::Config) -> tokio_postgres::Client {
     client
 }
 
+#[async_trait::async_trait]
+impl AdoptTenant for PgDb {
+    async fn adopt_tenant(&self, id: &str) {
+        let mut hash = [0_u8; 32];
+        getrandom::getrandom(&mut hash).unwrap();
+        let client = self.client().await.unwrap();
+        client
+            .execute(
+                "INSERT INTO tenants (id, name, token_hash, created) VALUES ($1, $1, $2, '')
+                 ON CONFLICT DO NOTHING",
+                &[&id, &hash.as_slice()],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// The rows of `tenant` in every table of the test schema with a
+/// `tenant_id` column.
+async fn rows_of(config: &tokio_postgres::Config, tenant: &str) -> u64 {
+    let client = raw(config).await;
+    let tables = client
+        .query(
+            "SELECT table_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND column_name = 'tenant_id'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(tables.len() >= 3, "{tables:?}");
+    let mut total = 0;
+    for table in tables {
+        let table: String = table.get(0);
+        let row = client
+            .query_one(
+                &format!("SELECT COUNT(*) FROM \"{table}\" WHERE tenant_id = $1"),
+                &[&tenant],
+            )
+            .await
+            .unwrap();
+        total += u64::try_from(row.get::<_, i64>(0)).unwrap();
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_tenant_keeps_no_rows_though_writers_race_the_deletion() {
+    in_schema("offboard", |config| async move {
+        let db = database(config.clone()).await.0;
+        testing::deletion_races_writers(&db, &move |tenant| {
+            let config = config.clone();
+            Box::pin(async move { rows_of(&config, &tenant).await })
+        })
+        .await;
+    })
+    .await;
+}
+
 macro_rules! conformance {
     ($($check:ident),+ $(,)?) => {
         mod conformance {
@@ -85,7 +143,10 @@ macro_rules! conformance {
                     in_schema(stringify!($check), |config| async move {
                         Suite::new(|| {
                             let config = config.clone();
-                            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+                            async move {
+                                let db = Arc::new(PgDb::connect(config).await.unwrap());
+                                Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+                            }
                         })
                         .with_spawner(|task| {
                             tokio::spawn(task);

@@ -8,7 +8,9 @@
 //! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
 //! exists) and its writes are atomic. The unique index on
 //! `(tenant_id, user_name_key)` and the membership foreign keys back them
-//! up. Reads run in deferred transactions and see one snapshot.
+//! up. Each write first checks, inside its transaction, that its tenant
+//! still exists, so no write outlives `tenant delete`. Reads run in
+//! deferred transactions and see one snapshot.
 
 mod readers;
 mod row;
@@ -298,6 +300,25 @@ fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
+/// Begins a write transaction for `tenant`, which must still exist.
+///
+/// Every write of a tenant's rows starts here. The transaction is
+/// `IMMEDIATE`, so it holds SQLite's write lock from the check to its
+/// commit, and `tenant delete` (also one immediate transaction) runs
+/// entirely before or after it: a write accepted in the token cache's
+/// window after the deletion finds no tenant and writes nothing
+/// (answered `404`), instead of leaving rows no tenant owns.
+fn tenant_write<'c>(conn: &'c mut Connection, tenant: &str) -> Result<Transaction<'c>, Fail> {
+    let tx = immediate(conn)?;
+    if !tx
+        .prepare_cached(sql::TENANT_ID_EXISTS)?
+        .exists(params![tenant])?
+    {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(tx)
+}
+
 fn revision(tx: &Connection, sql: &str, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
     tx.prepare_cached(sql)?
         .query_row(params![tenant, id], |r| r.get(0))
@@ -323,7 +344,7 @@ impl ResourceStore for SqliteDb {
                 let (doc, _groups, json) =
                     split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
                 self.run(move |conn| {
-                    let tx = immediate(conn)?;
+                    let tx = tenant_write(conn, &tenant)?;
                     if member_kind(&tx, &tenant, &id)?.is_some() {
                         return Err(host::id_taken(&id).into());
                     }
@@ -356,7 +377,7 @@ impl ResourceStore for SqliteDb {
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         if member_kind(&tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
@@ -461,7 +482,7 @@ impl ResourceStore for SqliteDb {
                 )?;
                 let groups = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
                         let holder: Option<String> = tx
@@ -499,7 +520,7 @@ impl ResourceStore for SqliteDb {
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
                         let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
@@ -546,7 +567,7 @@ impl ResourceStore for SqliteDb {
         let expect = Expect::of(expected);
         let now = format_date_time(now());
         self.run(move |conn| {
-            let tx = immediate(conn)?;
+            let tx = tenant_write(conn, &tenant)?;
             let (revision_sql, bump, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
@@ -659,7 +680,7 @@ impl ResourceStore for SqliteDb {
         let check = self.check_members;
         let revision = self
             .run(move |conn| {
-                let tx = immediate(conn)?;
+                let tx = tenant_write(conn, &tenant)?;
                 let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
                 expect.check(current)?;
                 let mut rows = 0;
