@@ -162,7 +162,8 @@ pub(crate) struct ServeArgs {
     /// Largest request head (request line and headers) in bytes.
     #[arg(long, env = "SCIM_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     pub(crate) max_header_bytes: usize,
-    /// Seconds a request may take, from its first byte to the response.
+    /// Seconds a client may take to send a request (head and body); a
+    /// request received in time is always answered with its real result.
     #[arg(long, env = "SCIM_REQUEST_TIMEOUT", default_value_t = 30)]
     pub(crate) request_timeout: u64,
     /// How successful PATCH requests are answered (RFC 7644 allows 200 with

@@ -49,7 +49,9 @@ pub(crate) struct App {
     pub(crate) scim: Service,
     /// The largest request head accepted.
     pub(crate) max_header_bytes: usize,
-    /// How long one request may take.
+    /// How long a client may take to send a request (head, and body up
+    /// to authentication and reading); the handling itself is not cut
+    /// short ([`run_scim`] says why).
     pub(crate) timeout: Duration,
     /// The database, for `/readyz`.
     pub(crate) database: Arc<dyn TenantStore>,
@@ -187,13 +189,7 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
     } else if path == "/readyz" {
         ready(app).await
     } else {
-        match tokio::time::timeout(app.timeout, run_scim(app, request)).await {
-            Ok(response) => response,
-            Err(_) => local_error(&Error::RequestTimeout(format!(
-                "the request took longer than {} s",
-                app.timeout.as_secs()
-            ))),
-        }
+        run_scim(app, request, started).await
     };
     let status = response.status();
     let info = response
@@ -297,20 +293,43 @@ async fn ready(app: &App) -> Response<Vec<u8>> {
 /// unauthenticated connection holds no more than hyper's read buffer,
 /// however large a body it announces or sends. A body over the limit is
 /// answered the same way, after the limit.
-async fn run_scim(app: &App, request: Request<Incoming>) -> Response<Vec<u8>> {
-    let (parts, body) = request.into_parts();
-    let request = match app.scim.authenticate(parts).await {
-        Ok(request) => request,
-        Err(rejected) if body.is_end_stream() => return rejected,
-        Err(rejected) => return closing(rejected),
+///
+/// `--request-timeout` bounds the client's part, counted from `started`:
+/// the head (hyper's header timeout), authentication and the body. A
+/// request that does not get there in time is answered `408` with
+/// nothing done. Once the body is read, the service runs the request to
+/// its end, however long that takes, and its real result is the answer:
+/// a write cannot be abandoned halfway (SQLite's work runs on a blocking
+/// thread and commits anyway), so a `408` there would hide a committed
+/// change from a client that retries on `408`, as Entra ID does. The
+/// service's own work is bounded by its caps, not by this timeout.
+async fn run_scim(app: &App, request: Request<Incoming>, started: Instant) -> Response<Vec<u8>> {
+    let deadline = tokio::time::Instant::from_std(started) + app.timeout;
+    let read = async {
+        let (parts, body) = request.into_parts();
+        let request = match app.scim.authenticate(parts).await {
+            Ok(request) => request,
+            Err(rejected) if body.is_end_stream() => return Err(rejected),
+            Err(rejected) => return Err(closing(rejected)),
+        };
+        match Limited::new(body, request.max_payload_size())
+            .collect()
+            .await
+        {
+            Ok(collected) => Ok((request, collected.to_bytes())),
+            Err(e) if e.is::<LengthLimitError>() => Err(closing(request.payload_too_large())),
+            Err(e) => Err(closing(request.unreadable_body(&*e))),
+        }
     };
-    let body = match Limited::new(body, request.max_payload_size())
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return closing(request.payload_too_large()),
-        Err(e) => return closing(request.unreadable_body(&*e)),
+    let (request, body) = match tokio::time::timeout_at(deadline, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(rejected)) => return rejected,
+        Err(_) => {
+            return closing(local_error(&Error::RequestTimeout(format!(
+                "the request was not received within {} s; nothing was changed",
+                app.timeout.as_secs()
+            ))));
+        }
     };
     let response = request.handle(body).await;
     debug_assert!(response.status() != StatusCode::SWITCHING_PROTOCOLS);

@@ -6,6 +6,7 @@
 
 mod deploy;
 mod head_first;
+mod lifecycle;
 mod ops;
 mod support;
 
