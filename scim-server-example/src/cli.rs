@@ -34,7 +34,9 @@ pub(crate) struct StorageArgs {
     )]
     pub(crate) data_dir: PathBuf,
     /// Use this database instead: `postgres://user@host/db` for PostgreSQL
-    /// (several servers may share it), or `sqlite:///path/to/file.db`.
+    /// (several servers may share it; TLS as its `sslmode` says, as in
+    /// libpq: disable, prefer (default), require, verify-ca, verify-full,
+    /// with `sslrootcert`), or `sqlite:///path/to/file.db`.
     #[arg(long, env = "SCIM_DATABASE_URL", global = true)]
     pub(crate) database_url: Option<String>,
 }

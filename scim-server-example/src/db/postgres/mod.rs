@@ -21,14 +21,15 @@
 //! injective escaping, so that lookups and uniqueness still work for such
 //! values (the HTTP layer refuses NUL anyway).
 //!
-//! Connections are made without TLS (the dependency set has no TLS
-//! connector for tokio-postgres); run PostgreSQL on a trusted network or
-//! over a local socket.
+//! Connections use TLS as the connection string's `sslmode` says
+//! ([`tls`]: `disable`, `prefer` (the default), `require`, `verify-ca`,
+//! `verify-full`, with `sslrootcert`), over rustls.
 
 mod nul;
 mod row;
 mod sql;
 mod tenant;
+mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,13 +65,34 @@ const POOL_SIZE: usize = 16;
 
 /// Connects to the database at `url` and brings its schema up to date.
 pub(crate) async fn open(url: &str, options: Options) -> Result<Database, DbError> {
+    let refused = |m: String| DbError::Backend(Box::new(Failure(m)));
+    let (url, settings) = tls::split(url).map_err(refused)?;
     let config: tokio_postgres::Config = url.parse().map_err(|e| DbError::Backend(Box::new(e)))?;
-    let store = Arc::new(PgDb::connect(config).await?.with_options(options));
+    let tls = tls::client_config(&settings).map_err(refused)?;
+    let store = Arc::new(PgDb::connect_with(config, tls).await?.with_options(options));
     Ok(Database {
         scim: store.clone(),
         tenants: store.clone(),
         product: store,
     })
+}
+
+/// An error with its causes, `outer: inner: innermost`, each said once
+/// (a driver's message often repeats its cause). tokio-postgres says only
+/// "error performing TLS handshake"; the reason (no TLS on the server, a
+/// certificate from an unknown issuer or for another name) is its cause.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The PostgreSQL implementation of the three database roles.
@@ -91,15 +113,29 @@ impl std::fmt::Debug for PgDb {
 }
 
 impl PgDb {
-    /// Builds the pool and migrates.
+    /// Builds the pool without TLS and migrates.
+    #[cfg(test)]
     pub(crate) async fn connect(config: tokio_postgres::Config) -> Result<Self, DbError> {
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        Self::connect_with(config, None).await
+    }
+
+    /// Builds the pool, over TLS with `tls` (else in plain text), and
+    /// migrates.
+    pub(crate) async fn connect_with(
+        config: tokio_postgres::Config,
+        tls: Option<tokio_rustls::rustls::ClientConfig>,
+    ) -> Result<Self, DbError> {
+        let manager_config = || ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls {
+            Some(tls) => Manager::from_config(
+                config,
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                manager_config(),
+            ),
+            None => Manager::from_config(config, NoTls, manager_config()),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
@@ -123,7 +159,7 @@ impl PgDb {
         self.pool
             .get()
             .await
-            .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {e}")))
+            .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {}", with_causes(&e))))
     }
 
     /// Applies missing migrations under a transaction-scoped advisory lock,

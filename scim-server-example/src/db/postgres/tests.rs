@@ -416,3 +416,74 @@ async fn entra_lookups_use_indexes() {
     })
     .await;
 }
+
+/// The connection string's `sslmode` against the test server: `disable`
+/// connects in plain text (as `pg_stat_ssl` tells), through `open` too;
+/// `require` is encrypted or fails naming TLS, never plain text, whichever
+/// the server offers; `prefer` is encrypted exactly when `require` works.
+#[tokio::test]
+async fn sslmode_is_honoured_against_the_test_server() {
+    let url = match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("skipping PostgreSQL test sslmode: {URL_VAR} is not set");
+            return;
+        }
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let encrypted = |mode: &'static str| {
+        let conninfo = format!("{url}{sep}sslmode={mode}");
+        async move {
+            let client = super::tls::connect(&conninfo).await?;
+            let row = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<bool, String>(row.get(0))
+        }
+    };
+    assert_eq!(encrypted("disable").await, Ok(false));
+    let require = encrypted("require").await;
+    match &require {
+        Ok(ssl) => assert!(ssl, "require is encrypted"),
+        Err(e) => assert!(e.contains("TLS"), "require fails naming TLS: {e}"),
+    }
+    assert_eq!(encrypted("prefer").await, Ok(require.is_ok()));
+    eprintln!("the test server offers TLS: {}", require.is_ok());
+
+    // open() honours it as well: it connects and migrates with disable.
+    let mut random = [0_u8; 8];
+    getrandom::getrandom(&mut random).unwrap();
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let schema = format!("scim_test_sslmode_{suffix}");
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let opened = super::open(
+        &format!("{url}{sep}sslmode=disable&options=-csearch_path%3D{schema}"),
+        crate::db::Options::default(),
+    )
+    .await
+    .map(drop);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    opened.unwrap();
+    // A mode this server does not know (libpq's `allow`) is refused,
+    // with the ones it knows.
+    let e = super::open(
+        &format!("{url}{sep}sslmode=allow"),
+        crate::db::Options::default(),
+    )
+    .await
+    .map(drop)
+    .unwrap_err();
+    assert!(e.to_string().contains("verify-full"), "{e}");
+}
