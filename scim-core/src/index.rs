@@ -284,6 +284,32 @@ impl IndexDef {
     }
 }
 
+/// A value filter under `container` (of `extension`, if given) in
+/// canonical form, compiled the way the evaluator sees it inside
+/// `container[…]`; for other per-path settings than indexes (required
+/// paths). The error says why, for a build error.
+pub(crate) fn compile_value_filter(
+    schema: &ResourceSchema,
+    extension: Option<&SchemaUrn>,
+    container: &Attribute,
+    filter: &Filter,
+) -> Result<(Filter, Matcher), String> {
+    let canonical = canonical_inner(filter, container).ok_or_else(|| {
+        format!(
+            "the value filter names an attribute {} does not have",
+            container.name
+        )
+    })?;
+    let path = container_path(extension, &container.name).map_err(|e| e.to_string())?;
+    let matcher = canonical
+        .matcher(&ContainerFacts {
+            schema,
+            container: &path,
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((canonical, matcher))
+}
+
 fn container_path(
     extension: Option<&SchemaUrn>,
     attr: &str,

@@ -34,13 +34,24 @@ pub(crate) enum Command {
     Steady(Options),
     /// initial, update and steady in order.
     All(Options),
+    /// Start the reference server (SQLite, then PostgreSQL) and a bare
+    /// hyper server, run every phase and the cost-growth queries against
+    /// them, and write the scale report (docs/scale-report.md and its
+    /// charts).
+    Report(crate::report::ReportOptions),
+    /// The bare hyper server the report compares steady lookups against:
+    /// answers every request with the same fixed body.
+    #[command(hide = true)]
+    BareHyper(crate::report::bare::BareOptions),
 }
 
 impl Command {
-    /// The options, whatever the phase.
-    pub(crate) fn options(&self) -> &Options {
+    /// The options of a simulator phase; `None` for `report` and
+    /// `bare-hyper`.
+    pub(crate) fn options(&self) -> Option<&Options> {
         match self {
-            Self::Initial(o) | Self::Update(o) | Self::Steady(o) | Self::All(o) => o,
+            Self::Initial(o) | Self::Update(o) | Self::Steady(o) | Self::All(o) => Some(o),
+            Self::Report(_) | Self::BareHyper(_) => None,
         }
     }
 }
@@ -117,7 +128,7 @@ fn fraction(s: &str) -> Result<f64, String> {
 }
 
 /// `500ms`, `30s`, `2m`, `1h`, or a bare number of seconds.
-fn duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -182,7 +193,7 @@ mod tests {
             "5",
         ])
         .unwrap();
-        let o = cli.command.options();
+        let o = cli.command.options().unwrap();
         assert_eq!(o.hosts, 5);
         assert_eq!(o.member_batch, 5);
         assert_eq!(o.dialect, DialectChoice::Mixed);

@@ -640,6 +640,16 @@ pub(crate) fn member_add_patch<'a>(
     })])
 }
 
+/// The PATCH that removes one member, as Entra sends it when a host leaves
+/// a group: `{"op":"Remove","path":"members","value":[{"value":id}]}`.
+pub(crate) fn member_remove_patch(id: &str, dialect: Dialect) -> Value {
+    patch(vec![json!({
+        "op": dialect.op("remove"),
+        "path": "members",
+        "value": [{"value": id}]
+    })])
+}
+
 fn patch(operations: Vec<Value>) -> Value {
     json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
 }
@@ -857,6 +867,17 @@ mod tests {
             eq_filter_query("userName", "a\"b"),
             "filter=userName+eq+%22a%5C%22b%22"
         );
+    }
+
+    #[test]
+    fn member_removals_follow_the_dialects() {
+        let legacy = member_remove_patch("u1", Dialect::Legacy);
+        assert_eq!(legacy["schemas"][0], PATCH_SCHEMA);
+        assert_eq!(legacy["Operations"][0]["op"], "Remove");
+        assert_eq!(legacy["Operations"][0]["path"], "members");
+        assert_eq!(legacy["Operations"][0]["value"][0]["value"], "u1");
+        let flag = member_remove_patch("u1", Dialect::Flag);
+        assert_eq!(flag["Operations"][0]["op"], "remove");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod client;
 mod data;
 mod phases;
 mod progress;
+mod report;
 mod stats;
 
 use std::io::Write as _;
@@ -74,14 +75,14 @@ struct Expected {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(report) => {
-            if report.errors == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+    let outcome = match &cli.command {
+        Command::Report(options) => report::run(options).map(|errors| errors == 0),
+        Command::BareHyper(options) => report::bare::run(options).map(|()| true),
+        _ => run(&cli).map(|report| report.errors == 0),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("scim-entra-sim: {e:#}");
             ExitCode::from(2)
@@ -90,7 +91,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Report> {
-    let o = cli.command.options();
+    let o = cli
+        .command
+        .options()
+        .context("report and bare-hyper have their own entry points")?;
     let spec = WorkloadSpec {
         hosts: o.hosts,
         groups: o.groups,
@@ -158,7 +162,8 @@ fn run(cli: &Cli) -> anyhow::Result<Report> {
         Command::Initial(_) => (true, false, false),
         Command::Update(_) => (false, true, false),
         Command::Steady(_) => (false, false, true),
-        Command::All(_) => (true, true, true),
+        // `all`; `report` and `bare-hyper` have no options() and never get here.
+        _ => (true, true, true),
     };
     runtime.block_on(async {
         if initial {

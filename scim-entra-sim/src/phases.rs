@@ -443,3 +443,41 @@ pub(crate) async fn steady(sim: &Arc<Sim>) -> PhaseReport {
     progress.finish();
     rec.finish("steady")
 }
+
+/// Single-member changes on group `g`, one request at a time: `rounds`
+/// times, add a host that is not a member, then remove it again (as Entra
+/// sends a host's assignment and unassignment). Each request is timed on
+/// its own, so the phase's latency is the cost of one member change on a
+/// group of that size. Needs the ids of an earlier `initial` run; without
+/// a group id or a non-member host id it sends nothing.
+pub(crate) async fn member_changes(sim: &Sim, g: usize, rounds: usize) -> PhaseReport {
+    let rec = Recorder::new();
+    let group = sim.workload.groups.get(g);
+    let outsider = group.and_then(|group| {
+        (0..sim.workload.hosts.len()).find(|i| group.members.binary_search(i).is_err())
+    });
+    let ids = sim
+        .cached_group(g)
+        .zip(outsider.and_then(|i| sim.cached_host(i)));
+    match (group, ids) {
+        (Some(group), Some((group_id, host_id))) => {
+            let path = format!("/Groups/{group_id}");
+            let add = data::member_add_patch([host_id.as_str()], group.dialect);
+            let remove = data::member_remove_patch(&host_id, group.dialect);
+            for _ in 0..rounds {
+                sim.client
+                    .call(&rec, Exchange::patch(Op::AddMembers, &path, &add), accept)
+                    .await;
+                sim.client
+                    .call(
+                        &rec,
+                        Exchange::patch(Op::RemoveMembers, &path, &remove),
+                        accept,
+                    )
+                    .await;
+            }
+        }
+        _ => rec.note("no-group-or-outsider"),
+    }
+    rec.finish("member-change")
+}

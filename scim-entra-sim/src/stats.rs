@@ -36,6 +36,10 @@ pub(crate) enum Op {
     GetGroup,
     /// PATCH add members.
     AddMembers,
+    /// PATCH remove one member.
+    RemoveMembers,
+    /// A list query of the scale report's cost-growth table.
+    Query,
 }
 
 impl Op {
@@ -52,6 +56,8 @@ impl Op {
             Self::CreateGroup => "create-group",
             Self::GetGroup => "get-group",
             Self::AddMembers => "add-members",
+            Self::RemoveMembers => "remove-members",
+            Self::Query => "query",
         }
     }
 }

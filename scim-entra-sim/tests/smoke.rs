@@ -17,7 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use scim_core::protocol::{Service, ServiceConfig, SingleTenant};
-use scim_core::schema::Registry;
+use scim_core::schema::{AttributeSettings, Registry, RegistryBuilder, Uniqueness};
 use scim_core::store::memory::MemoryStore;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -39,10 +39,33 @@ async fn handle(
     Ok(response.map(|b| Full::new(Bytes::from(b))))
 }
 
+/// The reference server's Sign In Enterprise profile (its `--profile`
+/// default): the simulated hosts must carry every required attribute, and
+/// its group names must be unique ignoring case.
+fn profile() -> Registry {
+    [
+        "userName",
+        "name.givenName",
+        "name.familyName",
+        r#"emails[type eq "work"].value"#,
+    ]
+    .iter()
+    .fold(RegistryBuilder::standard(), |b, path| {
+        b.configure("User", path, AttributeSettings::new().required(true))
+    })
+    .configure(
+        "Group",
+        "displayName",
+        AttributeSettings::new().uniqueness(Uniqueness::Server),
+    )
+    .build()
+    .unwrap()
+}
+
 fn service() -> Service {
     Service::new(
         Arc::new(MemoryStore::new()),
-        Registry::standard(),
+        profile(),
         Arc::new(SingleTenant::new(TOKEN)),
         ServiceConfig::new("/scim/v2"),
     )

@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::db::{self, Target};
+use crate::profile::Profile;
 use crate::{files, serve, tenant};
 
 /// The Sign In Enterprise reference SCIM 2.0 server for Microsoft Entra ID
@@ -179,6 +180,12 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "SCIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Which product rules apply on top of RFC 7643: `sign-in-enterprise`
+    /// requires a host's userName, given and family name and work email,
+    /// and keeps group names unique per tenant (ignoring case); `none` is
+    /// plain RFC 7643, for generic SCIM clients and conformance checkers.
+    #[arg(long, env = "SCIM_PROFILE", value_enum, default_value_t = Profile::SignInEnterprise)]
+    pub(crate) profile: Profile,
 }
 
 /// Whether member ids are checked.
@@ -541,6 +548,22 @@ mod tests {
         let args = ServeArgs::default();
         assert_eq!(args.base_path, "/scim/v2");
         assert_eq!(args.rate_limit, None);
+        assert_eq!(args.profile, Profile::SignInEnterprise);
+    }
+
+    #[test]
+    fn the_profile_can_be_turned_off() {
+        let Ok(Cli {
+            command: Some(Command::Serve(args)),
+            ..
+        }) = Cli::try_parse_from(["scim-server-example", "serve", "--profile", "none"])
+        else {
+            panic!("--profile none parses");
+        };
+        assert_eq!(args.profile, Profile::None);
+        assert!(
+            Cli::try_parse_from(["scim-server-example", "serve", "--profile", "okta"]).is_err()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod cli;
 mod db;
 mod files;
 mod http;
+mod profile;
 mod ratelimit;
 mod serve;
 mod tenant;

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use scim_core::protocol::{PatchResponse, Service, ServiceConfig};
-use scim_core::schema::Registry;
 use scim_core::tolerance::Policy;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -72,12 +71,10 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     };
     let auth = Arc::new(TenantAuth::new(database.tenants.clone(), args.rate_limit));
     let limiter = auth.limiter();
-    let service = Service::new(
-        database.scim.clone(),
-        Registry::standard(),
-        auth.clone(),
-        config,
-    );
+    let registry = crate::profile::registry(args.profile)
+        .context("the schema registry of the chosen --profile")?;
+    tracing::info!(profile = ?args.profile, "product profile");
+    let service = Service::new(database.scim.clone(), registry, auth.clone(), config);
 
     println!("SCIM server listening on {listening}");
     if let Some(public) = &args.public_url {

@@ -625,14 +625,8 @@ impl<'s> Patcher<'_, 's> {
         t: &AttrTarget<'s>,
         value: Option<&Value>,
     ) -> Result<bool, Error> {
-        if let Some(sub) = t.sub {
-            if sub.required {
-                return Err(Error::Mutability(format!(
-                    "\"{}\" is required and cannot be removed",
-                    t.display
-                )));
-            }
-        }
+        // Removing a required value is refused after all operations, by
+        // `validate_patched`: only a value the resource has counts.
         let value = value.filter(|v| !v.is_null());
         if t.filter.is_some() {
             return match value {
@@ -866,7 +860,7 @@ fn same_value(attr: &Attribute, stored: &Value, given: &Value) -> bool {
     }
 }
 
-/// Read-only targets are refused; so is removing a required attribute.
+/// Read-only targets are refused, and removing an immutable sub-attribute.
 fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     let leaf = t.sub.unwrap_or(t.attr);
     if t.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
@@ -881,12 +875,6 @@ fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     {
         return Err(Error::Mutability(format!(
             "\"{}\" is immutable and cannot be removed",
-            t.display
-        )));
-    }
-    if op == PatchOp::Remove && t.sub.is_none() && t.filter.is_none() && t.attr.required {
-        return Err(Error::Mutability(format!(
-            "\"{}\" is required and cannot be removed",
             t.display
         )));
     }
@@ -950,6 +938,10 @@ fn put(obj: &mut JsonObject, key: &str, value: Option<Value>) -> bool {
     }
 }
 
+/// Up to this many values added at once are compared with the existing
+/// ones directly; more are matched through an index of their JSON text.
+const FEW_VALUES: usize = 8;
+
 /// Appends values not already present; an existing member is a successful
 /// no-op (RFC 7644 §3.5.2.1). Linear in the existing values plus the new
 /// ones when values have an identifying `value`.
@@ -998,6 +990,22 @@ fn add_values(
                     touched.push(items.len() - 1);
                     pushed = true;
                 }
+            }
+        }
+        None if new.len() <= FEW_VALUES => {
+            // A few values, the usual PATCH: compare each with the existing
+            // ones in place, which allocates nothing.
+            for item in new {
+                if let Some(i) = items.iter().position(|e| *e == item) {
+                    // Re-adding an existing value may still make it primary.
+                    if item.get("primary") == Some(&Value::Bool(true)) {
+                        touched.push(i);
+                    }
+                    continue;
+                }
+                items.push(item);
+                touched.push(items.len() - 1);
+                pushed = true;
             }
         }
         None => {

@@ -8,6 +8,7 @@ use super::{Resource, SCHEMAS};
 use crate::Error;
 use crate::filter::AttrPath;
 use crate::schema::canonical::{check_name, check_no_nul, duplicate_key, keep_unknown, normalize};
+use crate::schema::tighten::Presence;
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, SchemaUrn};
 use crate::tolerance::{Context, Tolerance};
 
@@ -29,7 +30,10 @@ use crate::tolerance::{Context, Tolerance};
 /// * values are checked against their types, `null` means absent, exact
 ///   duplicates in multi-valued attributes are dropped, at most one value
 ///   may be `primary`;
-/// * required attributes and required extensions must be present;
+/// * required attributes and required extensions must be present, and a
+///   required attribute's value must not be empty (`""`); this includes
+///   the paths a service declared required
+///   ([`AttributeSettings::required`](crate::schema::AttributeSettings::required));
 /// * `schemas` is rebuilt from the core schema and the extensions present,
 ///   whatever order or case the client used.
 ///
@@ -115,14 +119,20 @@ pub fn prepare_replace(
 }
 
 /// Re-checks a resource after PATCH operations have been applied to a copy
-/// of `original`: required attributes are still present (removing one is a
-/// `mutability` error, RFC 7644 §3.5.2), immutable attributes kept their
-/// values, computed read-only attributes are dropped (the store computes
-/// them), and `schemas` lists exactly the extensions present.
+/// of `original`: required paths keep their values (removing one is a
+/// `mutability` error, RFC 7644 §3.5.2, and emptying one `invalidValue`),
+/// immutable attributes kept their values, computed read-only attributes
+/// are dropped (the store computes them), and `schemas` lists exactly the
+/// extensions present.
+///
+/// A required path the original already lacks (a resource stored before
+/// a service declared the path required, see
+/// [`AttributeSettings::required`](crate::schema::AttributeSettings::required))
+/// may stay missing: such a resource stays patchable.
 ///
 /// # Errors
 ///
-/// [`Error::Mutability`] as described.
+/// [`Error::Mutability`] and [`Error::InvalidValue`] as described.
 pub fn validate_patched(
     schema: &ResourceSchema,
     patched: &mut JsonObject,
@@ -153,7 +163,37 @@ pub fn validate_patched(
         patched.remove(&key);
     }
     rebuild_schemas(schema, patched);
-    check_required(schema, patched, Error::Mutability)
+    for rule in schema.required_rules() {
+        let before = rule.presence(original);
+        match rule.presence(patched) {
+            Presence::Present => {}
+            Presence::Absent if before == Presence::Present => {
+                return Err(Error::Mutability(format!(
+                    "attribute {} is required and cannot be removed",
+                    quoted(rule.display())
+                )));
+            }
+            Presence::Empty if before != Presence::Empty => {
+                return Err(Error::InvalidValue(format!(
+                    "attribute {} is required and cannot be empty",
+                    quoted(rule.display())
+                )));
+            }
+            // Missing before the PATCH too: a resource stored before the
+            // rule stays patchable.
+            Presence::Absent | Presence::Empty => {}
+        }
+    }
+    check_required_extensions(schema, patched, Error::Mutability)
+}
+
+/// A path in quotes for messages; filtered paths carry quotes of their own.
+fn quoted(path: &str) -> String {
+    if path.contains('"') {
+        path.to_owned()
+    } else {
+        format!("\"{path}\"")
+    }
 }
 
 /// Every top-level attribute of the resource type with its key and, for
@@ -538,18 +578,41 @@ fn rebuild_schemas(schema: &ResourceSchema, out: &mut JsonObject) {
     out.insert(SCHEMAS.to_owned(), Value::Array(urns));
 }
 
-/// Required core attributes and required extensions are present.
+/// Required paths (the core schema's required attributes and those a
+/// service configured) have non-empty values, and required extensions are
+/// present.
 fn check_required(
     schema: &ResourceSchema,
     out: &JsonObject,
     error: fn(String) -> Error,
 ) -> Result<(), Error> {
-    for attr in &schema.core().attributes {
-        if attr.required && attr.mutability != Mutability::ReadOnly && !out.contains_key(&attr.name)
-        {
-            return Err(error(format!("attribute \"{}\" is required", attr.name)));
+    for rule in schema.required_rules() {
+        match rule.presence(out) {
+            Presence::Present => {}
+            Presence::Absent => {
+                return Err(error(format!(
+                    "attribute {} is required",
+                    quoted(rule.display())
+                )));
+            }
+            Presence::Empty => {
+                return Err(error(format!(
+                    "attribute {} is required and cannot be empty",
+                    quoted(rule.display())
+                )));
+            }
         }
     }
+    check_required_extensions(schema, out, error)
+}
+
+/// Required extensions are present, and the required attributes of each
+/// extension present.
+fn check_required_extensions(
+    schema: &ResourceSchema,
+    out: &JsonObject,
+    error: fn(String) -> Error,
+) -> Result<(), Error> {
     for (ext, required) in schema.extensions() {
         let present = out.get(ext.id.as_str());
         if required && present.is_none() {

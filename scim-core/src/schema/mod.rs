@@ -9,6 +9,7 @@ mod builtin;
 pub(crate) mod canonical;
 mod registry;
 mod settings;
+pub(crate) mod tighten;
 mod urn;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::builtin::{common_attributes, enterprise_user_schema, group_schema, user_schema};
 use super::settings::AttributeSettings;
+use super::tighten::RequiredRule;
 use super::{Attribute, Returned, Schema, SchemaUrn, find_attribute};
 use crate::Error;
 use crate::filter::AttrPath;
@@ -109,10 +110,10 @@ pub struct RegistryBuilder {
 
 /// One [`RegistryBuilder::configure`] call, resolved at build time.
 #[derive(Clone, Debug)]
-struct Configured {
-    resource_type: String,
-    path: String,
-    settings: AttributeSettings,
+pub(super) struct Configured {
+    pub(super) resource_type: String,
+    pub(super) path: String,
+    pub(super) settings: AttributeSettings,
     /// Declared by [`RegistryBuilder::standard`]: dropped instead of
     /// refused when an application replaced the schema it names.
     default: bool,
@@ -285,6 +286,14 @@ impl RegistryBuilder {
 
     /// Checks the registrations and freezes them.
     ///
+    /// Settings that tighten `required` or `uniqueness`
+    /// ([`AttributeSettings::required`], [`AttributeSettings::uniqueness`])
+    /// are applied to the resource type's schemas, and the registry's
+    /// schemas (what `/Schemas` serves) show them. A schema used by several
+    /// resource types (a core schema shared by two types, an extension of
+    /// two) is served once, so its attributes must be tightened alike for
+    /// every type that uses it.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidValue`] if a resource type names an unknown schema,
@@ -292,7 +301,11 @@ impl RegistryBuilder {
     /// extension schema defines an attribute twice; if
     /// [`RegistryBuilder::configure`] names an unknown resource type, a
     /// path that does not parse, an unknown attribute, or a complex
-    /// attribute without a sub-attribute.
+    /// attribute without a sub-attribute; if a setting loosens a
+    /// characteristic the schema defines (`userName` not unique, `id` not
+    /// required), asks for `global` uniqueness, adds uniqueness anywhere but
+    /// a single-valued string attribute at the top level, or tightens a
+    /// shared schema differently for two resource types.
     pub fn build(self) -> Result<Registry, Error> {
         if let Some(c) = self.settings.iter().find(|c| {
             !c.default
@@ -352,17 +365,45 @@ impl RegistryBuilder {
                 common,
                 hidden_by_default,
                 indexes: Vec::new(),
+                required: Vec::new(),
             };
+            super::tighten::apply(&mut schema, &self.settings)?;
             schema.indexes = configured_indexes(&schema, &self.settings)?;
             types.push(Arc::new(schema));
         }
+        let mut schemas = self.schemas;
+        for served in &mut schemas {
+            if let Some(used) = as_used(served, &types)? {
+                *served = used;
+            }
+        }
         Ok(Registry {
-            inner: Arc::new(RegistryInner {
-                schemas: self.schemas,
-                types,
-            }),
+            inner: Arc::new(RegistryInner { schemas, types }),
         })
     }
+}
+
+/// The schema as the resource types use it, with their tightened
+/// characteristics; `None` if no type uses it.
+fn as_used(schema: &Schema, types: &[Arc<ResourceSchema>]) -> Result<Option<Schema>, Error> {
+    let mut first: Option<(&str, &Schema)> = None;
+    for t in types {
+        let used = std::iter::once(&t.core).chain(t.extensions.iter().map(|(s, _)| s));
+        for used in used.filter(|s| s.id == schema.id) {
+            match first {
+                None => first = Some((t.name(), used)),
+                Some((other, seen)) if seen != used => {
+                    return Err(Error::InvalidValue(format!(
+                        "schema {} is shared by the resource types {other} and {}, which configure its attributes' required or uniqueness differently; /Schemas serves one definition per schema, so configure both alike",
+                        schema.id,
+                        t.name()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(first.map(|(_, s)| s.clone()))
 }
 
 /// The indexes `settings` declare for `schema`, in the order they were
@@ -372,10 +413,9 @@ fn configured_indexes(
     settings: &[Configured],
 ) -> Result<Vec<IndexDef>, Error> {
     let mut declared: Vec<(IndexDef, AttributeSettings)> = Vec::new();
-    for c in settings
-        .iter()
-        .filter(|c| c.resource_type.eq_ignore_ascii_case(schema.name()))
-    {
+    for c in settings.iter().filter(|c| {
+        c.resource_type.eq_ignore_ascii_case(schema.name()) && c.settings.is_indexed().is_some()
+    }) {
         let def = match IndexDef::resolve(schema, &c.path) {
             Ok(def) => def,
             Err(_) if c.default => continue,
@@ -520,11 +560,14 @@ impl Registry {
 #[derive(Debug)]
 pub struct ResourceSchema {
     resource_type: ResourceType,
-    core: Schema,
-    extensions: Vec<(Schema, bool)>,
-    common: Vec<Attribute>,
+    pub(super) core: Schema,
+    pub(super) extensions: Vec<(Schema, bool)>,
+    pub(super) common: Vec<Attribute>,
     hidden_by_default: Vec<HiddenPath>,
     indexes: Vec<IndexDef>,
+    /// The paths validation requires: the core schema's required
+    /// top-level attributes, then the configured ones.
+    pub(super) required: Vec<RequiredRule>,
 }
 
 /// An attribute path resolved through a [`ResourceSchema`].
@@ -619,6 +662,12 @@ impl ResourceSchema {
     /// stays the same when other indexes are added or removed.
     pub fn indexes(&self) -> &[IndexDef] {
         &self.indexes
+    }
+
+    /// The paths a resource must have a non-empty value at, checked on
+    /// create, replace and PATCH.
+    pub(crate) fn required_rules(&self) -> &[RequiredRule] {
+        &self.required
     }
 
     /// The common attributes `id`, `externalId` and `meta` (RFC 7643 §3.1).

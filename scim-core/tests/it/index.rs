@@ -55,12 +55,12 @@ fn registry() -> Registry {
 }
 
 /// Runs a plan over the entries of `resources`.
-struct Executor {
+pub(crate) struct Executor {
     rows: Vec<(String, Vec<IndexEntry>)>,
 }
 
 impl Executor {
-    fn new(schema: &ResourceSchema, resources: &[Resource]) -> Self {
+    pub(crate) fn new(schema: &ResourceSchema, resources: &[Resource]) -> Self {
         Self {
             rows: resources
                 .iter()
@@ -69,7 +69,7 @@ impl Executor {
         }
     }
 
-    fn run(&self, node: &Node) -> BTreeSet<String> {
+    pub(crate) fn run(&self, node: &Node) -> BTreeSet<String> {
         let all = || self.rows.iter().map(|(id, _)| id.clone()).collect();
         match node {
             Node::All => all(),

@@ -6,3 +6,5 @@
 mod index;
 mod input;
 mod patch;
+#[cfg(all(feature = "memory-store", feature = "conformance"))]
+mod planned_store;

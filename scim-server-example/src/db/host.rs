@@ -20,7 +20,7 @@ use std::fmt;
 
 use scim_core::id::Version;
 use scim_core::resource::Resource;
-use scim_core::schema::{JsonObject, ResourceSchema, SchemaUrn};
+use scim_core::schema::{JsonObject, ResourceSchema, SchemaUrn, Uniqueness};
 use scim_core::store::StoreError;
 use serde_json::{Map, Value};
 
@@ -185,21 +185,36 @@ impl HostColumns {
 pub(crate) struct GroupColumns {
     pub(crate) display_name: String,
     pub(crate) display_name_key: String,
+    /// `display_name_key` when the registry makes `displayName` unique
+    /// (`uniqueness: server`), under a unique index per tenant; `NULL`
+    /// otherwise, and for the later duplicates the migration found.
+    pub(crate) display_name_unique: Option<String>,
     pub(crate) external_id: Option<String>,
 }
 
 impl GroupColumns {
-    /// Derives the columns from a Group. A Group without `displayName`
-    /// (only possible when the library's input checks are bypassed) is
-    /// stored with an empty one.
-    pub(crate) fn of(json: &JsonObject) -> Self {
+    /// Derives the columns from a Group of `schema`. A Group without
+    /// `displayName` (only possible when the library's input checks are
+    /// bypassed) is stored with an empty one.
+    pub(crate) fn of(schema: &ResourceSchema, json: &JsonObject) -> Self {
         let display_name = text(json.get(key::DISPLAY_NAME)).unwrap_or_default();
+        let display_name_key = fold(&display_name);
         Self {
-            display_name_key: fold(&display_name),
+            display_name_unique: group_names_unique(schema).then(|| display_name_key.clone()),
+            display_name_key,
             display_name,
             external_id: text(json.get(key::EXTERNAL_ID)),
         }
     }
+}
+
+/// Whether the registry makes Group `displayName` unique per tenant (the
+/// Sign In Enterprise profile does, with
+/// `AttributeSettings::uniqueness`).
+pub(crate) fn group_names_unique(schema: &ResourceSchema) -> bool {
+    schema
+        .attribute(key::DISPLAY_NAME)
+        .is_some_and(|a| a.uniqueness != Uniqueness::None)
 }
 
 /// A string attribute's value; anything else counts as absent.
@@ -437,6 +452,13 @@ pub(crate) fn set_members(
 /// The conflict message for a taken `userName`.
 pub(crate) fn user_name_taken(user_name: &str) -> StoreError {
     StoreError::Conflict(format!("userName {user_name:?} is already taken"))
+}
+
+/// The conflict for a taken group `displayName` (compared ignoring case).
+pub(crate) fn display_name_taken(display_name: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "displayName {display_name:?} is already taken by another group (names are compared ignoring case)"
+    ))
 }
 
 /// The conflict for a taken `id` (ids are unique across the resource

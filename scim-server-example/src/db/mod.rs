@@ -26,7 +26,8 @@
 //!   `last_modified`; `doc`, the whole resource JSON without the computed
 //!   `groups`.
 //! * `host_groups`: one row per SCIM Group, `display_name(_key)`,
-//!   `external_id`, `revision`, …, and `doc` without `members`.
+//!   `display_name_unique` (the folded name when names are unique, else
+//!   `NULL`), `external_id`, `revision`, …, and `doc` without `members`.
 //! * `memberships(tenant_id, group_id, member_id, …, position)`: one row
 //!   per member, in insertion order; foreign keys to the group and to the
 //!   member (a host or a host group of the same tenant) cascade on delete.
@@ -40,9 +41,13 @@
 //! tenant, ignoring case as the filter evaluator does; ids are unique
 //! across hosts and host groups of a tenant; deleting a host or group
 //! removes it from every group and gives those groups a new version.
-//! Uniqueness of attributes a custom registry marks `server` is not
-//! enforced: the store serves the standard User and Group types, and
-//! refuses any other resource type.
+//! When the registry makes Group `displayName` unique (the Sign In
+//! Enterprise profile, `crate::profile`), group names are unique per
+//! tenant, ignoring case, through `host_groups.display_name_unique` and its
+//! unique index (schema version 3; duplicates from before keep `NULL`).
+//! Uniqueness a custom registry adds to other attributes is not enforced:
+//! the store serves the standard User and Group types, and refuses any
+//! other resource type.
 
 mod host;
 mod postgres;
@@ -246,6 +251,18 @@ impl Default for Options {
         Self {
             check_member_references: true,
         }
+    }
+}
+
+/// The migration to unique group names keeps existing duplicates; an
+/// operator should rename them (Entra ID fails on two matches).
+fn warn_duplicate_group_names(duplicates: &[(String, i64)]) {
+    for (tenant, count) in duplicates {
+        tracing::warn!(
+            tenant = %tenant,
+            duplicates = count,
+            "tenant {tenant:?} has {count} host group(s) whose displayName another group of the tenant already has; they were kept, and renaming one onto a taken name is refused"
+        );
     }
 }
 

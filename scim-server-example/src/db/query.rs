@@ -346,19 +346,45 @@ fn membership_tests(schema: &ResourceSchema, filter: &Filter, keys: &mut BTreeSe
 /// Filters, sorts and pages the loaded candidates with the library's
 /// evaluator, then removes members that were loaded only for the filter or
 /// the sort.
+///
+/// Evaluating many candidates, or a filter the caps allow to be heavy (a
+/// hundred `co` operands over a thousand values each), is CPU-bound work
+/// of up to seconds: it runs [`off_the_reactor`] so that other tenants'
+/// requests queued on the same thread are not held up.
 pub(crate) fn finish(
     schema: &ResourceSchema,
     plan: &Plan,
     candidates: &[Resource],
     query: &ListQuery,
 ) -> Result<QueryResult, StoreError> {
-    let mut result = list::evaluate(schema, candidates, query).map_err(query_error)?;
+    let evaluate = || list::evaluate(schema, candidates, query);
+    // One candidate (the point reads of the hot path) is never heavy.
+    let evaluated = if candidates.len() > 1 {
+        off_the_reactor(evaluate)
+    } else {
+        evaluate()
+    };
+    let mut result = evaluated.map_err(query_error)?;
     if plan.members != MemberLoad::None && !query.projection.includes(key::MEMBERS) {
         for r in &mut result.resources {
             super::host::set_members(r, None)?;
         }
     }
     Ok(result)
+}
+
+/// Runs the CPU-bound `f` without holding up the async tasks queued behind
+/// the calling one: on tokio's multi-threaded runtime (the server's),
+/// `block_in_place` first hands this worker's other tasks and its I/O
+/// driver duties to another thread. Elsewhere (a current-thread runtime, as
+/// in unit tests, or no runtime) `f` simply runs.
+pub(crate) fn off_the_reactor<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 /// A query the evaluator refused (an ordering comparison on a boolean, a
@@ -375,6 +401,41 @@ mod tests {
     use scim_core::schema::Registry;
 
     use super::*;
+
+    #[test]
+    fn work_off_the_reactor_lets_the_other_tasks_of_its_thread_run() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        // One worker: without block_in_place, the second task could not run
+        // until the first one's work ended.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let (done, order) = mpsc::channel();
+        runtime.block_on(async {
+            let heavy = {
+                let done = done.clone();
+                tokio::spawn(async move {
+                    off_the_reactor(|| std::thread::sleep(Duration::from_millis(500)));
+                    done.send("heavy").unwrap();
+                })
+            };
+            let light = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                done.send("light").unwrap();
+            });
+            heavy.await.unwrap();
+            light.await.unwrap();
+        });
+        assert_eq!(order.try_iter().collect::<Vec<_>>(), ["light", "heavy"]);
+    }
+
+    #[tokio::test]
+    async fn work_off_the_reactor_runs_in_place_on_a_current_thread_runtime() {
+        assert_eq!(off_the_reactor(|| 7), 7);
+    }
 
     fn schema(kind: Kind) -> std::sync::Arc<ResourceSchema> {
         let name = match kind {

@@ -66,11 +66,7 @@ async fn the_data_directory_and_database_files_are_private() {
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
     let server = Server::start_with_env(&storage, &[], &[("SCIM_LOG", "warn")]);
     assert_eq!(mode(&db), 0o600);
-    assert!(
-        server.logs().contains("restricted the permissions"),
-        "{}",
-        server.logs()
-    );
+    server.wait_for_log(&["restricted the permissions"]).await;
 }
 
 #[test]
@@ -130,11 +126,8 @@ async fn behind_a_declared_tls_proxy_it_listens_beyond_loopback_with_its_public_
         "{}",
         server.banner
     );
-    assert!(
-        server.logs().contains("--behind-tls-proxy"),
-        "the choice is logged: {}",
-        server.logs()
-    );
+    // The choice is logged (after the banner, so wait for the line).
+    server.wait_for_log(&["--behind-tls-proxy"]).await;
     let scim = server.client(TOKEN);
     // A client's Host header never reaches Location or meta.location.
     let request = http::Request::post(format!("{}/Users", scim.base))

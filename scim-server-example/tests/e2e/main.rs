@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod deploy;
+mod fairness;
 mod head_first;
 mod lifecycle;
 mod ops;
@@ -93,6 +94,20 @@ async fn provisioning_cycle(storage: &Storage) {
         .await
         .expect(201);
     let group = r.body["id"].as_str().unwrap().to_owned();
+    // The product profile: group names are unique per tenant, ignoring
+    // case; a host needs its names and a work email.
+    scim.post(
+        "/Groups",
+        json!({"schemas": [GROUP], "displayName": "RECEPTION hosts"}),
+    )
+    .await
+    .expect_scim_error(409);
+    scim.post(
+        "/Users",
+        json!({"schemas": [USER], "userName": "nameless@northwind.example"}),
+    )
+    .await
+    .expect_scim_error(400);
     scim.patch(
         &format!("/Groups/{group}"),
         patch_op(json!([{"op": "Add", "path": "members",
@@ -349,8 +364,13 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
     let storage = Storage::sqlite();
     let mut server = Server::start(&storage, &[]);
     let addr = server.origin.trim_start_matches("http://").to_owned();
-    let body = serde_json::to_vec(&json!({"schemas": [USER], "userName": "in.flight@example.com"}))
-        .unwrap();
+    let body = serde_json::to_vec(&json!({
+        "schemas": [USER],
+        "userName": "in.flight@example.com",
+        "name": {"givenName": "In", "familyName": "Flight"},
+        "emails": [{"type": "work", "value": "in.flight@example.com"}],
+    }))
+    .unwrap();
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     let head = format!(
         "POST /scim/v2/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
@@ -389,7 +409,12 @@ async fn two_servers_on_one_postgres_create_a_user_name_once() {
     let second = Server::start(&storage, &[]);
     for round in 0..5 {
         let name = format!("race{round}@northwind.example");
-        let body = json!({"schemas": [USER], "userName": name});
+        let body = json!({
+            "schemas": [USER],
+            "userName": name,
+            "name": {"givenName": "Race", "familyName": "Host"},
+            "emails": [{"type": "work", "value": name}],
+        });
         let (a, b) = (first.client(TOKEN), second.client(TOKEN));
         let mut tasks = Vec::new();
         for i in 0..8 {

@@ -132,6 +132,8 @@ async fn provisioning_with_a_body_is_never_logged() {
         json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
             "userName": "logged.never@example.com",
+            "name": {"givenName": "Logged", "familyName": "Never"},
+            "emails": [{"type": "work", "value": "logged.never@example.com"}],
         }),
     )
     .await

@@ -8,6 +8,7 @@ mod concurrency;
 mod endpoints;
 mod entra;
 mod hostile;
+mod profile;
 mod regressions;
 mod request_info;
 mod rfc_examples;

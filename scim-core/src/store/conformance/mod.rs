@@ -9,6 +9,16 @@
 //! store's own `get` returns them: the same ids in the same order, the
 //! same `totalResults`, the same JSON.
 //!
+//! Besides the fixed cases, [`Suite::differential_queries`] compares random
+//! queries over random resources with `evaluate`; [`Suite::run_all`] runs a
+//! few of them ([`Suite::random_queries_agree_with_evaluate`]), and every
+//! counterexample found so far ([`Suite::differential_regressions`]). Two
+//! environment variables change every differential run: [`CASES_VAR`]
+//! (`SCIM_DIFFERENTIAL_CASES=100000`) runs that many cases, and
+//! [`SEED_VAR`] (`SCIM_DIFFERENTIAL_SEED=0x1234`) starts from another seed.
+//! A differential failure prints its seed, the query, the resources and
+//! the case as an entry to keep as a regression.
+//!
 //! A failing check panics with a message that starts
 //! ``store conformance check `name` failed:``.
 //! [`Suite::run_all`] runs every check, even after one fails, and then
@@ -72,6 +82,8 @@ use std::task::{Poll, Waker};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+
+pub use self::differential::{CASES_VAR, SEED_VAR};
 
 use self::data::member;
 use super::{ResourceStore, TenantId};
@@ -171,6 +183,7 @@ macro_rules! run_checks {
 mod concurrency;
 mod crud;
 mod data;
+mod differential;
 mod membership;
 mod query;
 mod tenant;
@@ -236,6 +249,8 @@ where
             compare_and_swap_under_concurrency,
             tenant_isolation,
             filters_agree_with_evaluate,
+            random_queries_agree_with_evaluate,
+            differential_regressions,
             sorting_agrees_with_evaluate,
             index_paging,
             cursor_paging,

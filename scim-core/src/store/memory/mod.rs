@@ -18,8 +18,11 @@
 //! * **Indexes.** Each resource type (keyed by [`ResourceSchema::name`]) has
 //!   its resources ordered by id, and a hash index for these attributes:
 //!   * every single-valued string attribute with `uniqueness` `server` or
-//!     `global`, in the core schema or an extension (`userName`); these
-//!     indexes also enforce uniqueness;
+//!     `global`, in the core schema or an extension (`userName`, and what a
+//!     registry adds with
+//!     [`AttributeSettings::uniqueness`](crate::schema::AttributeSettings::uniqueness),
+//!     such as a Group's `displayName`); these indexes also enforce
+//!     uniqueness, per tenant, with [`StoreError::Conflict`];
 //!   * `externalId`;
 //!   * `displayName`.
 //!
@@ -34,6 +37,12 @@
 //!   narrows the candidates. Filtering, sorting and paging always go
 //!   through the filter matcher and [`crate::list::evaluate`], so the
 //!   answer is exactly what `evaluate` gives over the same resources.
+//!   That evaluation runs on the calling task's thread, under the tenant's
+//!   read lock, without yielding: a filter that scans many resources is
+//!   CPU-bound work for as long as it takes. A store serving several
+//!   tenants on a shared runtime should move it off the async workers (the
+//!   reference server evaluates through `tokio::task::block_in_place` when
+//!   more than one candidate is left).
 //! * **Membership.** Each group keeps a set of its member ids, and the
 //!   tenant keeps a reverse index from member id to the groups that list
 //!   it. Together they make a User's computed `groups` cheap, and let

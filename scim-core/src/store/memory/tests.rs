@@ -35,6 +35,25 @@ async fn passes_the_concurrency_checks_on_one_thread() {
     suite.membership_under_concurrency().await;
 }
 
+/// The differential check, well beyond `run_all`'s few cases: thousands of
+/// random queries over random tenants, in two halves run in parallel.
+/// `SCIM_DIFFERENTIAL_CASES` runs more (per half).
+#[cfg(feature = "conformance")]
+#[tokio::test]
+async fn agrees_with_evaluate_on_random_queries_first_half() {
+    Suite::new(|| async { store() })
+        .differential_queries(1500, 0x6d65_6d00_0000)
+        .await;
+}
+
+#[cfg(feature = "conformance")]
+#[tokio::test]
+async fn agrees_with_evaluate_on_random_queries_second_half() {
+    Suite::new(|| async { store() })
+        .differential_queries(1500, 0x6d65_6d01_0000)
+        .await;
+}
+
 #[cfg(feature = "conformance")]
 #[tokio::test]
 async fn run_is_the_whole_suite() {
@@ -184,6 +203,88 @@ async fn the_suite_names_the_failed_check() {
         message.starts_with("store conformance check `stale_versions_are_refused` failed: replace at a stale version"),
         "{message}"
     );
+}
+
+/// A store with an off-by-one in index paging: the differential check
+/// must find it, and print the seed and a regression entry.
+#[derive(Debug)]
+#[cfg(feature = "conformance")]
+struct SkipsOneMore(MemoryStore);
+
+#[cfg(feature = "conformance")]
+#[async_trait]
+impl ResourceStore for SkipsOneMore {
+    async fn create(
+        &self,
+        t: &TenantId,
+        s: &ResourceSchema,
+        r: Resource,
+    ) -> Result<Resource, StoreError> {
+        self.0.create(t, s, r).await
+    }
+    async fn get(
+        &self,
+        t: &TenantId,
+        s: &ResourceSchema,
+        id: &ResourceId,
+        p: &Projection,
+    ) -> Result<Option<Resource>, StoreError> {
+        self.0.get(t, s, id, p).await
+    }
+    async fn replace(
+        &self,
+        t: &TenantId,
+        s: &ResourceSchema,
+        r: Resource,
+        expected: &Version,
+    ) -> Result<Resource, StoreError> {
+        self.0.replace(t, s, r, expected).await
+    }
+    async fn delete(
+        &self,
+        t: &TenantId,
+        s: &ResourceSchema,
+        id: &ResourceId,
+        v: Option<&Version>,
+    ) -> Result<(), StoreError> {
+        self.0.delete(t, s, id, v).await
+    }
+    async fn query(
+        &self,
+        t: &TenantId,
+        s: &ResourceSchema,
+        q: &ListQuery,
+    ) -> Result<QueryResult, StoreError> {
+        let mut q = q.clone();
+        if let Page::Index { start_index, .. } = &mut q.page {
+            if *start_index > 1 {
+                *start_index += 1;
+            }
+        }
+        self.0.query(t, s, &q).await
+    }
+}
+
+#[cfg(feature = "conformance")]
+#[tokio::test]
+async fn the_differential_check_prints_the_seed_and_a_regression() {
+    let failure = tokio::spawn(async {
+        Suite::new(|| async {
+            Arc::new(SkipsOneMore(MemoryStore::new())) as Arc<dyn ResourceStore>
+        })
+        .differential_queries(500, 1)
+        .await;
+    })
+    .await
+    .unwrap_err()
+    .into_panic();
+    let message = failure.downcast_ref::<String>().unwrap();
+    assert!(
+        message.starts_with("store conformance check `differential_queries` failed: seed 0x"),
+        "{message}"
+    );
+    assert!(message.contains("\"startIndex\""), "{message}");
+    assert!(message.contains("as a REGRESSIONS entry"), "{message}");
 }
 
 #[test]

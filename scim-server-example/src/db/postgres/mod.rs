@@ -178,11 +178,20 @@ impl PgDb {
             )));
         }
         let now = format_date_time(now());
+        let mut group_names_migrated = false;
         for (version, migration) in (1_i32..).zip(sql::MIGRATIONS) {
             if version > current {
                 tx.batch_execute(migration).await?;
                 tx.execute(sql::RECORD_VERSION, &[&version, &now]).await?;
+                group_names_migrated |= *migration == sql::V3_GROUP_NAMES;
             }
+        }
+        if group_names_migrated {
+            let mut duplicates = Vec::new();
+            for row in tx.query(sql::DUPLICATE_GROUP_NAMES, &[]).await? {
+                duplicates.push((row.try_get::<_, String>(0)?, row.try_get::<_, i64>(1)?));
+            }
+            super::warn_duplicate_group_names(&duplicates);
         }
         tx.commit().await?;
         Ok(())
@@ -225,7 +234,13 @@ impl From<Fail> for StoreError {
         match f {
             Fail::Pg(e) => match e.code() {
                 Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
-                    StoreError::Conflict("a unique attribute's value is already taken".to_owned())
+                    let constraint = e.as_db_error().and_then(|d| d.constraint());
+                    StoreError::Conflict(if constraint == Some(sql::GROUP_NAME_INDEX) {
+                        "displayName is already taken by another group (names are compared ignoring case)"
+                            .to_owned()
+                    } else {
+                        "a unique attribute's value is already taken".to_owned()
+                    })
                 }
                 Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::InvalidReference(
                     "a member is not a User or Group of this tenant".to_owned(),
@@ -431,7 +446,7 @@ impl ResourceStore for PgDb {
                 }
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows_in = MemberRow::list(members.as_ref())?;
@@ -452,6 +467,7 @@ impl ResourceStore for PgDb {
                             &created,
                             &last_modified,
                             &doc,
+                            &enc_opt(cols.display_name_unique.as_deref()),
                         ],
                     )
                     .await?;
@@ -467,6 +483,7 @@ impl ResourceStore for PgDb {
                     Ok(()) => with_member_rows(json, rows_in),
                     Err(e) => Err(match unique_violation(&e) {
                         Some("host_groups_pkey") => host::id_taken(&id),
+                        Some(sql::GROUP_NAME_INDEX) => host::display_name_taken(&cols.display_name),
                         _ => e.into(),
                     }),
                 }
@@ -582,7 +599,7 @@ impl ResourceStore for PgDb {
                 }
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) = split_for_write(resource, version, key::MEMBERS)?;
                 let rows_in = MemberRow::list(members.as_ref())?;
                 let result: Result<(), Fail> = async {
@@ -602,6 +619,7 @@ impl ResourceStore for PgDb {
                             &last_modified,
                             &doc,
                             &current,
+                            &enc_opt(cols.display_name_unique.as_deref()),
                         ],
                     )
                     .await?;
@@ -619,8 +637,13 @@ impl ResourceStore for PgDb {
                     Ok(())
                 }
                 .await;
-                result?;
-                with_member_rows(json, rows_in)
+                match result {
+                    Ok(()) => with_member_rows(json, rows_in),
+                    Err(e) => Err(match unique_violation(&e) {
+                        Some(sql::GROUP_NAME_INDEX) => host::display_name_taken(&cols.display_name),
+                        _ => e.into(),
+                    }),
+                }
             }
         }
     }

@@ -27,7 +27,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = r#"
@@ -117,6 +117,28 @@ ALTER TABLE tenants
     ADD COLUMN previous_token_last_used BIGINT,
     ADD CONSTRAINT tenants_previous_token_hash UNIQUE (previous_token_hash);
 ";
+
+/// Version 3: group names unique per tenant, ignoring case, when the
+/// registry says so (the Sign In Enterprise profile). `display_name_unique`
+/// holds the folded name under a unique index; existing duplicates must
+/// not fail the migration or lose data, so only the first group of each
+/// name (the oldest, then by id) gets it, later ones keep `NULL` until
+/// they are renamed. PostgreSQL's unique indexes let `NULL`s repeat.
+pub(super) const V3_GROUP_NAMES: &str = r#"
+ALTER TABLE host_groups ADD COLUMN display_name_unique TEXT COLLATE "C";
+UPDATE host_groups g SET display_name_unique = g.display_name_key
+FROM (SELECT DISTINCT ON (tenant_id, display_name_key) tenant_id, id
+      FROM host_groups ORDER BY tenant_id, display_name_key, created, id) first
+WHERE g.tenant_id = first.tenant_id AND g.id = first.id;
+CREATE UNIQUE INDEX host_groups_display_name_unique ON host_groups (tenant_id, display_name_unique);
+"#;
+
+/// Per tenant, how many groups share a name another group holds: `(tenant
+/// name, count)`, after `V3_GROUP_NAMES`.
+pub(super) const DUPLICATE_GROUP_NAMES: &str = "
+    SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
+    WHERE g.display_name_unique IS NULL
+    GROUP BY t.name ORDER BY t.name";
 
 // ---------------------------------------------------------------- hosts
 
@@ -244,15 +266,20 @@ pub(super) const GROUP_REVISION: &str =
 /// the id is taken.
 pub(super) const INSERT_GROUP: &str = "
     INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, external_id,
-                             revision, created, last_modified, doc)
-    SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::TEXT, $5::TEXT, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT
+                             revision, created, last_modified, doc, display_name_unique)
+    SELECT $1::TEXT, $2::TEXT, $3::TEXT, $4::TEXT, $5::TEXT, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT,
+           $10::TEXT
     WHERE NOT EXISTS (SELECT 1 FROM hosts WHERE tenant_id = $1 AND id = $2)";
 
 /// Compare-and-swap on the expected revision (`$10`).
 pub(super) const UPDATE_GROUP: &str = "
     UPDATE host_groups SET display_name = $3, display_name_key = $4, external_id = $5,
-                           revision = $6, created = $7, last_modified = $8, doc = $9
+                           revision = $6, created = $7, last_modified = $8, doc = $9,
+                           display_name_unique = $11
     WHERE tenant_id = $1 AND id = $2 AND revision = $10";
+
+/// The unique index behind group names unique per tenant.
+pub(super) const GROUP_NAME_INDEX: &str = "host_groups_display_name_unique";
 
 /// A membership change: new revision and `lastModified` (at the expected
 /// revision `$4` unless it is NULL). Locks the group row until commit, so

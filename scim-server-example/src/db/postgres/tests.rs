@@ -171,6 +171,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -178,6 +180,35 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    in_schema(label, move |config| async move {
+        Suite::new(|| {
+            let config = config.clone();
+            async move {
+                let db = Arc::new(PgDb::connect(config).await.unwrap());
+                Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+            }
+        })
+        .differential_queries(500, seed)
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("differential_1", 0x7067_0000_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("differential_2", 0x7067_0100_0000).await;
+}
 
 #[tokio::test]
 async fn entra_create_and_patch_fill_the_typed_columns() {
@@ -269,6 +300,64 @@ async fn two_server_processes_racing_for_a_user_name_give_one_winner() {
         let (a, _) = database(config.clone()).await;
         let (b, _) = database(config).await;
         testing::racing_creates(&a, &b).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_racing_for_a_group_name_give_one_winner() {
+    in_schema("group_name_race", |config| async move {
+        let (a, _) = database(config.clone()).await;
+        let (b, _) = database(config).await;
+        testing::racing_group_names(&a, &b).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+    in_schema("group_name_dups", |config| async move {
+        let (db, _) = database(config.clone()).await;
+        let (t, before) = testing::duplicate_group_names(&db).await;
+        drop(db);
+        // Back to the schema before the migration, with the duplicates.
+        let version = 1 + super::sql::MIGRATIONS
+            .iter()
+            .position(|m| *m == super::sql::V3_GROUP_NAMES)
+            .unwrap();
+        let version = i32::try_from(version).unwrap();
+        let client = raw(&config).await;
+        client
+            .batch_execute("ALTER TABLE host_groups DROP COLUMN display_name_unique")
+            .await
+            .unwrap();
+        client
+            .execute(
+                "DELETE FROM schema_version WHERE version >= $1",
+                &[&version],
+            )
+            .await
+            .unwrap();
+        let (db, _) = database(config).await;
+        let claims: Vec<Option<String>> = client
+            .query(
+                "SELECT display_name_unique FROM host_groups ORDER BY created",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                Some("front desk".to_owned()),
+                None,
+                Some("lobby".to_owned())
+            ]
+        );
+        testing::duplicates_after_migration(&db, &t, &before).await;
     })
     .await;
 }

@@ -190,11 +190,21 @@ fn migrate(conn: &mut Connection) -> Result<(), Fail> {
         )));
     }
     let now = format_date_time(now());
+    let mut group_names_migrated = false;
     for (version, migration) in (1..).zip(sql::MIGRATIONS) {
         if version > current {
             tx.execute_batch(migration)?;
             tx.execute(sql::RECORD_VERSION, params![version, now])?;
+            group_names_migrated |= *migration == sql::V3_GROUP_NAMES;
         }
+    }
+    if group_names_migrated {
+        let mut statement = tx.prepare(sql::DUPLICATE_GROUP_NAMES)?;
+        let duplicates = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(statement);
+        super::warn_duplicate_group_names(&duplicates);
     }
     tx.commit()?;
     Ok(())
@@ -235,6 +245,13 @@ impl From<Fail> for StoreError {
                     if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
                         StoreError::InvalidReference(
                             "a member is not a User or Group of this tenant".to_owned(),
+                        )
+                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        && e.to_string().contains("display_name_unique")
+                    {
+                        StoreError::Conflict(
+                            "displayName is already taken by another group (names are compared ignoring case)"
+                                .to_owned(),
                         )
                     } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                         || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
@@ -319,6 +336,20 @@ fn tenant_write<'c>(conn: &'c mut Connection, tenant: &str) -> Result<Transactio
     Ok(tx)
 }
 
+/// The group holding `cols`' name, when names are unique.
+fn unique_name_holder(
+    tx: &Connection,
+    tenant: &str,
+    cols: &GroupColumns,
+) -> rusqlite::Result<Option<String>> {
+    let Some(name) = &cols.display_name_unique else {
+        return Ok(None);
+    };
+    tx.prepare_cached(sql::GROUP_WITH_UNIQUE_NAME)?
+        .query_row(params![tenant, name], |r| r.get(0))
+        .optional()
+}
+
 fn revision(tx: &Connection, sql: &str, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
     tx.prepare_cached(sql)?
         .query_row(params![tenant, id], |r| r.get(0))
@@ -370,7 +401,7 @@ impl ResourceStore for SqliteDb {
                 Resource::from_json(json).map_err(StoreError::backend)
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows = MemberRow::list(members.as_ref())?;
@@ -380,6 +411,9 @@ impl ResourceStore for SqliteDb {
                         let tx = tenant_write(conn, &tenant)?;
                         if member_kind(&tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
+                        }
+                        if unique_name_holder(&tx, &tenant, &cols)?.is_some() {
+                            return Err(host::display_name_taken(&cols.display_name).into());
                         }
                         tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
                             tenant,
@@ -391,6 +425,7 @@ impl ResourceStore for SqliteDb {
                             created,
                             last_modified,
                             doc,
+                            cols.display_name_unique,
                         ])?;
                         insert_members(&tx, &tenant, &id, &rows, 0, check)?;
                         tx.commit()?;
@@ -510,7 +545,7 @@ impl ResourceStore for SqliteDb {
                 Ok(stored)
             }
             Kind::HostGroup => {
-                let cols = GroupColumns::of(resource.json());
+                let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) = split_for_write(
                     resource,
                     Version::from_revision(host::revision_u64(next)),
@@ -523,6 +558,9 @@ impl ResourceStore for SqliteDb {
                         let tx = tenant_write(conn, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                        if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
+                            return Err(host::display_name_taken(&cols.display_name).into());
+                        }
                         let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
                             tenant,
                             id,
@@ -534,6 +572,7 @@ impl ResourceStore for SqliteDb {
                             last_modified,
                             doc,
                             current,
+                            cols.display_name_unique,
                         ])?;
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());

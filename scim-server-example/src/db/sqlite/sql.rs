@@ -31,7 +31,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = "
@@ -121,6 +121,29 @@ ALTER TABLE tenants ADD COLUMN previous_token_expires INTEGER;
 ALTER TABLE tenants ADD COLUMN previous_token_last_used INTEGER;
 CREATE UNIQUE INDEX tenants_previous_token_hash ON tenants (previous_token_hash);
 ";
+
+/// Version 3: group names unique per tenant, ignoring case, when the
+/// registry says so (the Sign In Enterprise profile). `display_name_unique`
+/// holds the folded name under a unique index; existing duplicates must
+/// not fail the migration or lose data, so only the first group of each
+/// name (the oldest, then by id) gets it, later ones keep `NULL` until
+/// they are renamed. SQLite's unique indexes let `NULL`s repeat.
+pub(super) const V3_GROUP_NAMES: &str = "
+ALTER TABLE host_groups ADD COLUMN display_name_unique TEXT;
+UPDATE host_groups SET display_name_unique = display_name_key
+WHERE id = (SELECT g.id FROM host_groups g
+            WHERE g.tenant_id = host_groups.tenant_id
+              AND g.display_name_key = host_groups.display_name_key
+            ORDER BY g.created, g.id LIMIT 1);
+CREATE UNIQUE INDEX host_groups_display_name_unique ON host_groups (tenant_id, display_name_unique);
+";
+
+/// Per tenant, how many groups share a name another group holds: `(tenant
+/// name, count)`, after `V3_GROUP_NAMES`.
+pub(super) const DUPLICATE_GROUP_NAMES: &str = "
+    SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
+    WHERE g.display_name_unique IS NULL
+    GROUP BY t.name ORDER BY t.name";
 
 // ---------------------------------------------------------------- hosts
 
@@ -229,16 +252,20 @@ pub(super) const GROUPS_COUNT: &str = "SELECT COUNT(*) FROM host_groups WHERE te
 
 pub(super) const GROUP_REVISION: &str =
     "SELECT revision FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+/// The group holding a unique (folded) name.
+pub(super) const GROUP_WITH_UNIQUE_NAME: &str =
+    "SELECT id FROM host_groups WHERE tenant_id = ?1 AND display_name_unique = ?2";
 
 pub(super) const INSERT_GROUP: &str = "
     INSERT INTO host_groups (tenant_id, id, display_name, display_name_key, external_id,
-                             revision, created, last_modified, doc)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+                             revision, created, last_modified, doc, display_name_unique)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// Compare-and-swap on the expected revision (`?10`).
 pub(super) const UPDATE_GROUP: &str = "
     UPDATE host_groups SET display_name = ?3, display_name_key = ?4, external_id = ?5,
-                           revision = ?6, created = ?7, last_modified = ?8, doc = ?9
+                           revision = ?6, created = ?7, last_modified = ?8, doc = ?9,
+                           display_name_unique = ?11
     WHERE tenant_id = ?1 AND id = ?2 AND revision = ?10";
 
 /// A membership change: new revision and `lastModified`, nothing else.

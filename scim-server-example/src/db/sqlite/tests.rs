@@ -52,6 +52,8 @@ conformance!(
     compare_and_swap_under_concurrency,
     tenant_isolation,
     filters_agree_with_evaluate,
+    random_queries_agree_with_evaluate,
+    differential_regressions,
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
@@ -59,6 +61,34 @@ conformance!(
     membership_under_concurrency,
     large_group,
 );
+
+/// The differential check at CI scale (the suite's own
+/// `random_queries_agree_with_evaluate` runs a few cases): random queries
+/// over random tenants agree with `evaluate`, in two halves that run in
+/// parallel. `SCIM_DIFFERENTIAL_CASES=100000` runs more (per half).
+async fn differential(label: &str, seed: u64) {
+    let dir = TempDir::new(label);
+    let dir = &dir;
+    Suite::new(|| {
+        let path = dir.file();
+        async move {
+            let db = Arc::new(SqliteDb::open(&path).await.unwrap());
+            Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+        }
+    })
+    .differential_queries(500, seed)
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_first_half() {
+    differential("sqlite-differential-1", 0x7371_6c00_0000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differential_queries_agree_with_evaluate_second_half() {
+    differential("sqlite-differential-2", 0x7371_6c01_0000).await;
+}
 
 async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
     let path = dir.file();
@@ -226,6 +256,65 @@ async fn two_handles_racing_for_a_user_name_give_one_winner() {
         .await
         .unwrap();
     testing::racing_creates(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handles_racing_for_a_group_name_give_one_winner() {
+    let dir = TempDir::new("sqlite-names");
+    let path = dir.file();
+    let a = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let b = open(&Target::Sqlite(path), Options::default())
+        .await
+        .unwrap();
+    testing::racing_group_names(&a, &b).await;
+}
+
+#[tokio::test]
+async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+    let dir = TempDir::new("sqlite-dups");
+    let (db, path) = fresh(&dir).await;
+    let (t, before) = testing::duplicate_group_names(&db).await;
+    drop(db);
+    // Back to the schema before the migration, with the duplicates.
+    let version = 1 + super::sql::MIGRATIONS
+        .iter()
+        .position(|m| *m == super::sql::V3_GROUP_NAMES)
+        .unwrap();
+    raw(&path)
+        .execute_batch(&format!(
+            "DROP INDEX host_groups_display_name_unique;
+             ALTER TABLE host_groups DROP COLUMN display_name_unique;
+             DELETE FROM schema_version WHERE version >= {version};"
+        ))
+        .unwrap();
+    let db = open(&Target::Sqlite(path.clone()), Options::default())
+        .await
+        .unwrap();
+    let claims: Vec<(String, Option<String>)> = raw(&path)
+        .prepare("SELECT id, display_name_unique FROM host_groups ORDER BY created")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let claims: Vec<Option<&str>> = claims.iter().map(|(_, c)| c.as_deref()).collect();
+    assert_eq!(claims, [Some("front desk"), None, Some("lobby")]);
+    // What the migration's warning reports: one duplicate in the tenant.
+    let reported: Vec<(String, i64)> = raw(&path)
+        .prepare(super::sql::DUPLICATE_GROUP_NAMES)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(
+        reported[0].0.starts_with("dups-") && reported[0].1 == 1,
+        "{reported:?}"
+    );
+    testing::duplicates_after_migration(&db, &t, &before).await;
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 mod group;
 mod host;
+mod names;
 mod tenant;
 
 use std::path::{Path, PathBuf};
@@ -372,5 +373,8 @@ pub(crate) use self::group::{entra_group_flows, member_references};
 pub(crate) use self::host::{
     entra_host_lifecycle, nul_round_trip, paging_agrees_with_evaluate, product_view,
     racing_creates, read_after_restart, write_for_restart,
+};
+pub(crate) use self::names::{
+    duplicate_group_names, duplicates_after_migration, racing_group_names,
 };
 pub(crate) use self::tenant::{tenant_lifecycle, token_rotation_with_grace};

@@ -1,0 +1,529 @@
+//! The markdown of `docs/scale-report.md`.
+
+use std::fmt::Write as _;
+
+use super::growth::Growth;
+use super::{ScaleReport, StoreRun};
+use crate::stats::PhaseReport;
+
+/// The goals the report checks (from the scale issue).
+const INITIAL_SYNC_GOAL_S: f64 = 60.0;
+const STEADY_RATIO_GOAL: f64 = 0.30;
+const MEMBER_CHANGE_P99_GOAL_MS: f64 = 2.0;
+const PEAK_RSS_GOAL_MB: f64 = 150.0;
+/// The sizes the goals are stated for.
+const GOAL_HOSTS: usize = 100_000;
+const GOAL_LARGEST_GROUP: usize = 50_000;
+/// A shape is flat when its median at the largest size is at most this
+/// many times its median at the smallest.
+const FLAT_FACTOR: f64 = 2.0;
+
+/// Failed requests over every run, cost growth included.
+pub(crate) fn total_errors(report: &ScaleReport) -> u64 {
+    let phases: u64 = report
+        .stores
+        .iter()
+        .chain(report.bare.iter())
+        .flat_map(|s| s.phases.iter())
+        .map(|p| p.errors)
+        .sum();
+    let growth: u64 = report
+        .stores
+        .iter()
+        .filter_map(|s| s.growth.as_ref())
+        .flat_map(|g| g.errors.values())
+        .sum();
+    phases + growth
+}
+
+/// `12,345`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "n/a".to_owned(), |b| format!("{:.1}", b as f64 / 1e6))
+}
+
+fn ms(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// One checked goal.
+struct Verdict {
+    goal: String,
+    store: String,
+    measured: String,
+    verdict: String,
+}
+
+/// "met, 12.0 s under" / "missed by 3.0 s (5% over)" for an upper bound.
+fn below(value: f64, goal: f64, unit: &str, fmt: fn(f64) -> String) -> String {
+    if value < goal {
+        format!("**met**, {}{unit} under", fmt(goal - value))
+    } else {
+        format!(
+            "**missed** by {}{unit} ({:.0}% over)",
+            fmt(value - goal),
+            (value / goal - 1.0) * 100.0
+        )
+    }
+}
+
+fn one(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn two(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+fn phase<'a>(run: &'a StoreRun, name: &str) -> Option<&'a PhaseReport> {
+    run.phases.iter().find(|p| p.phase == name)
+}
+
+fn verdicts(report: &ScaleReport) -> Vec<Verdict> {
+    let w = &report.workload;
+    let at_hosts = if w.hosts == GOAL_HOSTS {
+        String::new()
+    } else {
+        format!(
+            " (at {} hosts; the goal is for {})",
+            thousands(w.hosts),
+            thousands(GOAL_HOSTS)
+        )
+    };
+    let at_group = if w.largest_group == GOAL_LARGEST_GROUP {
+        String::new()
+    } else {
+        format!(
+            " (a {}-member group; the goal is for {})",
+            thousands(w.largest_group),
+            thousands(GOAL_LARGEST_GROUP)
+        )
+    };
+    let mut out = Vec::new();
+    for run in &report.stores {
+        if run.store == "SQLite" {
+            if let Some(initial) = phase(run, "initial") {
+                out.push(Verdict {
+                    goal: format!(
+                        "initial sync of {} hosts < {INITIAL_SYNC_GOAL_S:.0} s",
+                        thousands(GOAL_HOSTS)
+                    ),
+                    store: run.store.to_owned(),
+                    measured: format!("{:.1} s{at_hosts}", initial.elapsed_s),
+                    verdict: below(initial.elapsed_s, INITIAL_SYNC_GOAL_S, " s", one),
+                });
+            }
+        }
+    }
+    let bare_rps = report
+        .bare
+        .as_ref()
+        .and_then(|b| phase(b, "steady"))
+        .map(|p| p.throughput_rps);
+    for run in &report.stores {
+        if let (Some(steady), Some(bare)) = (phase(run, "steady"), bare_rps) {
+            let ratio = if bare > 0.0 {
+                steady.throughput_rps / bare
+            } else {
+                0.0
+            };
+            let verdict = if ratio >= STEADY_RATIO_GOAL {
+                format!("**met**, {:.2} above", ratio - STEADY_RATIO_GOAL)
+            } else {
+                format!("**missed** by {:.2}", STEADY_RATIO_GOAL - ratio)
+            };
+            out.push(Verdict {
+                goal: format!("steady lookups ≥ {STEADY_RATIO_GOAL:.2} × bare hyper"),
+                store: run.store.to_owned(),
+                measured: format!(
+                    "{ratio:.2} ({:.0} ÷ {bare:.0} req/s)",
+                    steady.throughput_rps
+                ),
+                verdict,
+            });
+        }
+    }
+    for run in &report.stores {
+        if let Some(change) = phase(run, "member-change") {
+            out.push(Verdict {
+                goal: format!(
+                    "member change on the {}-member group < {MEMBER_CHANGE_P99_GOAL_MS:.0} ms p99",
+                    thousands(GOAL_LARGEST_GROUP)
+                ),
+                store: run.store.to_owned(),
+                measured: format!("{} ms{at_group}", ms(change.latency.p99_ms)),
+                verdict: below(change.latency.p99_ms, MEMBER_CHANGE_P99_GOAL_MS, " ms", two),
+            });
+        }
+    }
+    for run in &report.stores {
+        let peak = run.peak_rss_bytes.iter().flatten().max().copied();
+        out.push(Verdict {
+            goal: format!("peak RSS < {PEAK_RSS_GOAL_MB:.0} MB"),
+            store: run.store.to_owned(),
+            measured: format!("{} MB{at_hosts}", mb(peak)),
+            verdict: match peak {
+                Some(b) => below(b as f64 / 1e6, PEAK_RSS_GOAL_MB, " MB", one),
+                None => "not measured (no /proc)".to_owned(),
+            },
+        });
+    }
+    out
+}
+
+/// The whole document; `charts` are (title, path relative to the
+/// markdown) of the SVGs.
+pub(crate) fn markdown(report: &ScaleReport, charts: &[(String, String)]) -> String {
+    let mut s = String::new();
+    let w = &report.workload;
+    let m = &report.machine;
+    let _ = writeln!(s, "# Scale report\n");
+    let _ = writeln!(
+        s,
+        "<!-- GENERATED by `scim-entra-sim report`: do not edit by hand, run the command again. -->\n"
+    );
+    let _ = writeln!(
+        s,
+        "**Generated** by `scim-entra-sim report` on {}{}; do not edit by hand. \
+         To regenerate it, run from the repository root:\n",
+        report.generated_at,
+        report
+            .commit
+            .as_ref()
+            .map(|c| format!(" from commit `{c}`"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(s, "```sh\n{}\n```\n", report.command);
+    let _ = writeln!(
+        s,
+        "Each store runs on a fresh database (a new SQLite data directory, a new \
+         PostgreSQL database) with one server process on a loopback port; the \
+         simulator runs in the same machine. Numbers from a shared or busy machine \
+         are noisy: compare only runs from the same machine. The raw numbers are in \
+         [`scale-report/report.json`](scale-report/report.json).\n"
+    );
+
+    let _ = writeln!(s, "## Machine\n");
+    let _ = writeln!(s, "| | |\n|---|---|");
+    let _ = writeln!(s, "| CPU | {} ({} cores usable) |", m.cpu, m.cores);
+    let _ = writeln!(
+        s,
+        "| memory | {} |",
+        m.memory_bytes.map_or_else(
+            || "unknown".to_owned(),
+            |b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)
+        )
+    );
+    let _ = writeln!(s, "| kernel | {} |", m.kernel);
+    let _ = writeln!(s, "| OS | {} |", m.os);
+    let _ = writeln!(s, "| disk (data directories) | {} |", m.disk);
+    if let Some(f) = &report.fsync {
+        let _ = writeln!(
+            s,
+            "| fsync (4 KiB write + fsync, {} rounds, SQLite data directory) | p50 {} ms, p99 {} ms, max {} ms |",
+            f.rounds,
+            ms(f.p50_ms),
+            ms(f.p99_ms),
+            ms(f.max_ms)
+        );
+    }
+    let _ = writeln!(s, "| server | `{}` |", report.server);
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "## Workload\n");
+    let _ = writeln!(
+        s,
+        "{} hosts, {} groups with {} memberships (the largest group has {} members), \
+         initial member adds in batches of {}; the update cycle touches {:.0}% of the \
+         hosts; {:.0} s of steady `userName eq` lookups; {} requests in flight (the \
+         member changes go one at a time: {} add/remove pairs of one host on the largest \
+         group); seed {}, Entra's two PATCH dialects mixed. Every phase is described in \
+         [the simulator's README](../scim-entra-sim/README.md#phases). The server logs \
+         every request at `info` level to a file.\n",
+        thousands(w.hosts),
+        thousands(w.groups),
+        thousands(w.memberships),
+        thousands(w.largest_group),
+        w.member_batch,
+        w.update_fraction * 100.0,
+        w.steady_duration_s,
+        w.concurrency,
+        w.member_changes,
+        w.seed
+    );
+
+    let _ = writeln!(s, "## Targets\n");
+    let _ = writeln!(
+        s,
+        "| goal | store | measured | verdict |\n|---|---|---|---|"
+    );
+    for v in verdicts(report) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            v.goal, v.store, v.measured, v.verdict
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nMB are 10⁶ bytes; RSS is the SCIM server process's `VmHWM` (its peak resident \
+         set); with PostgreSQL the database server's own memory is not in it. The \
+         steady ratio compares requests per second from the same client settings.\n"
+    );
+
+    let _ = writeln!(s, "## Phases\n");
+    for run in report.stores.iter().chain(report.bare.iter()) {
+        phases_section(&mut s, run);
+    }
+
+    let _ = writeln!(s, "## Member changes and fsync\n");
+    let _ = writeln!(
+        s,
+        "A member change that is durable when answered waits for at least one disk \
+         flush, so the machine's fsync latency bounds it from below.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| store | member change p50 ms | p99 ms | fsync p50 ms | fsync p99 ms |\n|---|---|---|---|---|"
+    );
+    for run in &report.stores {
+        if let Some(change) = phase(run, "member-change") {
+            let (f50, f99) = report
+                .fsync
+                .as_ref()
+                .map_or(("n/a".to_owned(), "n/a".to_owned()), |f| {
+                    (ms(f.p50_ms), ms(f.p99_ms))
+                });
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {f50} | {f99} |",
+                run.store,
+                ms(change.latency.p50_ms),
+                ms(change.latency.p99_ms)
+            );
+        }
+    }
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "## Cost growth\n");
+    let _ = writeln!(
+        s,
+        "Median latency (ms) of each request shape, one request at a time, on a \
+         directory loaded to each size (hosts only, plus one group holding half of \
+         them). Every shape matches the same resources at every size (the *returns* \
+         column): five marker users for `sw`, `co`, `count=0` and `lastModified gt`, \
+         one host for the `eq` lookups, a full page for paging, one member for the \
+         add. **Flat** means the median at the largest size is at most \
+         {FLAT_FACTOR:.0}× the median at the smallest.\n"
+    );
+    for run in &report.stores {
+        if let Some(g) = &run.growth {
+            growth_section(&mut s, run.store, g);
+        }
+    }
+
+    if !charts.is_empty() {
+        let _ = writeln!(s, "## Charts\n");
+        for (title, path) in charts {
+            let _ = writeln!(s, "![{title}]({path})\n");
+        }
+    }
+    s
+}
+
+fn phases_section(s: &mut String, run: &StoreRun) {
+    let _ = writeln!(s, "### {}\n", run.store);
+    let _ = writeln!(
+        s,
+        "| phase | requests | errors | elapsed s | req/s | p50 ms | p90 ms | p99 ms | max ms | peak RSS after, MB |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for (i, p) in run.phases.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.1} | {:.0} | {} | {} | {} | {} | {} |",
+            p.phase,
+            thousands(usize::try_from(p.requests).unwrap_or(usize::MAX)),
+            p.errors,
+            p.elapsed_s,
+            p.throughput_rps,
+            ms(p.latency.p50_ms),
+            ms(p.latency.p90_ms),
+            ms(p.latency.p99_ms),
+            ms(p.latency.max_ms),
+            mb(run.peak_rss_bytes.get(i).copied().flatten())
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| phase | request | requests | errors | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|"
+    );
+    for p in &run.phases {
+        for (op, r) in &p.operations {
+            let _ = writeln!(
+                s,
+                "| {} | {op} | {} | {} | {} | {} | {} |",
+                p.phase,
+                thousands(usize::try_from(r.requests).unwrap_or(usize::MAX)),
+                r.errors,
+                ms(r.latency.p50_ms),
+                ms(r.latency.p99_ms),
+                ms(r.latency.max_ms)
+            );
+        }
+    }
+    let _ = writeln!(s);
+    for p in &run.phases {
+        if !p.errors_by_status.is_empty() {
+            let list: Vec<String> = p
+                .errors_by_status
+                .iter()
+                .map(|(k, v)| format!("`{k}`: {v}"))
+                .collect();
+            let _ = writeln!(s, "- {} errors: {}", p.phase, list.join(", "));
+            for (k, first) in &p.first_errors {
+                let _ = writeln!(s, "  - first `{k}`: {}", first.replace('|', "\\|"));
+            }
+        }
+    }
+    if run.phases.iter().any(|p| !p.errors_by_status.is_empty()) {
+        let _ = writeln!(s);
+    }
+}
+
+fn growth_section(s: &mut String, store: &str, g: &Growth) {
+    let _ = writeln!(s, "### {store}\n");
+    let sizes: Vec<String> = g.sizes.iter().map(|&n| thousands(n)).collect();
+    let _ = writeln!(
+        s,
+        "| request shape | returns | {} | largest ÷ smallest | flat? |",
+        sizes.join(" | ")
+    );
+    let _ = writeln!(s, "|---|---|{}---|---|", "---|".repeat(sizes.len()));
+    for row in &g.rows {
+        if let Some(why) = &row.unsupported {
+            let cells = vec!["n/a"; sizes.len()].join(" | ");
+            let _ = writeln!(s, "| {} | — | {cells} | — | {why} |", row.shape);
+            continue;
+        }
+        let mut returns: Vec<String> = row
+            .returns
+            .iter()
+            .map(|r| r.map_or_else(|| "—".to_owned(), |n| n.to_string()))
+            .collect();
+        let same = returns.windows(2).all(|w| w[0] == w[1]);
+        if same {
+            returns.truncate(1);
+        }
+        let cells: Vec<String> = row
+            .median_ms
+            .iter()
+            .zip(row.timed.iter().chain(std::iter::repeat(&g.samples)))
+            .map(|(m, &timed)| match m {
+                None => "—".to_owned(),
+                Some(m) if timed < g.samples => format!("{} ({timed})", ms(*m)),
+                Some(m) => ms(*m),
+            })
+            .collect();
+        let first = row.median_ms.first().copied().flatten();
+        let last = row.median_ms.last().copied().flatten();
+        let (ratio, flat) = match (first, last) {
+            (Some(a), Some(b)) if a > 0.0 => {
+                let r = b / a;
+                (
+                    format!("{r:.2}×"),
+                    if r <= FLAT_FACTOR {
+                        "flat".to_owned()
+                    } else {
+                        "**grows**".to_owned()
+                    },
+                )
+            }
+            _ => ("—".to_owned(), "—".to_owned()),
+        };
+        let returns = if same {
+            returns.join("")
+        } else {
+            format!("{} (differs)", returns.join(" / "))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {returns} | {} | {ratio} | {flat} |",
+            row.shape,
+            cells.join(" | ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n{} timed requests per shape and size after one untimed warm-up, or fewer \
+         (the number in brackets) where they took over {:.0} s together; pages of \
+         `count={}`.",
+        g.samples, g.budget_s, g.page
+    );
+    if !g.errors.is_empty() {
+        let list: Vec<String> = g
+            .errors
+            .iter()
+            .map(|(k, v)| format!("`{k}`: {v}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "Failed requests while loading or timing: {}.",
+            list.join(", ")
+        );
+        for (k, first) in &g.first_errors {
+            let _ = writeln!(s, "First `{k}`: {}.", first.replace('|', "\\|"));
+        }
+    }
+    let _ = writeln!(s);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(ms(0.1234), "0.123");
+        assert_eq!(ms(1.234), "1.23");
+        assert_eq!(ms(12.34), "12.3");
+        assert_eq!(ms(123.4), "123");
+        assert_eq!(mb(Some(150_000_000)), "150.0");
+        assert_eq!(mb(None), "n/a");
+    }
+
+    #[test]
+    fn goals_say_by_how_much() {
+        assert_eq!(below(40.0, 60.0, " s", one), "**met**, 20.0 s under");
+        assert_eq!(
+            below(90.0, 60.0, " s", one),
+            "**missed** by 30.0 s (50% over)"
+        );
+    }
+}
