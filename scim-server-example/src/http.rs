@@ -65,7 +65,7 @@ pub(crate) struct App {
 
 /// Loads a PEM certificate chain and private key for TLS. The acceptor
 /// takes its certificate from the returned [`Certificates`], which
-/// [`reload_certificates_on_sighup`] swaps for new connections.
+/// [`spawn_certificate_reloader`] swaps for new connections.
 pub(crate) fn tls_acceptor(
     cert: &Path,
     key: &Path,
