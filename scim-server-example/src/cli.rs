@@ -159,14 +159,43 @@ pub(crate) struct ServeArgs {
     /// more are answered 429 with Retry-After. Off unless set.
     #[arg(long, env = "SCIM_RATE_LIMIT")]
     pub(crate) rate_limit: Option<u32>,
+    /// Most connections open at once; more are accepted and closed at
+    /// once. Default: the descriptor limit (raised to its hard limit at
+    /// start-up) less 64 for the database and files, so that accepting
+    /// never fails for lack of descriptors.
+    #[arg(long, env = "SCIM_MAX_CONNECTIONS")]
+    pub(crate) max_connections: Option<usize>,
+    /// Most connections open at once from one peer address; more are
+    /// accepted and closed at once. High by default because Entra ID calls
+    /// for many tenants from shared cloud egress addresses, each opening a
+    /// few connections; behind --behind-tls-proxy every connection comes
+    /// from the proxy, so raise it to the proxy's pool size or beyond.
+    #[arg(long, env = "SCIM_MAX_CONNECTIONS_PER_PEER", default_value_t = 256)]
+    pub(crate) max_connections_per_peer: usize,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "SCIM_IDLE_TIMEOUT", default_value_t = 30)]
+    pub(crate) idle_timeout: u64,
+    /// Seconds a request head may take from its first byte.
+    #[arg(long, env = "SCIM_HEADER_TIMEOUT", default_value_t = 5)]
+    pub(crate) header_timeout: u64,
+    /// Seconds a response write may make no progress (the client does not
+    /// read) before the connection is closed and its memory freed.
+    #[arg(long, env = "SCIM_WRITE_TIMEOUT", default_value_t = 30)]
+    pub(crate) write_timeout: u64,
+    /// Requests per second per client IP address that have no valid token
+    /// (burst of the same size), checked before the token is looked up;
+    /// more are answered 429 with Retry-After. 0 turns it off.
+    #[arg(long, env = "SCIM_AUTH_FAILURE_RATE", default_value_t = 10)]
+    pub(crate) auth_failure_rate: u32,
     /// Largest request body in bytes.
     #[arg(long, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub(crate) max_body_bytes: usize,
     /// Largest request head (request line and headers) in bytes.
     #[arg(long, env = "SCIM_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     pub(crate) max_header_bytes: usize,
-    /// Seconds a client may take to send a request (head and body); a
-    /// request received in time is always answered with its real result.
+    /// Seconds a client may take, after the request head, to send the
+    /// body (the head has --header-timeout); a request received in time
+    /// is always answered with its real result.
     #[arg(long, env = "SCIM_REQUEST_TIMEOUT", default_value_t = 30)]
     pub(crate) request_timeout: u64,
     /// How successful PATCH requests are answered (RFC 7644 allows 200 with
@@ -201,6 +230,19 @@ impl ServeArgs {
     /// The request timeout.
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout.max(1))
+    }
+
+    /// The idle keep-alive timeout.
+    pub(crate) fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout.max(1))
+    }
+
+    /// The timeouts below hyper: writes without progress, slow heads.
+    pub(crate) fn io_timeouts(&self) -> crate::conn::IoTimeouts {
+        crate::conn::IoTimeouts {
+            write: Duration::from_secs(self.write_timeout.max(1)),
+            head: Duration::from_secs(self.header_timeout.max(1)),
+        }
     }
 }
 
@@ -548,6 +590,12 @@ mod tests {
         let args = ServeArgs::default();
         assert_eq!(args.base_path, "/scim/v2");
         assert_eq!(args.rate_limit, None);
+        assert_eq!(args.max_connections, None);
+        assert_eq!(args.max_connections_per_peer, 256);
+        assert_eq!(args.idle_timeout(), Duration::from_secs(30));
+        assert_eq!(args.io_timeouts().head, Duration::from_secs(5));
+        assert_eq!(args.io_timeouts().write, Duration::from_secs(30));
+        assert_eq!(args.auth_failure_rate, 10);
         assert_eq!(args.profile, Profile::SignInEnterprise);
     }
 

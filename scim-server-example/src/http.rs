@@ -4,7 +4,7 @@
 //! answers), and graceful shutdown.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::sync::{Arc, RwLock};
@@ -34,6 +34,10 @@ use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
 use tokio_rustls::rustls::sign::CertifiedKey;
 
+use crate::conn::{
+    ACCEPT_BACKOFF, ClientIp, ConnectionLimits, GuardedIo, InRequest, IoTimeouts, Refused,
+    Throttle, is_per_connection,
+};
 use crate::db::TenantStore;
 
 use crate::ratelimit::RateLimiter;
@@ -44,6 +48,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `/readyz` waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
+/// At most one log line per this interval for refused connections and
+/// for accept failures, each with the count of those it stands for.
+const LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// What every connection needs.
 #[derive(Debug)]
@@ -52,15 +59,24 @@ pub(crate) struct App {
     pub(crate) scim: Service,
     /// The largest request head accepted.
     pub(crate) max_header_bytes: usize,
-    /// How long a client may take to send a request (head, and body up
-    /// to authentication and reading); the handling itself is not cut
-    /// short ([`run_scim`] says why).
+    /// How long a request may take after its head until its body is read
+    /// (authentication included); the handling itself is not cut short
+    /// ([`run_scim`] says why).
     pub(crate) timeout: Duration,
     /// The database, for `/readyz`.
     pub(crate) database: Arc<dyn TenantStore>,
     /// The per-tenant rate limiter, if any, to charge bulk requests for
     /// each operation they ran.
     pub(crate) limiter: Option<Arc<RateLimiter>>,
+    /// The caps on open connections.
+    pub(crate) connections: Arc<ConnectionLimits>,
+    /// How long an idle keep-alive connection stays open.
+    pub(crate) idle_timeout: Duration,
+    /// Write and head timeouts, enforced on the IO stream.
+    pub(crate) io_timeouts: IoTimeouts,
+    /// Whether a TLS proxy in front appends the client's address to
+    /// `X-Forwarded-For` (`--behind-tls-proxy`).
+    pub(crate) behind_proxy: bool,
 }
 
 /// Loads a PEM certificate chain and private key for TLS. The acceptor
@@ -218,14 +234,40 @@ pub(crate) async fn serve(
 ) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown_signal());
+    let accept_failures = Throttle::new(LOG_INTERVAL);
+    let refusals = Throttle::new(LOG_INTERVAL);
+    let malformed = Arc::new(Throttle::new(LOG_INTERVAL));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(x) => x,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        if let Some(suppressed) = accept_failures.note() {
+                            tracing::warn!(error = %e, suppressed, "accept failed");
+                        }
+                        // Out of descriptors or memory: accepting again at
+                        // once would fail again, in a busy loop.
+                        if !is_per_connection(&e) {
+                            tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        }
+                        continue;
+                    }
+                };
+                // Over a cap, the connection is accepted and closed at
+                // once (dropped): the client learns at once, and the
+                // kernel's backlog keeps moving for everyone else.
+                let guard = match app.connections.admit(peer.ip()) {
+                    Ok(guard) => guard,
+                    Err(cap) => {
+                        drop(stream);
+                        if let Some(suppressed) = refusals.note() {
+                            let cap = match cap {
+                                Refused::Total => "--max-connections",
+                                Refused::PerPeer => "--max-connections-per-peer",
+                            };
+                            tracing::warn!(%peer, cap, suppressed, "connection refused: over the cap");
+                        }
                         continue;
                     }
                 };
@@ -233,16 +275,18 @@ pub(crate) async fn serve(
                 let app = app.clone();
                 let watcher = graceful.watcher();
                 let tls = tls.clone();
+                let malformed = malformed.clone();
                 tokio::spawn(async move {
+                    let _guard = guard;
                     match tls {
                         Some(acceptor) => {
                             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                                Ok(Ok(stream)) => serve_connection(stream, peer, app, watcher).await,
+                                Ok(Ok(stream)) => serve_connection(stream, peer, app, watcher, malformed).await,
                                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                             }
                         }
-                        None => serve_connection(stream, peer, app, watcher).await,
+                        None => serve_connection(stream, peer, app, watcher, malformed).await,
                     }
                 });
             }
@@ -263,34 +307,70 @@ async fn serve_connection<I>(
     peer: SocketAddr,
     app: Arc<App>,
     watcher: hyper_util::server::graceful::Watcher,
+    malformed: Arc<Throttle>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(app.timeout)
+        // hyper starts this timer when the connection is idle (before the
+        // first byte of a head), so it is the keep-alive idle timeout;
+        // GuardedIo bounds the head itself, from its first byte.
+        .header_read_timeout(app.idle_timeout)
         // hyper refuses a smaller buffer; the head (request line and
         // headers) must fit in it, so this caps header size.
         .max_buf_size(app.max_header_bytes.max(8192))
         .keep_alive(true);
+    let in_request = Arc::new(InRequest::default());
+    let io = GuardedIo::new(io, app.io_timeouts, in_request.clone());
     let service = service_fn(move |request| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(handle(&app, request).await) }
+        let in_request = in_request.clone();
+        in_request.set(true);
+        async move {
+            let response = handle(&app, request, peer).await;
+            in_request.set(false);
+            Ok::<_, Infallible>(response)
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(io), service);
     if let Err(e) = watcher.watch(connection).await {
-        tracing::debug!(%peer, error = %e, "connection ended with an error");
+        log_connection_error(&e, peer, &malformed);
     }
 }
 
-/// Answers one request, and logs one line for it: tenant, method, path
+/// Logs how a connection ended badly. A request that hyper itself refused
+/// (a head over the limit, a bad or conflicting `Content-Length`, a bad
+/// request line) gets one info line with the peer, at most one per
+/// [`LOG_INTERVAL`]: hyper answered it with a bare status (400, 414 or
+/// 431, no body; hyper 1.x has no hook for a body of ours) and closed the
+/// connection. Clients that hang up, time out or stop reading are routine
+/// and logged at debug.
+fn log_connection_error(error: &hyper::Error, peer: SocketAddr, malformed: &Throttle) {
+    if error.is_parse() {
+        if let Some(suppressed) = malformed.note() {
+            tracing::info!(%peer, error = %error, suppressed, "malformed request refused by hyper");
+        }
+    } else {
+        tracing::debug!(%peer, error = %error, "connection ended with an error");
+    }
+}
+
+/// Answers one request, and logs one line for it: the client's address,
+/// tenant, method, path
 /// (never the query, which may hold a filter with personal data), status,
 /// latency, the tolerances it needed, and for a failure the error's
 /// `scimType` and `detail` (and for a 5xx its cause). Never a body or a
 /// token.
-async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    app: &App,
+    mut request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
+    let client = client_ip(request.headers(), peer.ip(), app.behind_proxy);
+    request.extensions_mut().insert(ClientIp(client));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut response = if path == "/healthz" {
@@ -310,11 +390,12 @@ async fn handle(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
     if let (Some(limiter), Some(tenant)) = (&app.limiter, &info.tenant) {
         limiter.charge(tenant, info.operations.saturating_sub(1) as u64);
     }
-    log_request(&info, &method, &path, status, started.elapsed());
+    log_request(client, &info, &method, &path, status, started.elapsed());
     response.map(|body| Full::new(Bytes::from(body)))
 }
 
 fn log_request(
+    peer: IpAddr,
     info: &RequestInfo,
     method: &http::Method,
     path: &str,
@@ -331,21 +412,69 @@ fn log_request(
     let tolerated = (!info.fired.is_empty()).then(|| info.fired.to_string());
     let status = status.as_u16();
     let Some(error) = &info.error else {
-        tracing::info!(tenant, %method, path, status, latency_ms, tolerated, "request");
+        tracing::info!(%peer, tenant, %method, path, status, latency_ms, tolerated, "request");
         return;
     };
     let scim_type = error.scim_type.as_ref().map(ScimType::as_str);
     let detail = error.detail.as_str();
     match &error.cause {
         Some(cause) => tracing::error!(
-            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            %peer, tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
             cause = cause.as_str(), "request failed"
         ),
         None => tracing::info!(
-            tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
+            %peer, tenant, %method, path, status, latency_ms, tolerated, scim_type, detail,
             "request"
         ),
     }
+}
+
+/// The client's address: the TCP peer, or behind `--behind-tls-proxy` the
+/// address the proxy appended to the request: the right-most entry of the
+/// last `X-Forwarded-For` header, else the last `for=` of `Forwarded`.
+/// Only the right-most entry is the proxy's own; those to its left came
+/// from the client and may be forged. Without the flag these headers are
+/// ignored, as anyone can send them. An entry that is not an address
+/// (`unknown`, an obfuscated `_name`) leaves the TCP peer.
+fn client_ip(headers: &http::HeaderMap, peer: IpAddr, behind_proxy: bool) -> IpAddr {
+    if !behind_proxy {
+        return peer;
+    }
+    let last_entry = |name: http::header::HeaderName| {
+        headers
+            .get_all(name)
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+    };
+    let forwarded_for = last_entry(http::header::FORWARDED).and_then(|element| {
+        element.split(';').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("for")
+                .then(|| value.trim().trim_matches('"'))
+        })
+    });
+    last_entry(http::HeaderName::from_static("x-forwarded-for"))
+        .or(forwarded_for)
+        .and_then(parse_node)
+        .unwrap_or(peer)
+}
+
+/// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`,
+/// `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:4711`.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    node.parse::<IpAddr>()
+        .ok()
+        .or_else(|| node.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            node.strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse::<IpAddr>()
+                .ok()
+        })
 }
 
 /// A plain-text response.
@@ -403,8 +532,9 @@ async fn ready(app: &App) -> Response<Vec<u8>> {
 /// however large a body it announces or sends. A body over the limit is
 /// answered the same way, after the limit.
 ///
-/// `--request-timeout` bounds the client's part, counted from `started`:
-/// the head (hyper's header timeout), authentication and the body. A
+/// `--request-timeout` bounds the client's part after the head, counted
+/// from `started`: authentication and the body (the head has its own
+/// `--header-timeout`, from its first byte, in [`GuardedIo`]). A
 /// request that does not get there in time is answered `408` with
 /// nothing done. Once the body is read, the service runs the request to
 /// its end, however long that takes, and its real result is the answer:
@@ -512,6 +642,39 @@ mod tests {
         std::fs::write(&key_path, "not a key").unwrap();
         assert!(certificates.reload().is_err());
         assert_eq!(served(&certificates), b.cert.der().as_ref(), "b stays");
+    }
+
+    #[test]
+    fn the_client_address_comes_from_the_proxy_only_behind_one() {
+        let peer: IpAddr = "10.0.0.9".parse().unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.1.1.1, 203.0.113.7".parse().unwrap());
+        assert_eq!(client_ip(&headers, peer, false), peer);
+        assert_eq!(
+            client_ip(&headers, peer, true),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        // Two headers: the proxy's is the last.
+        headers.append("x-forwarded-for", "198.51.100.2:4711".parse().unwrap());
+        assert_eq!(
+            client_ip(&headers, peer, true),
+            "198.51.100.2".parse::<IpAddr>().unwrap()
+        );
+
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::FORWARDED,
+            "for=1.1.1.1, for=\"[2001:db8::1]:4711\";proto=https"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            client_ip(&headers, peer, true),
+            "2001:db8::1".parse::<IpAddr>().unwrap()
+        );
+        headers.insert(http::header::FORWARDED, "for=unknown".parse().unwrap());
+        assert_eq!(client_ip(&headers, peer, true), peer);
+        assert_eq!(client_ip(&http::HeaderMap::new(), peer, true), peer);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! `http.rs`, the host storage in `db/`, tenants and tokens in `tenant.rs`.
 
 mod cli;
+mod conn;
 mod db;
 mod files;
 mod http;

@@ -10,6 +10,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// Past this many keys, full buckets (keys idle long enough to have
+/// refilled) are dropped: a full bucket is what a new key gets anyway, and
+/// keys that are client addresses must not grow the map without bound.
+const PRUNE_ABOVE: usize = 10_000;
+
 /// Per-key token buckets.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
@@ -35,6 +40,32 @@ impl RateLimiter {
     /// Takes one token for `key`, or says how many whole seconds to wait.
     pub(crate) fn check(&self, key: &str) -> Result<(), u64> {
         self.check_at(key, Instant::now())
+    }
+
+    /// Whether `key` has a token, without taking it; else how many whole
+    /// seconds to wait. With [`RateLimiter::charge`] afterwards, for a
+    /// limit on requests that turn out to fail.
+    pub(crate) fn peek(&self, key: &str) -> Result<(), u64> {
+        self.peek_at(key, Instant::now())
+    }
+
+    fn peek_at(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let bucket = self.refill(&mut buckets, key, now);
+        self.wait(bucket)
+    }
+
+    /// `Err(seconds)` to wait until `bucket` has a whole token.
+    fn wait(&self, bucket: &Bucket) -> Result<(), u64> {
+        if bucket.tokens >= 1.0 {
+            return Ok(());
+        }
+        let wait = (1.0 - bucket.tokens) / self.rate;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let secs = wait.ceil().max(1.0) as u64;
+        Err(secs)
     }
 
     /// Takes `n` more tokens from `key`'s bucket for work already done,
@@ -65,6 +96,12 @@ impl RateLimiter {
         key: &str,
         now: Instant,
     ) -> &'a mut Bucket {
+        if buckets.len() > PRUNE_ABOVE {
+            let rate = self.rate;
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < rate
+            });
+        }
         let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
             tokens: self.rate,
             at: now,
@@ -82,15 +119,15 @@ impl RateLimiter {
             return Ok(());
         };
         let bucket = self.refill(&mut buckets, key, now);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / self.rate;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let secs = wait.ceil().max(1.0) as u64;
-            Err(secs)
-        }
+        self.wait(bucket)?;
+        bucket.tokens -= 1.0;
+        Ok(())
+    }
+
+    /// The number of keys held.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.buckets.lock().map_or(0, |b| b.len())
     }
 }
 
@@ -121,6 +158,30 @@ mod tests {
                 .check_at("a", t0 + Duration::from_millis(340))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn peeking_takes_nothing_and_charges_count_after_the_fact() {
+        let limiter = RateLimiter::new(2);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(limiter.peek_at("ip", t0).is_ok());
+        }
+        limiter.charge_at("ip", 1, t0);
+        limiter.charge_at("ip", 1, t0);
+        assert_eq!(limiter.peek_at("ip", t0), Err(1));
+    }
+
+    #[test]
+    fn idle_keys_are_pruned_past_the_bound() {
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        for i in 0..=PRUNE_ABOVE {
+            limiter.charge_at(&i.to_string(), 1, t0);
+        }
+        // Every bucket is empty at t0; a second later all have refilled.
+        limiter.charge_at("new", 1, t0 + Duration::from_secs(2));
+        assert_eq!(limiter.keys(), 1);
     }
 
     #[test]

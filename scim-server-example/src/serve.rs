@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, MemberReferences, PatchMode, ServeArgs, StorageArgs, describe};
+use crate::conn::{self, ConnectionLimits};
 use crate::db::Database;
 use crate::http::{self, App};
 use crate::tenant::{TenantAuth, Token};
@@ -26,6 +27,15 @@ const FIRST_TENANT: &str = "default";
 /// Runs the server until SIGTERM or Ctrl-C.
 pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    let descriptors = conn::raise_descriptor_limit();
+    let max_connections = args
+        .max_connections
+        .unwrap_or_else(|| conn::derived_connection_cap(descriptors));
+    tracing::info!(
+        max_connections,
+        max_connections_per_peer = args.max_connections_per_peer,
+        "connection caps"
+    );
     let database = storage
         .open_with(crate::db::Options {
             check_member_references: args.member_references == MemberReferences::Checked,
@@ -69,7 +79,11 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         PatchMode::Resource => PatchResponse::Resource,
         PatchMode::NoContent => PatchResponse::NoContent,
     };
-    let auth = Arc::new(TenantAuth::new(database.tenants.clone(), args.rate_limit));
+    let auth = Arc::new(TenantAuth::new(
+        database.tenants.clone(),
+        args.rate_limit,
+        args.auth_failure_rate,
+    ));
     let limiter = auth.limiter();
     let registry = crate::profile::registry(args.profile)
         .context("the schema registry of the chosen --profile")?;
@@ -97,6 +111,13 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         timeout: args.timeout(),
         database: database.tenants.clone(),
         limiter,
+        connections: Arc::new(ConnectionLimits::new(
+            max_connections,
+            args.max_connections_per_peer,
+        )),
+        idle_timeout: args.idle_timeout(),
+        io_timeouts: args.io_timeouts(),
+        behind_proxy: args.behind_tls_proxy,
     });
     let flusher = auth.spawn_usage_flusher();
     let served = http::serve(listener, app, tls).await;

@@ -21,6 +21,7 @@ use scim_core::protocol::{Authenticator, Principal, bearer_token};
 use scim_core::store::TenantId;
 use sha2::{Digest, Sha256};
 
+use crate::conn::ClientIp;
 use crate::db::{Tenant, TenantStore};
 use crate::ratelimit::RateLimiter;
 
@@ -94,6 +95,18 @@ pub(crate) fn unix_now() -> i64 {
 /// takes effect within this time on every server process.
 pub(crate) const CACHE_TTL: Duration = Duration::from_secs(2);
 
+/// How long a token that matched no tenant is remembered as bad, so that
+/// a flood of it costs no database query. Tokens are generated before
+/// they are handed out, so a token refused now is not about to become
+/// valid; a bootstrap token chosen in `SCIM_BOOTSTRAP_TOKEN` works from
+/// the first start, before anyone could have tried it.
+pub(crate) const NEGATIVE_TTL: Duration = Duration::from_secs(30);
+
+/// The most bad-token hashes remembered; past it, expired ones are
+/// dropped, then arbitrary ones. The per-address limit bounds how fast
+/// new ones arrive.
+pub(crate) const NEGATIVE_CACHE_SIZE: usize = 10_000;
+
 /// How often a token's last use is written to the database, at most.
 pub(crate) const USAGE_WRITE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -101,23 +114,34 @@ pub(crate) const USAGE_WRITE_INTERVAL: Duration = Duration::from_secs(60);
 pub(crate) const USAGE_FLUSH_TICK: Duration = Duration::from_secs(10);
 
 /// Authenticates bearer tokens against the tenants table, with a short
-/// cache and an optional per-tenant rate limit, and notes each token's
-/// last use for [`TenantAuth::flush_usage`].
+/// cache, a negative cache of bad tokens, a per-client-address limit on
+/// requests without a valid token, and an optional per-tenant rate limit,
+/// and notes each token's last use for [`TenantAuth::flush_usage`].
 pub(crate) struct TenantAuth {
     tenants: Arc<dyn TenantStore>,
     cache: Mutex<HashMap<[u8; 32], (Tenant, Instant)>>,
+    rejected: Mutex<Rejected>,
     limiter: Option<Arc<RateLimiter>>,
+    failures: Option<RateLimiter>,
     usage: Mutex<UsageLog>,
 }
 
 impl TenantAuth {
     /// Authenticates against `tenants`, limiting each tenant to `rate_limit`
-    /// requests per second if set.
-    pub(crate) fn new(tenants: Arc<dyn TenantStore>, rate_limit: Option<u32>) -> Self {
+    /// requests per second if set, and each client address to
+    /// `failure_rate` requests per second without a valid token (0: no
+    /// limit).
+    pub(crate) fn new(
+        tenants: Arc<dyn TenantStore>,
+        rate_limit: Option<u32>,
+        failure_rate: u32,
+    ) -> Self {
         Self {
             tenants,
             cache: Mutex::new(HashMap::new()),
+            rejected: Mutex::new(Rejected::default()),
             limiter: rate_limit.map(|r| Arc::new(RateLimiter::new(r))),
+            failures: (failure_rate > 0).then(|| RateLimiter::new(failure_rate)),
             usage: Mutex::new(UsageLog::default()),
         }
     }
@@ -161,15 +185,56 @@ impl TenantAuth {
         self.limiter.clone()
     }
 
+    /// The tenant of a token hash in the cache, if fresh.
+    fn cached(&self, token_hash: &[u8; 32], now: Instant) -> Option<Tenant> {
+        let cache = self.cache.lock().ok()?;
+        let (tenant, at) = cache.get(token_hash)?;
+        (now.duration_since(*at) < CACHE_TTL).then(|| tenant.clone())
+    }
+
+    /// Whether the token hash failed recently.
+    fn recently_rejected(&self, token_hash: &[u8; 32], now: Instant) -> bool {
+        self.rejected
+            .lock()
+            .is_ok_and(|rejected| rejected.contains(token_hash, now))
+    }
+
+    /// Remembers a token hash that matched no tenant.
+    fn reject(&self, token_hash: [u8; 32], now: Instant) {
+        if let Ok(mut rejected) = self.rejected.lock() {
+            rejected.insert(token_hash, now);
+        }
+    }
+
+    /// `429` when `client` has used up its requests without a valid token.
+    fn check_failures(&self, client: Option<&str>) -> Result<(), Error> {
+        let (Some(failures), Some(client)) = (&self.failures, client) else {
+            return Ok(());
+        };
+        failures
+            .peek(client)
+            .map_err(|retry_after| Error::TooManyRequests {
+                detail: "too many requests without a valid bearer token from this address; retry later with the tenant's token".to_owned(),
+                retry_after,
+            })
+    }
+
+    /// Counts a request without a valid token against `client`, and
+    /// returns the error for it.
+    fn failed(&self, client: Option<&str>, error: Error) -> Error {
+        if let (Some(failures), Some(client)) = (&self.failures, client) {
+            failures.charge(client, 1);
+        }
+        error
+    }
+
     async fn lookup(&self, token_hash: [u8; 32]) -> Result<Option<Tenant>, Error> {
         let now = Instant::now();
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((tenant, at)) = cache.get(&token_hash) {
-                if now.duration_since(*at) < CACHE_TTL {
-                    return Ok(Some(tenant.clone()));
-                }
-            }
+        if let Some(tenant) = self.cached(&token_hash, now) {
+            return Ok(Some(tenant));
         }
+        // The end-to-end tests count these lines.
+        tracing::debug!("token looked up in the database");
         let tenant = self
             .tenants
             .tenant_by_token_hash(&token_hash, unix_now())
@@ -195,18 +260,40 @@ impl fmt::Debug for TenantAuth {
 
 #[async_trait]
 impl Authenticator for TenantAuth {
+    /// A request without a token, or with one that failed recently, is
+    /// refused without a database query; so is any request whose token is
+    /// not in the cache once its client address has used up its requests
+    /// without a valid token (`429`). A cached valid token always passes,
+    /// so that an attacker sharing an egress address with Entra ID cannot
+    /// lock a working tenant out beyond its cache's two seconds.
     async fn authenticate(&self, request: &http::request::Parts) -> Result<Principal, Error> {
+        let client = request
+            .extensions
+            .get::<ClientIp>()
+            .map(|ip| ip.0.to_string());
+        let client = client.as_deref();
         let Some(token) = bearer_token(request) else {
-            return Err(Error::Unauthorized(
-                "send the tenant's token as \"Authorization: Bearer <token>\"".to_owned(),
+            self.check_failures(client)?;
+            return Err(self.failed(
+                client,
+                Error::Unauthorized(
+                    "send the tenant's token as \"Authorization: Bearer <token>\"".to_owned(),
+                ),
             ));
         };
         let token_hash = hash(token);
+        let now = Instant::now();
+        let bad = || Error::Unauthorized("the bearer token is not valid for any tenant".to_owned());
+        if self.cached(&token_hash, now).is_none() {
+            self.check_failures(client)?;
+            if self.recently_rejected(&token_hash, now) {
+                return Err(self.failed(client, bad()));
+            }
+        }
         let tenant = self.lookup(token_hash).await?;
         let Some(tenant) = tenant else {
-            return Err(Error::Unauthorized(
-                "the bearer token is not valid for any tenant".to_owned(),
-            ));
+            self.reject(token_hash, now);
+            return Err(self.failed(client, bad()));
         };
         // A lock and a map update: the write happens in the background.
         if let Ok(mut usage) = self.usage.lock() {
@@ -223,6 +310,36 @@ impl Authenticator for TenantAuth {
         let mut principal = Principal::new(TenantId::new(tenant.id.clone()));
         principal.subject = Some(tenant.name);
         Ok(principal)
+    }
+}
+
+/// The negative cache: hashes of tokens that matched no tenant, each for
+/// [`NEGATIVE_TTL`], at most [`NEGATIVE_CACHE_SIZE`] of them. Keyed by
+/// digest like the positive cache, so looking one up says nothing about
+/// any token's bytes.
+#[derive(Debug, Default)]
+struct Rejected {
+    at: HashMap<[u8; 32], Instant>,
+}
+
+impl Rejected {
+    fn contains(&self, token_hash: &[u8; 32], now: Instant) -> bool {
+        self.at
+            .get(token_hash)
+            .is_some_and(|at| now.saturating_duration_since(*at) < NEGATIVE_TTL)
+    }
+
+    fn insert(&mut self, token_hash: [u8; 32], now: Instant) {
+        if self.at.len() >= NEGATIVE_CACHE_SIZE {
+            self.at
+                .retain(|_, at| now.saturating_duration_since(*at) < NEGATIVE_TTL);
+        }
+        if self.at.len() >= NEGATIVE_CACHE_SIZE {
+            if let Some(any) = self.at.keys().next().copied() {
+                self.at.remove(&any);
+            }
+        }
+        self.at.insert(token_hash, now);
     }
 }
 
@@ -318,6 +435,23 @@ mod tests {
         assert_eq!(due, vec![(a, 200)]);
         log.put_back(&due);
         assert_eq!(log.take_due(later, false), vec![(a, 200)]);
+    }
+
+    #[test]
+    fn bad_tokens_are_remembered_for_a_while_and_the_cache_is_bounded() {
+        let mut rejected = Rejected::default();
+        let t0 = Instant::now();
+        rejected.insert(hash("bad"), t0);
+        assert!(rejected.contains(&hash("bad"), t0 + Duration::from_secs(1)));
+        assert!(!rejected.contains(&hash("other"), t0));
+        assert!(!rejected.contains(&hash("bad"), t0 + NEGATIVE_TTL));
+        for i in 0..NEGATIVE_CACHE_SIZE + 10 {
+            rejected.insert(hash(&i.to_string()), t0);
+        }
+        assert_eq!(rejected.at.len(), NEGATIVE_CACHE_SIZE);
+        // Expired entries make room first.
+        rejected.insert(hash("late"), t0 + NEGATIVE_TTL);
+        assert_eq!(rejected.at.len(), 1);
     }
 
     #[test]

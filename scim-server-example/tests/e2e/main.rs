@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod connections;
 mod deploy;
 mod fairness;
 mod head_first;

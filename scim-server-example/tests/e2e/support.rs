@@ -226,6 +226,16 @@ impl Server {
         panic!("server at {} never accepted a connection", self.origin);
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub(crate) fn addr(&self) -> String {
+        self.origin.trim_start_matches("http://").to_owned()
+    }
+
     /// What the server logged on stderr so far.
     pub(crate) fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
