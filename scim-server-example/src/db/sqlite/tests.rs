@@ -10,7 +10,9 @@ use rusqlite::Connection;
 use scim_core::store::conformance::Suite;
 
 use super::SqliteDb;
-use crate::db::testing::{self, TempDir};
+use scim_core::store::ResourceStore;
+
+use crate::db::testing::{self, AdoptTenant, Adopting, TempDir};
 use crate::db::{Database, Options, Target, open};
 
 macro_rules! conformance {
@@ -24,7 +26,10 @@ macro_rules! conformance {
                     let dir = &dir;
                     Suite::new(|| {
                         let path = dir.file();
-                        async move { open(&Target::Sqlite(path), Options::default()).await.unwrap().scim }
+                        async move {
+                            let db = Arc::new(SqliteDb::open(&path).await.unwrap());
+                            Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+                        }
                     })
                     .with_spawner(|task| {
                         tokio::spawn(task);
@@ -67,10 +72,8 @@ async fn differential(label: &str, seed: u64) {
     Suite::new(|| {
         let path = dir.file();
         async move {
-            open(&Target::Sqlite(path), Options::default())
-                .await
-                .unwrap()
-                .scim
+            let db = Arc::new(SqliteDb::open(&path).await.unwrap());
+            Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
         }
     })
     .differential_queries(500, seed)
@@ -99,6 +102,60 @@ async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
 
 fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
+}
+
+#[async_trait::async_trait]
+impl AdoptTenant for SqliteDb {
+    async fn adopt_tenant(&self, id: &str) {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO tenants (id, name, token_hash, created) VALUES (?1, ?1, randomblob(32), '')",
+                [&id],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// The rows of `tenant` in every table with a `tenant_id` column.
+fn rows_of(path: &Path, tenant: &str) -> u64 {
+    let conn = raw(path);
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND c.name = 'tenant_id'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 3, "{tables:?}");
+    tables
+        .iter()
+        .map(|table| {
+            conn.query_row(
+                &format!("SELECT COUNT(*) FROM \"{table}\" WHERE tenant_id = ?1"),
+                [tenant],
+                |r| r.get::<_, u64>(0),
+            )
+            .unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_tenant_keeps_no_rows_though_writers_race_the_deletion() {
+    let dir = TempDir::new("sqlite-offboard");
+    let (db, path) = fresh(&dir).await;
+    testing::deletion_races_writers(&db, &move |tenant| {
+        let path = path.clone();
+        Box::pin(async move { rows_of(&path, &tenant) })
+    })
+    .await;
 }
 
 #[tokio::test]
