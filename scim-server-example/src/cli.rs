@@ -35,7 +35,9 @@ pub(crate) struct StorageArgs {
     )]
     pub(crate) data_dir: PathBuf,
     /// Use this database instead: `postgres://user@host/db` for PostgreSQL
-    /// (several servers may share it), or `sqlite:///path/to/file.db`.
+    /// (several servers may share it; TLS as its `sslmode` says, as in
+    /// libpq: disable, prefer (default), require, verify-ca, verify-full,
+    /// with `sslrootcert`), or `sqlite:///path/to/file.db`.
     #[arg(long, env = "SCIM_DATABASE_URL", global = true)]
     pub(crate) database_url: Option<String>,
 }
@@ -194,7 +196,9 @@ pub(crate) struct ServeArgs {
     /// Largest request head (request line and headers) in bytes.
     #[arg(long, env = "SCIM_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     pub(crate) max_header_bytes: usize,
-    /// Seconds a request may take, from its first byte to the response.
+    /// Seconds a client may take, after the request head, to send the
+    /// body (the head has --header-timeout); a request received in time
+    /// is always answered with its real result.
     #[arg(long, env = "SCIM_REQUEST_TIMEOUT", default_value_t = 30)]
     pub(crate) request_timeout: u64,
     /// How successful PATCH requests are answered (RFC 7644 allows 200 with

@@ -5,9 +5,9 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -30,6 +30,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::crypto::CryptoProvider;
+use tokio_rustls::rustls::server::{ClientHello, ResolvesServerCert};
+use tokio_rustls::rustls::sign::CertifiedKey;
 
 use crate::conn::{
     ACCEPT_BACKOFF, ClientIp, ConnectionLimits, GuardedIo, InRequest, IoTimeouts, Refused,
@@ -56,7 +59,9 @@ pub(crate) struct App {
     pub(crate) scim: Service,
     /// The largest request head accepted.
     pub(crate) max_header_bytes: usize,
-    /// How long one request may take.
+    /// How long a request may take after its head until its body is read
+    /// (authentication included); the handling itself is not cut short
+    /// ([`run_scim`] says why).
     pub(crate) timeout: Duration,
     /// The database, for `/readyz`.
     pub(crate) database: Arc<dyn TenantStore>,
@@ -74,20 +79,126 @@ pub(crate) struct App {
     pub(crate) behind_proxy: bool,
 }
 
-/// Loads a PEM certificate chain and private key for TLS.
-pub(crate) fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
-    let certs = read_certs(cert)?;
-    let key = read_key(key)?;
-    let mut config = ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .context("TLS configuration")?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .context("the certificate does not match the private key")?;
+/// Loads a PEM certificate chain and private key for TLS. The acceptor
+/// takes its certificate from the returned [`Certificates`], which
+/// [`spawn_certificate_reloader`] swaps for new connections.
+pub(crate) fn tls_acceptor(
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<(TlsAcceptor, Arc<Certificates>)> {
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let certificates = Arc::new(Certificates::load(cert, key, provider.clone())?);
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS configuration")?
+        .with_no_client_auth()
+        .with_cert_resolver(certificates.clone());
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok((TlsAcceptor::from(Arc::new(config)), certificates))
+}
+
+/// The server's certificate chain and key, read from their PEM files at
+/// start and again by [`Certificates::reload`]. A handshake takes the
+/// pair current when it starts; connections already open keep theirs.
+#[derive(Debug)]
+pub(crate) struct Certificates {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    current: RwLock<Arc<CertifiedKey>>,
+}
+
+impl Certificates {
+    fn load(cert: &Path, key: &Path, provider: Arc<CryptoProvider>) -> anyhow::Result<Self> {
+        let current = RwLock::new(Arc::new(read_pair(cert, key, &provider)?));
+        Ok(Self {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            provider,
+            current,
+        })
+    }
+
+    /// Reads both files again and, if they hold a matching pair, serves
+    /// it to new connections; otherwise keeps the current pair and says
+    /// why.
+    pub(crate) fn reload(&self) -> anyhow::Result<()> {
+        let pair = Arc::new(read_pair(&self.cert, &self.key, &self.provider)?);
+        match self.current.write() {
+            Ok(mut current) => *current = pair,
+            // A writer panicked mid-swap: the value is a whole Arc anyway.
+            Err(poisoned) => *poisoned.into_inner() = pair,
+        }
+        Ok(())
+    }
+
+    /// The pair served now.
+    fn current(&self) -> Arc<CertifiedKey> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl ResolvesServerCert for Certificates {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+/// A certificate chain and the private key that matches it.
+fn read_pair(cert: &Path, key: &Path, provider: &CryptoProvider) -> anyhow::Result<CertifiedKey> {
+    let certs = read_certs(cert)?;
+    let key_der = read_key(key)?;
+    CertifiedKey::from_der(certs, key_der, provider).with_context(|| {
+        format!(
+            "the certificate in {} does not match the private key in {}",
+            cert.display(),
+            key.display()
+        )
+    })
+}
+
+/// Reads the certificate and key files again on each `SIGHUP`, so that a
+/// renewed certificate is served without a restart. A pair that does not
+/// load is logged, and the previous one stays.
+///
+/// The handler is installed before this returns (`SIGHUP` would otherwise
+/// end the process), so call it before announcing that the server runs.
+pub(crate) fn spawn_certificate_reloader(
+    certificates: Arc<Certificates>,
+) -> tokio::task::JoinHandle<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP: certificates reload only on restart");
+                return tokio::spawn(async {});
+            }
+        };
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match certificates.reload() {
+                    Ok(()) => tracing::info!(
+                        cert = %certificates.cert.display(),
+                        "SIGHUP: reloaded the TLS certificate for new connections"
+                    ),
+                    Err(e) => tracing::error!(
+                        error = format!("{e:#}"),
+                        "SIGHUP: kept the previous TLS certificate, the new one does not load"
+                    ),
+                }
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        drop(certificates);
+        tokio::spawn(async {})
+    }
 }
 
 /// The certificates of a PEM file, in order.
@@ -267,13 +378,7 @@ async fn handle(
     } else if path == "/readyz" {
         ready(app).await
     } else {
-        match tokio::time::timeout(app.timeout, run_scim(app, request)).await {
-            Ok(response) => response,
-            Err(_) => local_error(&Error::RequestTimeout(format!(
-                "the request took longer than {} s",
-                app.timeout.as_secs()
-            ))),
-        }
+        run_scim(app, request, started).await
     };
     let status = response.status();
     let info = response
@@ -426,20 +531,44 @@ async fn ready(app: &App) -> Response<Vec<u8>> {
 /// unauthenticated connection holds no more than hyper's read buffer,
 /// however large a body it announces or sends. A body over the limit is
 /// answered the same way, after the limit.
-async fn run_scim(app: &App, request: Request<Incoming>) -> Response<Vec<u8>> {
-    let (parts, body) = request.into_parts();
-    let request = match app.scim.authenticate(parts).await {
-        Ok(request) => request,
-        Err(rejected) if body.is_end_stream() => return rejected,
-        Err(rejected) => return closing(rejected),
+///
+/// `--request-timeout` bounds the client's part after the head, counted
+/// from `started`: authentication and the body (the head has its own
+/// `--header-timeout`, from its first byte, in [`GuardedIo`]). A
+/// request that does not get there in time is answered `408` with
+/// nothing done. Once the body is read, the service runs the request to
+/// its end, however long that takes, and its real result is the answer:
+/// a write cannot be abandoned halfway (SQLite's work runs on a blocking
+/// thread and commits anyway), so a `408` there would hide a committed
+/// change from a client that retries on `408`, as Entra ID does. The
+/// service's own work is bounded by its caps, not by this timeout.
+async fn run_scim(app: &App, request: Request<Incoming>, started: Instant) -> Response<Vec<u8>> {
+    let deadline = tokio::time::Instant::from_std(started) + app.timeout;
+    let read = async {
+        let (parts, body) = request.into_parts();
+        let request = match app.scim.authenticate(parts).await {
+            Ok(request) => request,
+            Err(rejected) if body.is_end_stream() => return Err(rejected),
+            Err(rejected) => return Err(closing(rejected)),
+        };
+        match Limited::new(body, request.max_payload_size())
+            .collect()
+            .await
+        {
+            Ok(collected) => Ok((request, collected.to_bytes())),
+            Err(e) if e.is::<LengthLimitError>() => Err(closing(request.payload_too_large())),
+            Err(e) => Err(closing(request.unreadable_body(&*e))),
+        }
     };
-    let body = match Limited::new(body, request.max_payload_size())
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return closing(request.payload_too_large()),
-        Err(e) => return closing(request.unreadable_body(&*e)),
+    let (request, body) = match tokio::time::timeout_at(deadline, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(rejected)) => return rejected,
+        Err(_) => {
+            return closing(local_error(&Error::RequestTimeout(format!(
+                "the request was not received within {} s; nothing was changed",
+                app.timeout.as_secs()
+            ))));
+        }
     };
     let response = request.handle(body).await;
     debug_assert!(response.status() != StatusCode::SWITCHING_PROTOCOLS);
@@ -487,6 +616,35 @@ mod tests {
     use crate::db::testing::TempDir;
 
     #[test]
+    fn a_reload_swaps_in_a_good_pair_and_keeps_the_old_one_for_a_bad_pair() {
+        let dir = TempDir::new("reload");
+        let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let write = |c: &rcgen::CertifiedKey| {
+            std::fs::write(&cert_path, c.cert.pem()).unwrap();
+            std::fs::write(&key_path, c.key_pair.serialize_pem()).unwrap();
+        };
+        let a = rcgen::generate_simple_self_signed(vec!["a.example".to_owned()]).unwrap();
+        write(&a);
+        let (_acceptor, certificates) = tls_acceptor(&cert_path, &key_path).unwrap();
+        let served = |c: &Certificates| c.current().cert[0].as_ref().to_vec();
+        assert_eq!(served(&certificates), a.cert.der().as_ref());
+
+        let b = rcgen::generate_simple_self_signed(vec!["b.example".to_owned()]).unwrap();
+        write(&b);
+        certificates.reload().unwrap();
+        assert_eq!(served(&certificates), b.cert.der().as_ref());
+
+        // Half a renewal: a new certificate with the old key.
+        let c = rcgen::generate_simple_self_signed(vec!["c.example".to_owned()]).unwrap();
+        std::fs::write(&cert_path, c.cert.pem()).unwrap();
+        let err = format!("{:#}", certificates.reload().unwrap_err());
+        assert!(err.contains("does not match"), "{err}");
+        std::fs::write(&key_path, "not a key").unwrap();
+        assert!(certificates.reload().is_err());
+        assert_eq!(served(&certificates), b.cert.der().as_ref(), "b stays");
+    }
+
+    #[test]
     fn the_client_address_comes_from_the_proxy_only_behind_one() {
         let peer: IpAddr = "10.0.0.9".parse().unwrap();
         let mut headers = http::HeaderMap::new();
@@ -532,6 +690,11 @@ mod tests {
             PrivateKeyDer::Pkcs8(_)
         ));
         assert!(tls_acceptor(&cert_path, &key_path).is_ok());
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let mismatched = dir.path().join("other-key.pem");
+        std::fs::write(&mismatched, other.key_pair.serialize_pem()).unwrap();
+        let err = format!("{:#}", tls_acceptor(&cert_path, &mismatched).err().unwrap());
+        assert!(err.contains("does not match the private key"), "{err}");
 
         // The certificate file holds no key, the key file no certificate.
         let no_key = read_key(&cert_path).unwrap_err().to_string();

@@ -43,9 +43,17 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
             ..crate::db::Options::default()
         })
         .await?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(http::tls_acceptor(cert, key)?),
-        _ => None,
+    let (tls, reloader) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let (acceptor, certificates) = http::tls_acceptor(cert, key)?;
+            // A renewed certificate is served after `kill -HUP`, without a
+            // restart.
+            (
+                Some(acceptor),
+                Some(http::spawn_certificate_reloader(certificates)),
+            )
+        }
+        _ => (None, None),
     };
     let exposure = exposure(
         args.listen,
@@ -116,6 +124,9 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let flusher = auth.spawn_usage_flusher();
     let served = http::serve(listener, app, tls).await;
     flusher.abort();
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
     // The uses since the last write, so that `tenant list` is current; a
     // database that does not answer does not hold up the exit.
     if tokio::time::timeout(FINAL_FLUSH_TIMEOUT, auth.flush_usage(true))

@@ -499,7 +499,10 @@ impl Renderer<'_> {
     fn set(&mut self, node: &Node) -> Option<String> {
         Some(match node {
             Node::All => self.all(),
-            Node::Nothing => format!("SELECT id FROM {} WHERE 1 = 0", self.kind.table()),
+            // Bound to the tenant like every other set, so that a statement
+            // made only of it still takes the tenant parameter
+            // (PostgreSQL refuses a parameter the statement does not use).
+            Node::Nothing => format!("{} AND 1 = 0", self.all()),
             Node::Match(p) => self.matching(p.index, &p.test)?,
             Node::And(nodes) => self.compound(nodes, "INTERSECT")?,
             Node::Or(nodes) => self.compound(nodes, "UNION")?,

@@ -8,6 +8,7 @@ mod connections;
 mod deploy;
 mod fairness;
 mod head_first;
+mod lifecycle;
 mod ops;
 mod support;
 

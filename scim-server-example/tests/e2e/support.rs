@@ -266,6 +266,16 @@ impl Server {
         }
     }
 
+    /// Sends a signal (`"HUP"`) to the running process.
+    pub(crate) fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");

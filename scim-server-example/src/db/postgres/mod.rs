@@ -9,6 +9,9 @@
 //! [`StoreError::Conflict`], foreign-key violations (23503)
 //! [`StoreError::InvalidReference`].
 //!
+//! Every write first locks its tenant's row `FOR KEY SHARE`, so that no
+//! write outlives `tenant delete` ([`lock_tenant`]).
+//!
 //! Reads of more than one statement run in a `REPEATABLE READ READ ONLY`
 //! transaction, so they see one snapshot; the hot path (a `userName`
 //! lookup with the host's groups) is a single statement.
@@ -18,15 +21,16 @@
 //! injective escaping, so that lookups and uniqueness still work for such
 //! values (the HTTP layer refuses NUL anyway).
 //!
-//! Connections are made without TLS (the dependency set has no TLS
-//! connector for tokio-postgres); run PostgreSQL on a trusted network or
-//! over a local socket.
+//! Connections use TLS as the connection string's `sslmode` says
+//! ([`tls`]: `disable`, `prefer` (the default), `require`, `verify-ca`,
+//! `verify-full`, with `sslrootcert`), over rustls.
 
 mod keys;
 mod nul;
 mod row;
 mod sql;
 mod tenant;
+mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,9 +68,12 @@ const POOL_SIZE: usize = 16;
 
 /// Connects to the database at `url` and brings its schema up to date.
 pub(crate) async fn open(url: &str, options: Options) -> Result<Database, DbError> {
+    let refused = |m: String| DbError::Backend(Box::new(Failure(m)));
+    let (url, settings) = tls::split(url).map_err(refused)?;
     let config: tokio_postgres::Config = url.parse().map_err(|e| DbError::Backend(Box::new(e)))?;
+    let tls = tls::client_config(&settings).map_err(refused)?;
     let store = Arc::new(
-        PgDb::connect_with(config, &options)
+        PgDb::connect_with(config, tls, &options)
             .await?
             .with_options(options),
     );
@@ -75,6 +82,24 @@ pub(crate) async fn open(url: &str, options: Options) -> Result<Database, DbErro
         tenants: store.clone(),
         product: store,
     })
+}
+
+/// An error with its causes, `outer: inner: innermost`, each said once
+/// (a driver's message often repeats its cause). tokio-postgres says only
+/// "error performing TLS handshake"; the reason (no TLS on the server, a
+/// certificate from an unknown issuer or for another name) is its cause.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The PostgreSQL implementation of the three database roles.
@@ -99,26 +124,31 @@ impl std::fmt::Debug for PgDb {
 }
 
 impl PgDb {
-    /// Builds the pool and migrates, maintaining the standard registry's
-    /// indexes.
+    /// Builds the pool without TLS and migrates, maintaining the standard
+    /// registry's indexes.
     #[cfg(test)]
     pub(crate) async fn connect(config: tokio_postgres::Config) -> Result<Self, DbError> {
-        Self::connect_with(config, &Options::default()).await
+        Self::connect_with(config, None, &Options::default()).await
     }
 
-    /// Builds the pool, migrates and brings the indexes in line with
-    /// `options.registry`.
+    /// Builds the pool, over TLS with `tls` (else in plain text), migrates
+    /// and brings the indexes in line with `options.registry`.
     pub(crate) async fn connect_with(
         config: tokio_postgres::Config,
+        tls: Option<tokio_rustls::rustls::ClientConfig>,
         options: &Options,
     ) -> Result<Self, DbError> {
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = || ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls {
+            Some(tls) => Manager::from_config(
+                config,
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                manager_config(),
+            ),
+            None => Manager::from_config(config, NoTls, manager_config()),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
@@ -146,7 +176,7 @@ impl PgDb {
         self.pool
             .get()
             .await
-            .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {e}")))
+            .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {}", with_causes(&e))))
     }
 
     /// Applies missing migrations and syncs the declared indexes under a
@@ -377,6 +407,22 @@ impl HostParams {
     }
 }
 
+/// Makes sure `tenant` still exists, and keeps it from being deleted until
+/// the transaction ends.
+///
+/// Every write of a tenant's rows starts here. `FOR KEY SHARE` does not
+/// block other writers of the tenant, only `tenant delete`, which locks
+/// the tenant's row `FOR UPDATE` before it deletes anything: it waits for
+/// the writes under way, and deletes their rows too; a write that starts
+/// later waits for the deletion to commit and then finds no tenant
+/// (answered `404`), instead of leaving rows no tenant owns.
+async fn lock_tenant(tx: &deadpool_postgres::Transaction<'_>, tenant: &str) -> Result<(), Fail> {
+    match row_opt(tx, sql::LOCK_TENANT_FOR_WRITE, &[&tenant]).await? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound.into()),
+    }
+}
+
 #[async_trait]
 impl ResourceStore for PgDb {
     async fn create(
@@ -403,6 +449,7 @@ impl ResourceStore for PgDb {
                 let mut client = self.client().await?;
                 let inserted: Result<u64, Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let inserted = execute(
                         &tx,
                         sql::INSERT_HOST,
@@ -438,6 +485,7 @@ impl ResourceStore for PgDb {
                 let mut client = self.client().await?;
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let inserted = execute(
                         &tx,
                         sql::INSERT_GROUP,
@@ -558,6 +606,7 @@ impl ResourceStore for PgDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let result: Result<Vec<Value>, Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let mut params = p
                         .row(&tenant, &id, &next, &created, &last_modified, &doc)
                         .to_vec();
@@ -597,6 +646,7 @@ impl ResourceStore for PgDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
+                    lock_tenant(&tx, tenant).await?;
                     let changed = execute(
                         &tx,
                         sql::UPDATE_GROUP,
@@ -670,6 +720,7 @@ impl ResourceStore for PgDb {
         let mut client = self.client().await?;
         let result: Result<(), Fail> = async {
             let tx = client.transaction().await?;
+            lock_tenant(&tx, tenant).await?;
             // Locking the row first makes a concurrent membership insert
             // naming it wait, then fail its foreign key check, instead of
             // slipping in between the bump and the delete.
@@ -754,6 +805,7 @@ impl ResourceStore for PgDb {
         let mut client = self.client().await?;
         let result: Result<i64, Fail> = async {
             let tx = client.transaction().await?;
+            lock_tenant(&tx, tenant).await?;
             // The compare-and-swap, and the row lock that makes concurrent
             // changes of this group take turns.
             let bumped = row_opt(

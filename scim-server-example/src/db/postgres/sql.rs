@@ -485,6 +485,9 @@ pub(super) const INSERT_TENANT: &str = "
     INSERT INTO tenants (id, name, token_hash, created, token_created)
     SELECT $1, $2, $3, $4, $5
     WHERE NOT EXISTS (SELECT 1 FROM tenants WHERE previous_token_hash = $3)";
+/// The check at the start of every write: the tenant exists, and cannot
+/// be deleted until the write commits.
+pub(super) const LOCK_TENANT_FOR_WRITE: &str = "SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE";
 pub(super) const LOCK_TENANT_BY_NAME: &str = "SELECT id FROM tenants WHERE name = $1 FOR UPDATE";
 /// The tenant of a current token, or of a previous one before `$2` (now).
 pub(super) const TENANT_BY_TOKEN_HASH: &str = "

@@ -13,7 +13,7 @@ use scim_core::store::conformance::Suite;
 use tokio_postgres::NoTls;
 
 use super::PgDb;
-use crate::db::testing;
+use crate::db::testing::{self, AdoptTenant, Adopting};
 use crate::db::{Database, DbError};
 
 const URL_VAR: &str = "SCIM_TEST_POSTGRES_URL";
@@ -75,6 +75,64 @@ async fn raw(config: &tokio_postgres::Config) -> tokio_postgres::Client {
     client
 }
 
+#[async_trait::async_trait]
+impl AdoptTenant for PgDb {
+    async fn adopt_tenant(&self, id: &str) {
+        let mut hash = [0_u8; 32];
+        getrandom::getrandom(&mut hash).unwrap();
+        let client = self.client().await.unwrap();
+        client
+            .execute(
+                "INSERT INTO tenants (id, name, token_hash, created) VALUES ($1, $1, $2, '')
+                 ON CONFLICT DO NOTHING",
+                &[&id, &hash.as_slice()],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// The rows of `tenant` in every table of the test schema with a
+/// `tenant_id` column.
+async fn rows_of(config: &tokio_postgres::Config, tenant: &str) -> u64 {
+    let client = raw(config).await;
+    let tables = client
+        .query(
+            "SELECT table_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND column_name = 'tenant_id'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(tables.len() >= 3, "{tables:?}");
+    let mut total = 0;
+    for table in tables {
+        let table: String = table.get(0);
+        let row = client
+            .query_one(
+                &format!("SELECT COUNT(*) FROM \"{table}\" WHERE tenant_id = $1"),
+                &[&tenant],
+            )
+            .await
+            .unwrap();
+        total += u64::try_from(row.get::<_, i64>(0)).unwrap();
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_tenant_keeps_no_rows_though_writers_race_the_deletion() {
+    in_schema("offboard", |config| async move {
+        let db = database(config.clone()).await.0;
+        testing::deletion_races_writers(&db, &move |tenant| {
+            let config = config.clone();
+            Box::pin(async move { rows_of(&config, &tenant).await })
+        })
+        .await;
+    })
+    .await;
+}
+
 macro_rules! conformance {
     ($($check:ident),+ $(,)?) => {
         mod conformance {
@@ -85,7 +143,10 @@ macro_rules! conformance {
                     in_schema(stringify!($check), |config| async move {
                         Suite::new(|| {
                             let config = config.clone();
-                            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+                            async move {
+                                let db = Arc::new(PgDb::connect(config).await.unwrap());
+                                Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+                            }
                         })
                         .with_spawner(|task| {
                             tokio::spawn(task);
@@ -128,7 +189,10 @@ async fn differential(label: &str, seed: u64) {
     in_schema(label, move |config| async move {
         Suite::new(|| {
             let config = config.clone();
-            async move { Arc::new(PgDb::connect(config).await.unwrap()) as Arc<dyn ResourceStore> }
+            async move {
+                let db = Arc::new(PgDb::connect(config).await.unwrap());
+                Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+            }
         })
         .differential_queries(500, seed)
         .await;
@@ -443,7 +507,7 @@ async fn entra_lookups_use_indexes() {
 }
 
 async fn with_options(config: tokio_postgres::Config, options: crate::db::Options) -> Database {
-    let db = Arc::new(PgDb::connect_with(config, &options).await.unwrap());
+    let db = Arc::new(PgDb::connect_with(config, None, &options).await.unwrap());
     Database {
         scim: db.clone(),
         tenants: db.clone(),
@@ -492,18 +556,18 @@ async fn declared_index_changes_apply_at_start_up() {
 }
 
 #[tokio::test]
-async fn upgrading_from_version_1_builds_the_indexes() {
+async fn upgrading_from_version_3_builds_the_indexes() {
     in_schema("index_upgrade", |config| async move {
         let t = testing::index::write_for_indexing(
             &with_options(config.clone(), testing::index::options(false)).await,
         )
         .await;
-        // Back to the schema of version 1, with its documents.
+        // Back to the schema of version 3 (before the index rows), with its documents.
         raw(&config)
             .await
             .batch_execute(
                 "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
-                 DELETE FROM schema_version WHERE version > 1;",
+                 DELETE FROM schema_version WHERE version > 3;",
             )
             .await
             .unwrap();
@@ -515,7 +579,78 @@ async fn upgrading_from_version_1_builds_the_indexes() {
             .await
             .unwrap()
             .get(0);
-        assert_eq!(version, 2);
+        assert_eq!(version, 4);
     })
     .await;
+}
+
+/// The connection string's `sslmode` against the test server: `disable`
+/// connects in plain text (as `pg_stat_ssl` tells), through `open` too;
+/// `require` is encrypted or fails naming TLS, never plain text, whichever
+/// the server offers; `prefer` is encrypted exactly when `require` works.
+#[tokio::test]
+async fn sslmode_is_honoured_against_the_test_server() {
+    let url = match std::env::var(URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            eprintln!("skipping PostgreSQL test sslmode: {URL_VAR} is not set");
+            return;
+        }
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let encrypted = |mode: &'static str| {
+        let conninfo = format!("{url}{sep}sslmode={mode}");
+        async move {
+            let client = super::tls::connect(&conninfo).await?;
+            let row = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<bool, String>(row.get(0))
+        }
+    };
+    assert_eq!(encrypted("disable").await, Ok(false));
+    let require = encrypted("require").await;
+    match &require {
+        Ok(ssl) => assert!(ssl, "require is encrypted"),
+        Err(e) => assert!(e.contains("TLS"), "require fails naming TLS: {e}"),
+    }
+    assert_eq!(encrypted("prefer").await, Ok(require.is_ok()));
+    eprintln!("the test server offers TLS: {}", require.is_ok());
+
+    // open() honours it as well: it connects and migrates with disable.
+    let mut random = [0_u8; 8];
+    getrandom::getrandom(&mut random).unwrap();
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let schema = format!("scim_test_sslmode_{suffix}");
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let opened = super::open(
+        &format!("{url}{sep}sslmode=disable&options=-csearch_path%3D{schema}"),
+        crate::db::Options::default(),
+    )
+    .await
+    .map(drop);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    opened.unwrap();
+    // A mode this server does not know (libpq's `allow`) is refused,
+    // with the ones it knows.
+    let e = super::open(
+        &format!("{url}{sep}sslmode=allow"),
+        crate::db::Options::default(),
+    )
+    .await
+    .map(drop)
+    .unwrap_err();
+    assert!(e.to_string().contains("verify-full"), "{e}");
 }

@@ -8,7 +8,9 @@
 //! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
 //! exists) and its writes are atomic. The unique index on
 //! `(tenant_id, user_name_key)` and the membership foreign keys back them
-//! up. Reads run in deferred transactions and see one snapshot.
+//! up. Each write first checks, inside its transaction, that its tenant
+//! still exists, so no write outlives `tenant delete`. Reads run in
+//! deferred transactions and see one snapshot.
 
 mod keys;
 mod readers;
@@ -341,6 +343,25 @@ fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
+/// Begins a write transaction for `tenant`, which must still exist.
+///
+/// Every write of a tenant's rows starts here. The transaction is
+/// `IMMEDIATE`, so it holds SQLite's write lock from the check to its
+/// commit, and `tenant delete` (also one immediate transaction) runs
+/// entirely before or after it: a write accepted in the token cache's
+/// window after the deletion finds no tenant and writes nothing
+/// (answered `404`), instead of leaving rows no tenant owns.
+fn tenant_write<'c>(conn: &'c mut Connection, tenant: &str) -> Result<Transaction<'c>, Fail> {
+    let tx = immediate(conn)?;
+    if !tx
+        .prepare_cached(sql::TENANT_ID_EXISTS)?
+        .exists(params![tenant])?
+    {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(tx)
+}
+
 /// The group holding `cols`' name, when names are unique.
 fn unique_name_holder(
     tx: &Connection,
@@ -384,7 +405,7 @@ impl ResourceStore for SqliteDb {
                     .hosts
                     .rows(schema, &index::read_view(&json, &last_modified));
                 self.run(move |conn| {
-                    let tx = immediate(conn)?;
+                    let tx = tenant_write(conn, &tenant)?;
                     if member_kind(&tx, &tenant, &id)?.is_some() {
                         return Err(host::id_taken(&id).into());
                     }
@@ -422,7 +443,7 @@ impl ResourceStore for SqliteDb {
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         if member_kind(&tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
@@ -536,7 +557,7 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let groups = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
                         let holder: Option<String> = tx
@@ -579,7 +600,7 @@ impl ResourceStore for SqliteDb {
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
-                        let tx = immediate(conn)?;
+                        let tx = tenant_write(conn, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
                         if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
@@ -632,7 +653,7 @@ impl ResourceStore for SqliteDb {
         let now = format_date_time(now());
         let indexes = self.indexes.clone();
         self.run(move |conn| {
-            let tx = immediate(conn)?;
+            let tx = tenant_write(conn, &tenant)?;
             let (revision_sql, bump, bump_keys, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
@@ -785,7 +806,7 @@ impl ResourceStore for SqliteDb {
         let indexes = self.indexes.clone();
         let revision = self
             .run(move |conn| {
-                let tx = immediate(conn)?;
+                let tx = tenant_write(conn, &tenant)?;
                 let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
                 expect.check(current)?;
                 let mut rows = 0;

@@ -465,6 +465,8 @@ pub(super) const PING: &str = "SELECT 1";
 pub(super) const INSERT_TENANT: &str = "
     INSERT INTO tenants (id, name, token_hash, created, token_created)
     VALUES (?1, ?2, ?3, ?4, ?5)";
+/// Whether a tenant (by id) exists: the check at the start of every write.
+pub(super) const TENANT_ID_EXISTS: &str = "SELECT 1 FROM tenants WHERE id = ?1";
 pub(super) const TENANT_BY_NAME: &str = "SELECT id, name, created FROM tenants WHERE name = ?1";
 /// The tenant of a current token, or of a previous one before `?2` (now).
 pub(super) const TENANT_BY_TOKEN_HASH: &str = "

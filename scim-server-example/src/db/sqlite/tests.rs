@@ -10,7 +10,9 @@ use rusqlite::Connection;
 use scim_core::store::conformance::Suite;
 
 use super::SqliteDb;
-use crate::db::testing::{self, TempDir};
+use scim_core::store::ResourceStore;
+
+use crate::db::testing::{self, AdoptTenant, Adopting, TempDir};
 use crate::db::{Database, Options, Target, open};
 
 macro_rules! conformance {
@@ -24,7 +26,10 @@ macro_rules! conformance {
                     let dir = &dir;
                     Suite::new(|| {
                         let path = dir.file();
-                        async move { open(&Target::Sqlite(path), Options::default()).await.unwrap().scim }
+                        async move {
+                            let db = Arc::new(SqliteDb::open(&path).await.unwrap());
+                            Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
+                        }
                     })
                     .with_spawner(|task| {
                         tokio::spawn(task);
@@ -67,10 +72,8 @@ async fn differential(label: &str, seed: u64) {
     Suite::new(|| {
         let path = dir.file();
         async move {
-            open(&Target::Sqlite(path), Options::default())
-                .await
-                .unwrap()
-                .scim
+            let db = Arc::new(SqliteDb::open(&path).await.unwrap());
+            Arc::new(Adopting(db)) as Arc<dyn ResourceStore>
         }
     })
     .differential_queries(500, seed)
@@ -99,6 +102,60 @@ async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
 
 fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
+}
+
+#[async_trait::async_trait]
+impl AdoptTenant for SqliteDb {
+    async fn adopt_tenant(&self, id: &str) {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO tenants (id, name, token_hash, created) VALUES (?1, ?1, randomblob(32), '')",
+                [&id],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// The rows of `tenant` in every table with a `tenant_id` column.
+fn rows_of(path: &Path, tenant: &str) -> u64 {
+    let conn = raw(path);
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND c.name = 'tenant_id'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 3, "{tables:?}");
+    tables
+        .iter()
+        .map(|table| {
+            conn.query_row(
+                &format!("SELECT COUNT(*) FROM \"{table}\" WHERE tenant_id = ?1"),
+                [tenant],
+                |r| r.get::<_, u64>(0),
+            )
+            .unwrap()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_tenant_keeps_no_rows_though_writers_race_the_deletion() {
+    let dir = TempDir::new("sqlite-offboard");
+    let (db, path) = fresh(&dir).await;
+    testing::deletion_races_writers(&db, &move |tenant| {
+        let path = path.clone();
+        Box::pin(async move { rows_of(&path, &tenant) })
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -461,20 +518,20 @@ async fn declared_index_changes_apply_at_start_up() {
 }
 
 #[tokio::test]
-async fn upgrading_from_version_1_builds_the_indexes() {
+async fn upgrading_from_version_3_builds_the_indexes() {
     let dir = TempDir::new("sqlite-index-upgrade");
     let path = dir.file();
     let t = testing::index::write_for_indexing(
         &with_options(&path, testing::index::options(false)).await,
     )
     .await;
-    // Back to the schema of version 1, with its documents.
+    // Back to the schema of version 3 (before the index rows), with its documents.
     raw(&path)
         .execute_batch(
             "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
              DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
              DROP TABLE host_texts; DROP TABLE group_texts;
-             DELETE FROM schema_version WHERE version > 1;",
+             DELETE FROM schema_version WHERE version > 3;",
         )
         .unwrap();
     let db = with_options(&path, testing::index::options(false)).await;
@@ -482,5 +539,5 @@ async fn upgrading_from_version_1_builds_the_indexes() {
     let version: i64 = raw(&path)
         .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 4);
 }

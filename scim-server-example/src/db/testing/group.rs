@@ -10,7 +10,7 @@ use super::*;
 /// counts member-list loads).
 pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() -> u64 + Sync)) {
     let (users, groups) = (users(), groups());
-    let t = tenant_id("groups");
+    let t = new_tenant(db, "groups").await.1;
     let u1 = db
         .scim
         .create(&t, &users, prepared(&users, json!({"userName": "u1"})))
@@ -311,8 +311,8 @@ pub(crate) async fn entra_group_flows(db: &Database, member_reads: &(dyn Fn() ->
 /// nothing.
 pub(crate) async fn member_references(db: &Database) {
     let (users, groups) = (users(), groups());
-    let t = tenant_id("refs");
-    let other = tenant_id("refs-other");
+    let t = new_tenant(db, "refs").await.1;
+    let other = new_tenant(db, "refs-other").await.1;
     let u = db
         .scim
         .create(&t, &users, prepared(&users, json!({"userName": "u"})))

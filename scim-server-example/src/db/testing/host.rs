@@ -216,7 +216,7 @@ pub(crate) async fn product_view(db: &Database) {
 /// the evaluator over all users, and so do cursors and sorted pages.
 pub(crate) async fn paging_agrees_with_evaluate(db: &Database) {
     let users = users();
-    let t = tenant_id("paging");
+    let t = new_tenant(db, "paging").await.1;
     let mut all = Vec::new();
     for i in 0..23 {
         let u = prepared(
@@ -363,7 +363,7 @@ pub(crate) async fn nul_round_trip(db: &Database) {
 /// conflict naming the attribute.
 pub(crate) async fn racing_creates(a: &Database, b: &Database) {
     let users = users();
-    let t = tenant_id("race");
+    let t = new_tenant(a, "race").await.1;
     for round in 0..5 {
         let mut tasks = Vec::new();
         for i in 0..8 {
@@ -402,7 +402,7 @@ pub(crate) async fn racing_creates(a: &Database, b: &Database) {
 /// reopening.
 pub(crate) async fn write_for_restart(db: &Database) -> (TenantId, Resource, Resource) {
     let (users, groups) = (users(), groups());
-    let t = tenant_id("restart");
+    let t = new_tenant(db, "restart").await.1;
     let u = db
         .scim
         .create(&t, &users, prepared(&users, entra_host()))

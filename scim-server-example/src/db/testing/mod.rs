@@ -20,7 +20,7 @@ use scim_core::patch::{PatchRequest, apply};
 use scim_core::project::Projection;
 use scim_core::resource::{Meta, Resource, format_date_time, now, parse_date_time, prepare_create};
 use scim_core::schema::{Registry, ResourceSchema};
-use scim_core::store::{MemberDelta, StoreError, TenantId};
+use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
 use scim_core::time::OffsetDateTime;
 use scim_core::tolerance::{Context, Policy};
 use serde_json::{Value, json};
@@ -74,9 +74,183 @@ pub(crate) fn groups() -> Arc<ResourceSchema> {
     Registry::standard().resource_type("Group").unwrap().clone()
 }
 
-/// A tenant id unique to this call.
-pub(crate) fn tenant_id(label: &str) -> TenantId {
-    TenantId::new(format!("{label}-{}", ResourceId::generate()))
+/// Inserts a tenants row with this id (if there is none), for the
+/// conformance suite, which names its tenants itself: the stores refuse
+/// writes for a tenant that does not exist.
+#[async_trait::async_trait]
+pub(crate) trait AdoptTenant: ResourceStore {
+    async fn adopt_tenant(&self, id: &str);
+}
+
+/// A store whose writes first adopt their tenant (see [`AdoptTenant`]).
+#[derive(Debug)]
+pub(crate) struct Adopting<S>(pub(crate) Arc<S>);
+
+#[async_trait::async_trait]
+impl<S: AdoptTenant + 'static> ResourceStore for Adopting<S> {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+    ) -> Result<Resource, StoreError> {
+        self.0.adopt_tenant(tenant.as_str()).await;
+        self.0.create(tenant, schema, resource).await
+    }
+
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        projection: &Projection,
+    ) -> Result<Option<Resource>, StoreError> {
+        self.0.get(tenant, schema, id, projection).await
+    }
+
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        resource: Resource,
+        expected: &Version,
+    ) -> Result<Resource, StoreError> {
+        self.0.adopt_tenant(tenant.as_str()).await;
+        self.0.replace(tenant, schema, resource, expected).await
+    }
+
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        expected: Option<&Version>,
+    ) -> Result<(), StoreError> {
+        self.0.adopt_tenant(tenant.as_str()).await;
+        self.0.delete(tenant, schema, id, expected).await
+    }
+
+    async fn query(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        query: &ListQuery,
+    ) -> Result<QueryResult, StoreError> {
+        self.0.query(tenant, schema, query).await
+    }
+
+    async fn modify_members(
+        &self,
+        tenant: &TenantId,
+        schema: &ResourceSchema,
+        id: &ResourceId,
+        delta: &MemberDelta,
+        expected: Option<&Version>,
+        last_modified: OffsetDateTime,
+    ) -> Result<Version, StoreError> {
+        self.0.adopt_tenant(tenant.as_str()).await;
+        self.0
+            .modify_members(tenant, schema, id, delta, expected, last_modified)
+            .await
+    }
+}
+
+/// Counts the rows of every table with a `tenant_id` column that belong
+/// to a tenant id (backend-specific, over a raw connection).
+pub(crate) type RowsOf =
+    dyn Fn(String) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> + Send + Sync;
+
+/// `tenant delete` while writers keep writing for the tenant (as in the
+/// token cache's window after a deletion): once the deletion is done, no
+/// row of any tenant-scoped table has the tenant's id, and every later
+/// write is refused with `NotFound`.
+pub(crate) async fn deletion_races_writers(db: &Database, rows_of: &RowsOf) {
+    const WRITERS: usize = 4;
+    /// Each writer's bound, and the writes it keeps trying after its
+    /// first refusal.
+    const MAX_WRITES: usize = 400;
+    const AFTER_REFUSAL: usize = 5;
+    let (users, groups) = (users(), groups());
+    let (tenant, t) = new_tenant(db, "offboarded").await;
+    let group = db
+        .scim
+        .create(
+            &t,
+            &groups,
+            prepared(&groups, json!({"displayName": "all"})),
+        )
+        .await
+        .unwrap();
+    let written = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (db, t, users, groups) = (db.clone(), t.clone(), users.clone(), groups.clone());
+        let (group, written) = (group.id().clone(), written.clone());
+        writers.push(tokio::spawn(async move {
+            let mut refused = 0;
+            for n in 0..MAX_WRITES {
+                let name = format!("w{w}-{n}");
+                let result = match n % 3 {
+                    0 => db
+                        .scim
+                        .create(&t, &users, prepared(&users, json!({"userName": name})))
+                        .await
+                        .map(drop),
+                    1 => db
+                        .scim
+                        .create(&t, &groups, prepared(&groups, json!({"displayName": name})))
+                        .await
+                        .map(drop),
+                    // A membership row: the new host joins the group.
+                    _ => match db
+                        .scim
+                        .create(&t, &users, prepared(&users, json!({"userName": name})))
+                        .await
+                    {
+                        Ok(u) => {
+                            let mut delta = MemberDelta::default();
+                            delta.add.push(json!({"value": u.id().as_str()}));
+                            db.scim
+                                .modify_members(&t, &groups, &group, &delta, None, now())
+                                .await
+                                .map(drop)
+                        }
+                        Err(e) => Err(e),
+                    },
+                };
+                match result {
+                    Ok(_) => {
+                        written.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(StoreError::NotFound) => {
+                        refused += 1;
+                        if refused > AFTER_REFUSAL {
+                            return (n, refused);
+                        }
+                    }
+                    Err(e) => panic!("writer {w}: {e:?}"),
+                }
+            }
+            (MAX_WRITES, refused)
+        }));
+    }
+    // Delete once writing is under way.
+    for _ in 0..500 {
+        if written.load(Ordering::Relaxed) >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    db.tenants.delete_tenant(&tenant.name).await.unwrap();
+    for writer in writers {
+        let (_, refused) = writer.await.unwrap();
+        assert!(refused > 0, "every writer saw the deletion");
+    }
+    assert_eq!(
+        rows_of(tenant.id.clone()).await,
+        0,
+        "rows survived the tenant's deletion"
+    );
 }
 
 /// RFC 3339 test data as a time.

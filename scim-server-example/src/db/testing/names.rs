@@ -57,7 +57,7 @@ fn assert_name_conflict(result: Result<Resource, StoreError>) {
 /// duplicates are allowed.
 pub(crate) async fn racing_group_names(a: &Database, b: &Database) {
     let groups = profile_groups();
-    let t = tenant_id("names");
+    let t = new_tenant(a, "names").await.1;
     for round in 0..3 {
         let mut tasks = Vec::new();
         for i in 0..6 {
@@ -145,7 +145,7 @@ pub(crate) async fn racing_group_names(a: &Database, b: &Database) {
 
     // The standard registry does not make names unique.
     let plain = super::groups();
-    let t = tenant_id("names-plain");
+    let t = new_tenant(a, "names-plain").await.1;
     for name in ["Front Desk", "FRONT DESK"] {
         a.scim
             .create(&t, &plain, group(&plain, name))
