@@ -128,6 +128,9 @@ pub(crate) enum Command {
     /// The product's view of host groups.
     #[command(subcommand)]
     Groups(ListCommand),
+    /// Time filtered queries against a fresh tenant (`bench/filters.sh`).
+    #[command(hide = true)]
+    BenchFilters(crate::bench::BenchArgs),
 }
 
 /// Options of `serve`.
@@ -206,6 +209,11 @@ pub(crate) struct ServeArgs {
     /// (RFC 7644 allows either; Entra ID only sends ids it got from us).
     #[arg(long, env = "SCIM_MEMBER_REFERENCES", value_enum, default_value_t = MemberReferences::Checked)]
     pub(crate) member_references: MemberReferences,
+    /// The most Users or Groups a filter that no index narrows may read
+    /// (`title eq "x"`); beyond it the query is answered `400 tooMany`,
+    /// naming the attribute that would need an index.
+    #[arg(long, env = "SCIM_SCAN_BUDGET", default_value_t = 10_000)]
+    pub(crate) scan_budget: u64,
     /// Log format.
     #[arg(long, env = "SCIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
@@ -342,6 +350,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve::run(&cli.storage, &ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve::run(&cli.storage, &args).await,
         Some(Command::Tenant(cmd)) => tenant_command(&cli.storage, cmd).await,
+        Some(Command::BenchFilters(args)) => crate::bench::filters(&cli.storage, &args).await,
         Some(Command::Hosts(ListCommand::List { tenant, all })) => {
             let database = cli.storage.open_existing().await?;
             let t = find_tenant(&database, &tenant).await?;

@@ -9,6 +9,7 @@
 //! It is also the example of embedding `scim-core`: the HTTP glue is in
 //! `http.rs`, the host storage in `db/`, tenants and tokens in `tenant.rs`.
 
+mod bench;
 mod cli;
 mod conn;
 mod db;

@@ -39,6 +39,8 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let database = storage
         .open_with(crate::db::Options {
             check_member_references: args.member_references == MemberReferences::Checked,
+            scan_budget: args.scan_budget,
+            ..crate::db::Options::default()
         })
         .await?;
     let (tls, reloader) = match (&args.tls_cert, &args.tls_key) {

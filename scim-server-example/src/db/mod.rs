@@ -9,6 +9,8 @@
 //! * `host` maps SCIM JSON to the product's typed columns and back.
 //! * `query` plans list queries: an index lookup narrows the rows, the
 //!   library's evaluator decides the exact result.
+//! * `index` maintains the registry's declared indexes in `host_keys` and
+//!   `group_keys` and renders planned filters as SQL.
 //!
 //! # Tables
 //!
@@ -31,6 +33,9 @@
 //! * `memberships(tenant_id, group_id, member_id, …, position)`: one row
 //!   per member, in insertion order; foreign keys to the group and to the
 //!   member (a host or a host group of the same tenant) cascade on delete.
+//! * `index_names`, `host_keys`, `group_keys`, `host_texts`/`group_texts`
+//!   (SQLite, with FTS5 trigram tables): the secondary indexes of the
+//!   registry's declared attributes, see `index.rs`.
 //! * `schema_version`: the applied migrations.
 //!
 //! # Guarantees and limits
@@ -50,6 +55,7 @@
 //! other resource type.
 
 mod host;
+mod index;
 mod postgres;
 mod query;
 mod sqlite;
@@ -61,6 +67,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scim_core::ResourceStore;
+use scim_core::schema::Registry;
 
 /// Where the data lives.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -236,20 +243,32 @@ pub(crate) async fn open(target: &Target, options: Options) -> Result<Database, 
     }
 }
 
-/// Behaviour the operator chooses where RFC 7644 allows two answers.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+/// Behaviour the operator chooses where RFC 7644 allows two answers, and
+/// what the store indexes.
+#[derive(Clone, Debug)]
 pub(crate) struct Options {
     /// Refuse group members that are neither hosts nor host groups of the
     /// tenant (`400 invalidValue`). RFC 7644 does not require the check;
     /// Entra ID only sends ids it got from us, and the product needs real
     /// hosts, so it is on by default.
     pub(crate) check_member_references: bool,
+    /// The most resources a filter that no index narrows may read; beyond
+    /// it the query is refused with `400 tooMany` naming the unindexed
+    /// attributes.
+    pub(crate) scan_budget: u64,
+    /// The registry whose declared indexes ([`ResourceSchema::indexes`](
+    /// scim_core::schema::ResourceSchema::indexes)) the store maintains:
+    /// at start-up, indexes declared since the last start are built from
+    /// the stored documents and rows of removed ones are deleted.
+    pub(crate) registry: Arc<Registry>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             check_member_references: true,
+            scan_budget: index::DEFAULT_SCAN_BUDGET,
+            registry: Arc::new(Registry::standard()),
         }
     }
 }

@@ -29,10 +29,13 @@
 //!    `lower()`/`NOCASE` are never used. `members eq "…"` compares the
 //!    members' `value`s ignoring case (the attribute `members` is not
 //!    case-exact), which is why memberships carry a folded `member_key`.
-//! 2. The backend loads only the hinted rows (one indexed `SELECT`), or,
-//!    with no usable hint ([`Source::Scan`]), every resource of the type in
-//!    the tenant. A scan is correct but costs time and memory linear in the
-//!    tenant's size; Entra ID's own filters always have a hint.
+//! 2. The backend loads only the hinted rows (one indexed `SELECT`). With
+//!    no usable hint ([`Source::Scan`] with a filter), the secondary
+//!    indexes of `db/index.rs` answer instead: the filter is planned with
+//!    [`scim_core::index::plan`] and rendered as SQL over the index rows,
+//!    exact plans are counted and paged in SQL, other candidates are read
+//!    in batches; a filter no index narrows reads the tenant in batches
+//!    within the scan budget, or is refused with `400 tooMany`.
 //! 3. [`finish`] runs `evaluate` on the loaded rows: the **full** filter,
 //!    the sort and the page (index or cursor), so totals, order and cursors
 //!    are exactly the evaluator's.

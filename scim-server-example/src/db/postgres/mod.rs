@@ -25,6 +25,7 @@
 //! ([`tls`]: `disable`, `prefer` (the default), `require`, `verify-ca`,
 //! `verify-full`, with `sslrootcert`), over rustls.
 
+mod keys;
 mod nul;
 mod row;
 mod sql;
@@ -36,6 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use scim_core::filter::eval::SchemaFacts;
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
 use scim_core::project::Projection;
@@ -57,7 +59,8 @@ use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
 };
-use super::query::{self, MemberLoad};
+use super::index::{self, Dialect, Indexes};
+use super::query::{self, MemberLoad, Source};
 use super::{Database, DbError, Options};
 
 /// Connections per server process.
@@ -69,7 +72,11 @@ pub(crate) async fn open(url: &str, options: Options) -> Result<Database, DbErro
     let (url, settings) = tls::split(url).map_err(refused)?;
     let config: tokio_postgres::Config = url.parse().map_err(|e| DbError::Backend(Box::new(e)))?;
     let tls = tls::client_config(&settings).map_err(refused)?;
-    let store = Arc::new(PgDb::connect_with(config, tls).await?.with_options(options));
+    let store = Arc::new(
+        PgDb::connect_with(config, tls, &options)
+            .await?
+            .with_options(options),
+    );
     Ok(Database {
         scim: store.clone(),
         tenants: store.clone(),
@@ -104,6 +111,10 @@ pub(crate) struct PgDb {
     /// How many times member lists were read, for tests that check
     /// `excludedAttributes=members` reads none.
     member_reads: Arc<AtomicU64>,
+    /// The maintained secondary indexes.
+    indexes: Arc<Indexes>,
+    /// The most resources a filter no index narrows may read.
+    scan_budget: u64,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -113,17 +124,19 @@ impl std::fmt::Debug for PgDb {
 }
 
 impl PgDb {
-    /// Builds the pool without TLS and migrates.
+    /// Builds the pool without TLS and migrates, maintaining the standard
+    /// registry's indexes.
     #[cfg(test)]
     pub(crate) async fn connect(config: tokio_postgres::Config) -> Result<Self, DbError> {
-        Self::connect_with(config, None).await
+        Self::connect_with(config, None, &Options::default()).await
     }
 
-    /// Builds the pool, over TLS with `tls` (else in plain text), and
-    /// migrates.
+    /// Builds the pool, over TLS with `tls` (else in plain text), migrates
+    /// and brings the indexes in line with `options.registry`.
     pub(crate) async fn connect_with(
         config: tokio_postgres::Config,
         tls: Option<tokio_rustls::rustls::ClientConfig>,
+        options: &Options,
     ) -> Result<Self, DbError> {
         let manager_config = || ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -140,18 +153,22 @@ impl PgDb {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
-        let db = Self {
+        let mut db = Self {
             pool,
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
+            indexes: Arc::new(Indexes::default()),
+            scan_budget: options.scan_budget,
         };
-        db.migrate().await?;
+        db.indexes = Arc::new(db.migrate(&options.registry).await?);
         Ok(db)
     }
 
-    /// The same store with these options.
+    /// The same store with these options (the registry's indexes are
+    /// synced by [`Self::connect_with`]).
     pub(crate) fn with_options(mut self, options: Options) -> Self {
         self.check_members = options.check_member_references;
+        self.scan_budget = options.scan_budget;
         self
     }
 
@@ -162,11 +179,12 @@ impl PgDb {
             .map_err(|e| Fail::Other(format!("no PostgreSQL connection: {}", with_causes(&e))))
     }
 
-    /// Applies missing migrations under a transaction-scoped advisory lock,
-    /// so that processes starting together migrate one after the other.
-    async fn migrate(&self) -> Result<(), Fail> {
+    /// Applies missing migrations and syncs the declared indexes under a
+    /// transaction-scoped advisory lock, so that processes starting
+    /// together migrate one after the other.
+    async fn migrate(&self, registry: &scim_core::schema::Registry) -> Result<Indexes, Fail> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await?;
+        let mut tx = client.transaction().await?;
         tx.execute(sql::MIGRATION_LOCK, &[&sql::MIGRATION_LOCK_KEY])
             .await?;
         tx.batch_execute(sql::SCHEMA_VERSION_TABLE).await?;
@@ -193,8 +211,11 @@ impl PgDb {
             }
             super::warn_duplicate_group_names(&duplicates);
         }
+        let indexes = keys::sync(&tx, registry).await?;
+        let trigram = keys::trigram(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        let indexes = indexes.with_trigram(trigram);
+        Ok(indexes)
     }
 
     /// How many member lists this handle has read.
@@ -421,6 +442,10 @@ impl ResourceStore for PgDb {
                 let p = HostParams::of(&cols);
                 let (doc, _groups, json) =
                     split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let mut client = self.client().await?;
                 let inserted: Result<u64, Fail> = async {
                     let tx = client.transaction().await?;
@@ -431,7 +456,10 @@ impl ResourceStore for PgDb {
                         &p.row(&tenant, &id, &1_i64, &created, &last_modified, &doc),
                     )
                     .await?;
-                    tx.commit().await?;
+                    if inserted == 1 {
+                        keys::write_keys(&tx, kind, tenant, &id, &index_rows, false).await?;
+                        tx.commit().await?;
+                    }
                     Ok(inserted)
                 }
                 .await;
@@ -450,6 +478,10 @@ impl ResourceStore for PgDb {
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows_in = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let mut client = self.client().await?;
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
@@ -475,6 +507,7 @@ impl ResourceStore for PgDb {
                         return Err(host::id_taken(&id).into());
                     }
                     insert_members(&tx, tenant, &id, &rows_in, 0, self.check_members).await?;
+                    keys::write_keys(&tx, kind, tenant, &id, &index_rows, false).await?;
                     tx.commit().await?;
                     Ok(())
                 }
@@ -567,6 +600,10 @@ impl ResourceStore for PgDb {
                 let cols = HostColumns::of(resource.json())?;
                 let p = HostParams::of(&cols);
                 let (doc, _groups, json) = split_for_write(resource, version, key::GROUPS)?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let result: Result<Vec<Value>, Fail> = async {
                     let tx = client.transaction().await?;
                     lock_tenant(&tx, tenant).await?;
@@ -579,6 +616,7 @@ impl ResourceStore for PgDb {
                         expect.check(revision(&tx, sql::HOST_REVISION, tenant, &id).await?)?;
                         return Err(StoreError::VersionMismatch.into());
                     }
+                    keys::write_keys(&tx, kind, tenant, &id, &index_rows, true).await?;
                     let groups = groups_of_hosts(&tx, tenant, &[id.as_str()])
                         .await?
                         .remove(&id);
@@ -602,6 +640,10 @@ impl ResourceStore for PgDb {
                 let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) = split_for_write(resource, version, key::MEMBERS)?;
                 let rows_in = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let result: Result<(), Fail> = async {
                     let tx = client.transaction().await?;
                     lock_tenant(&tx, tenant).await?;
@@ -627,6 +669,7 @@ impl ResourceStore for PgDb {
                         expect.check(revision(&tx, sql::GROUP_REVISION, tenant, &id).await?)?;
                         return Err(StoreError::VersionMismatch.into());
                     }
+                    keys::write_keys(&tx, kind, tenant, &id, &index_rows, true).await?;
                     // A rename re-sends every member: rewrite the rows only
                     // if the list really changed.
                     if member_rows(&tx, tenant, &id).await? != rows_in {
@@ -660,11 +703,17 @@ impl ResourceStore for PgDb {
         let id = id.as_str();
         let expect = Expect::of(expected);
         let now = format_date_time(now());
-        let (lock, bump, delete) = match kind {
-            Kind::Host => (sql::LOCK_HOST, sql::BUMP_GROUPS_OF_HOST, sql::DELETE_HOST),
+        let (lock, bump, bump_keys, delete) = match kind {
+            Kind::Host => (
+                sql::LOCK_HOST,
+                sql::BUMP_GROUPS_OF_HOST,
+                sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST,
+                sql::DELETE_HOST,
+            ),
             Kind::HostGroup => (
                 sql::LOCK_GROUP,
                 sql::BUMP_GROUPS_OF_GROUP,
+                sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP,
                 sql::DELETE_GROUP,
             ),
         };
@@ -677,6 +726,9 @@ impl ResourceStore for PgDb {
             // slipping in between the bump and the delete.
             expect.check(revision(&tx, lock, tenant, id).await?)?;
             execute(&tx, bump, &[&tenant, &id, &now]).await?;
+            // The resource's own index rows go by `ON DELETE CASCADE`.
+            keys::bump_last_modified(&tx, &self.indexes.groups, bump_keys, tenant, id, &now)
+                .await?;
             execute(&tx, delete, &[&tenant, &id]).await?;
             tx.commit().await?;
             Ok(())
@@ -698,6 +750,11 @@ impl ResourceStore for PgDb {
             self.member_reads.fetch_add(1, Ordering::Relaxed);
         }
         let mut client = self.client().await?;
+        if let (Source::Scan, Some(filter)) = (&plan.source, &query.filter) {
+            return self
+                .indexed_query(&mut client, tenant, kind, schema, &plan, filter, query)
+                .await;
+        }
         if statements(kind, &plan) == 1 {
             return Ok(run_query(&client, tenant, kind, schema, &plan, query).await?);
         }
@@ -784,11 +841,89 @@ impl ResourceStore for PgDb {
                 tx.rollback().await?;
                 return Ok(revision - 1);
             }
+            keys::bump_last_modified(
+                &tx,
+                &self.indexes.groups,
+                sql::SET_GROUP_LAST_MODIFIED_KEY,
+                tenant,
+                id,
+                &last_modified,
+            )
+            .await?;
             tx.commit().await?;
             Ok(revision)
         }
         .await;
         Ok(Version::from_revision(host::revision_u64(result?)))
+    }
+}
+
+impl PgDb {
+    /// A filtered query without a hint: the secondary indexes narrow it
+    /// (or the tenant is scanned in batches within the budget), in one
+    /// snapshot.
+    #[allow(clippy::too_many_arguments)]
+    async fn indexed_query(
+        &self,
+        client: &mut deadpool_postgres::Client,
+        tenant: &str,
+        kind: Kind,
+        schema: &ResourceSchema,
+        plan: &query::Plan,
+        filter: &scim_core::filter::Filter,
+        query: &ListQuery,
+    ) -> Result<QueryResult, StoreError> {
+        let access = index::access(
+            self.indexes.of(kind),
+            kind,
+            schema,
+            filter,
+            query,
+            Dialect::Postgres,
+        )?;
+        let matcher = filter
+            .matcher(schema as &dyn SchemaFacts)
+            .map_err(|e| StoreError::invalid_query(e.into()))?;
+        let result: Result<QueryResult, Fail> = async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            // The statistics of `key` mix every index's keys, so the
+            // planner misjudges one index's key range (a dateTime index's
+            // empty text range looks like every text key of the table) and
+            // scans the whole table. Index rows are only ever read through
+            // their primary key's (tenant, index) prefix.
+            tx.batch_execute(sql::NO_SEQUENTIAL_SCANS).await?;
+            let loaded =
+                keys::load(&tx, tenant, kind, plan, &access, &matcher, self.scan_budget).await?;
+            let matches = match loaded {
+                keys::Loaded::Page(total, page) => {
+                    tx.commit().await?;
+                    return Ok(QueryResult::new(total, page));
+                }
+                keys::Loaded::Matches(matches) => matches,
+            };
+            let mut result = query::finish(schema, plan, &matches, query)?;
+            drop(matches);
+            if kind == Kind::Host
+                && plan.groups == query::GroupsLoad::Returned
+                && !result.resources.is_empty()
+            {
+                let ids: Vec<&str> = result.resources.iter().map(|r| r.id().as_str()).collect();
+                let mut groups = groups_of_hosts(&tx, tenant, &ids).await?;
+                for r in &mut result.resources {
+                    let g = groups.remove(r.id().as_str()).unwrap_or_default();
+                    set_groups(r, g)?;
+                }
+            }
+            tx.commit().await?;
+            Ok(result)
+        }
+        .await;
+        Ok(result?)
     }
 }
 

@@ -27,7 +27,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = r#"
@@ -139,6 +139,130 @@ pub(super) const DUPLICATE_GROUP_NAMES: &str = "
     SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
     WHERE g.display_name_unique IS NULL
     GROUP BY t.name ORDER BY t.name";
+
+/// Version 4: secondary indexes (see `db/index.rs`). The rows are built
+/// at start-up, from the documents, for every declared index. `key` holds
+/// at most `index::PG_KEY_LIMIT` bytes (B-tree entries have a size limit);
+/// `full_key` the whole key when it is longer; `key_text` the (NUL-escaped)
+/// text of text keys, for the `pg_trgm` index created at start-up when the
+/// extension is available ([`TRIGRAM_INDEXES`]).
+const V4_INDEXES: &str = r#"
+CREATE TABLE index_names (
+    id BIGSERIAL PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    CONSTRAINT index_names_name UNIQUE (type, name)
+);
+
+CREATE TABLE host_keys (
+    tenant_id TEXT COLLATE "C" NOT NULL,
+    index_id BIGINT NOT NULL,
+    key BYTEA NOT NULL,
+    host_id TEXT COLLATE "C" NOT NULL,
+    full_key BYTEA,
+    key_text TEXT,
+    CONSTRAINT host_keys_pkey PRIMARY KEY (tenant_id, index_id, key, host_id),
+    CONSTRAINT host_keys_host FOREIGN KEY (tenant_id, host_id)
+        REFERENCES hosts (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX host_keys_owner ON host_keys (tenant_id, host_id);
+
+CREATE TABLE group_keys (
+    tenant_id TEXT COLLATE "C" NOT NULL,
+    index_id BIGINT NOT NULL,
+    key BYTEA NOT NULL,
+    group_id TEXT COLLATE "C" NOT NULL,
+    full_key BYTEA,
+    key_text TEXT,
+    CONSTRAINT group_keys_pkey PRIMARY KEY (tenant_id, index_id, key, group_id),
+    CONSTRAINT group_keys_group FOREIGN KEY (tenant_id, group_id)
+        REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX group_keys_owner ON group_keys (tenant_id, group_id);
+"#;
+
+// ---------------------------------------------------------------- indexes
+
+pub(super) const INDEX_NAMES: &str = "SELECT id, type, name FROM index_names ORDER BY id";
+pub(super) const INSERT_INDEX_NAME: &str =
+    "INSERT INTO index_names (type, name) VALUES ($1, $2) RETURNING id";
+pub(super) const DELETE_INDEX_NAME: &str = "DELETE FROM index_names WHERE id = $1";
+pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "DELETE FROM host_keys WHERE index_id = $1";
+pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "DELETE FROM group_keys WHERE index_id = $1";
+
+/// Inserts one resource's rows from parallel arrays (`$3` index ids, `$4`
+/// keys, `$5` whole keys or NULL, `$6` texts or NULL).
+pub(super) const INSERT_HOST_KEYS: &str = "
+    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key, key_text)
+    SELECT $1, u.index_id, u.key, $2, u.full_key, u.key_text
+    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(index_id, key, full_key, key_text)
+    ON CONFLICT DO NOTHING";
+pub(super) const INSERT_GROUP_KEYS: &str = "
+    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key, key_text)
+    SELECT $1, u.index_id, u.key, $2, u.full_key, u.key_text
+    FROM UNNEST($3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(index_id, key, full_key, key_text)
+    ON CONFLICT DO NOTHING";
+/// Backfilling: rows of many resources (`$1` tenants, `$2` ids, `$3`
+/// index ids, `$4` keys, `$5` whole keys, `$6` texts).
+pub(super) const BACKFILL_HOST_KEYS: &str = "
+    INSERT INTO host_keys (tenant_id, index_id, key, host_id, full_key, key_text)
+    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key, u.key_text
+    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(tenant_id, id, index_id, key, full_key, key_text)
+    ON CONFLICT DO NOTHING";
+pub(super) const BACKFILL_GROUP_KEYS: &str = "
+    INSERT INTO group_keys (tenant_id, index_id, key, group_id, full_key, key_text)
+    SELECT u.tenant_id, u.index_id, u.key, u.id, u.full_key, u.key_text
+    FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::BYTEA[], $5::BYTEA[], $6::TEXT[])
+        AS u(tenant_id, id, index_id, key, full_key, key_text)
+    ON CONFLICT DO NOTHING";
+
+/// For the transaction of an index read: index rows are read by key ranges
+/// under a `(tenant_id, index_id)` prefix, never by scanning the table.
+pub(super) const NO_SEQUENTIAL_SCANS: &str = "SET LOCAL enable_seqscan = off";
+
+/// Enables `pg_trgm` (refused without the privilege or the package; the
+/// store then answers `co`/`ew` by scanning the index's rows).
+pub(super) const TRIGRAM_EXTENSION: &str = "CREATE EXTENSION IF NOT EXISTS pg_trgm";
+/// The trigram indexes over key texts, once the extension exists.
+pub(super) const TRIGRAM_INDEXES: &str = "
+    CREATE INDEX IF NOT EXISTS host_keys_trigram ON host_keys USING gin (key_text gin_trgm_ops);
+    CREATE INDEX IF NOT EXISTS group_keys_trigram ON group_keys USING gin (key_text gin_trgm_ops)";
+pub(super) const DELETE_HOST_KEYS: &str =
+    "DELETE FROM host_keys WHERE tenant_id = $1 AND host_id = $2";
+pub(super) const DELETE_GROUP_KEYS: &str =
+    "DELETE FROM group_keys WHERE tenant_id = $1 AND group_id = $2";
+
+/// A group's `meta.lastModified` row after a membership change: `$3` the
+/// index, `$4` the new key.
+pub(super) const SET_GROUP_LAST_MODIFIED_KEY: &str = "
+    UPDATE group_keys SET key = $4 WHERE tenant_id = $1 AND group_id = $2 AND index_id = $3";
+/// The same for the groups a host is a member of (`$2`), before it is
+/// deleted.
+pub(super) const SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST: &str = "
+    UPDATE group_keys SET key = $4 WHERE tenant_id = $1 AND index_id = $3 AND group_id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = $1 AND member_host = $2)";
+/// The same for the groups a group is a member of (`$2`), before it is
+/// deleted.
+pub(super) const SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP: &str = "
+    UPDATE group_keys SET key = $4 WHERE tenant_id = $1 AND index_id = $3 AND group_id <> $2
+        AND group_id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = $1 AND member_group = $2)";
+
+/// Backfilling: the next documents after `($1, $2)` across tenants.
+pub(super) const HOSTS_AFTER: &str = "
+    SELECT tenant_id, id, revision, last_modified, doc FROM hosts
+    WHERE (tenant_id, id) > ($1, $2) ORDER BY tenant_id, id LIMIT $3";
+pub(super) const GROUPS_AFTER: &str = "
+    SELECT tenant_id, id, revision, last_modified, doc FROM host_groups
+    WHERE (tenant_id, id) > ($1, $2) ORDER BY tenant_id, id LIMIT $3";
+
+/// The ids of a tenant's hosts, at most `$2` of them.
+pub(super) const HOST_IDS: &str = "SELECT id FROM hosts WHERE tenant_id = $1 ORDER BY id LIMIT $2";
+pub(super) const GROUP_IDS: &str =
+    "SELECT id FROM host_groups WHERE tenant_id = $1 ORDER BY id LIMIT $2";
 
 // ---------------------------------------------------------------- hosts
 
@@ -428,3 +552,11 @@ pub(super) const PRODUCT_GROUPS: &str = "
             WHERE m.tenant_id = g.tenant_id AND m.group_id = g.id AND h.visible)
     FROM host_groups g WHERE g.tenant_id = $1
     ORDER BY g.display_name_key, g.id";
+
+// ------------------------------------------------------- index reads
+
+/// Hosts by id (`$2`), by id.
+pub(super) const HOSTS_WITH_IDS: &str = hosts!("h.id = ANY($2) ORDER BY h.id");
+pub(super) const HOSTS_WITH_IDS_WITH_GROUPS: &str =
+    hosts_with_groups!("hosts h", "h.id = ANY($2) ORDER BY h.id");
+pub(super) const GROUPS_WITH_IDS: &str = groups!("g.id = ANY($2) ORDER BY g.id");

@@ -506,6 +506,84 @@ async fn entra_lookups_use_indexes() {
     .await;
 }
 
+async fn with_options(config: tokio_postgres::Config, options: crate::db::Options) -> Database {
+    let db = Arc::new(PgDb::connect_with(config, None, &options).await.unwrap());
+    Database {
+        scim: db.clone(),
+        tenants: db.clone(),
+        product: db,
+    }
+}
+
+#[tokio::test]
+async fn filters_are_answered_from_the_indexes() {
+    in_schema("index_filters", |config| async move {
+        let db = with_options(config, testing::index::options(false)).await;
+        testing::index::filters_use_the_indexes(&db).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unindexed_filters_are_refused_beyond_the_scan_budget() {
+    in_schema("index_budget", |config| async move {
+        let db = with_options(config, testing::index::options(false)).await;
+        testing::index::unindexed_filters_within_the_budget(&db).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn declared_index_changes_apply_at_start_up() {
+    in_schema("index_declared", |config| async move {
+        let t = testing::index::write_for_indexing(
+            &with_options(config.clone(), testing::index::options(false)).await,
+        )
+        .await;
+        let client = raw(&config).await;
+        for with_title in [true, false, true] {
+            let db = with_options(config.clone(), testing::index::options(with_title)).await;
+            testing::index::check_indexed(&db, &t, with_title).await;
+            let names: i64 = client
+                .query_one("SELECT COUNT(*) FROM index_names WHERE name = 'title'", &[])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(names, i64::from(with_title));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn upgrading_from_version_3_builds_the_indexes() {
+    in_schema("index_upgrade", |config| async move {
+        let t = testing::index::write_for_indexing(
+            &with_options(config.clone(), testing::index::options(false)).await,
+        )
+        .await;
+        // Back to the schema of version 3 (before the index rows), with its documents.
+        raw(&config)
+            .await
+            .batch_execute(
+                "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+                 DELETE FROM schema_version WHERE version > 3;",
+            )
+            .await
+            .unwrap();
+        let db = with_options(config.clone(), testing::index::options(false)).await;
+        testing::index::check_indexed(&db, &t, false).await;
+        let version: i32 = raw(&config)
+            .await
+            .query_one("SELECT MAX(version) FROM schema_version", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(version, 4);
+    })
+    .await;
+}
+
 /// The connection string's `sslmode` against the test server: `disable`
 /// connects in plain text (as `pg_stat_ssl` tells), through `open` too;
 /// `require` is encrypted or fails naming TLS, never plain text, whichever

@@ -12,6 +12,7 @@
 //! still exists, so no write outlives `tenant delete`. Reads run in
 //! deferred transactions and see one snapshot.
 
+mod keys;
 mod readers;
 mod row;
 mod sql;
@@ -27,6 +28,7 @@ use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime};
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, ToSql, Transaction, TransactionBehavior, params,
 };
+use scim_core::filter::eval::SchemaFacts;
 use scim_core::id::{ResourceId, Version};
 use scim_core::list::{ListQuery, QueryResult};
 use scim_core::project::Projection;
@@ -44,6 +46,7 @@ use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
 };
+use super::index::{self, Dialect, Indexes};
 use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 use super::{Database, DbError, Options};
 
@@ -55,7 +58,11 @@ const STATEMENT_CACHE: usize = 96;
 /// Opens (creating if needed) the database file and brings its schema up to
 /// date.
 pub(crate) async fn open(path: &Path, options: Options) -> Result<Database, DbError> {
-    let store = Arc::new(SqliteDb::open(path).await?.with_options(options));
+    let store = Arc::new(
+        SqliteDb::open_with(path, &options)
+            .await?
+            .with_options(options),
+    );
     Ok(Database {
         scim: store.clone(),
         tenants: store.clone(),
@@ -74,6 +81,10 @@ pub(crate) struct SqliteDb {
     /// How many times member lists were read, for tests that check
     /// `excludedAttributes=members` reads none.
     member_reads: Arc<AtomicU64>,
+    /// The maintained secondary indexes.
+    indexes: Arc<Indexes>,
+    /// The most resources a filter no index narrows may read.
+    scan_budget: u64,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -83,8 +94,16 @@ impl std::fmt::Debug for SqliteDb {
 }
 
 impl SqliteDb {
-    /// Opens the pool and migrates.
+    /// Opens the pool and migrates, maintaining the standard registry's
+    /// indexes.
+    #[cfg(test)]
     pub(crate) async fn open(path: &Path) -> Result<Self, DbError> {
+        Self::open_with(path, &Options::default()).await
+    }
+
+    /// Opens the pool, migrates and brings the indexes in line with
+    /// `options.registry`.
+    pub(crate) async fn open_with(path: &Path, options: &Options) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| DbError::Backend(Box::new(e)))?;
         }
@@ -118,17 +137,24 @@ impl SqliteDb {
                 .map_err(|e| DbError::Backend(Box::new(e)))?
                 .map_err(|e| DbError::Backend(Box::new(e)))?
         };
-        Ok(Self {
+        let mut db = Self {
             pool,
             readers: Arc::new(readers),
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
-        })
+            indexes: Arc::new(Indexes::default()),
+            scan_budget: options.scan_budget,
+        };
+        let registry = options.registry.clone();
+        db.indexes = Arc::new(db.run(move |conn| keys::sync(conn, &registry)).await?);
+        Ok(db)
     }
 
-    /// The same store with these options.
+    /// The same store with these options (the registry's indexes are
+    /// synced by [`Self::open_with`]).
     pub(crate) fn with_options(mut self, options: Options) -> Self {
         self.check_members = options.check_member_references;
+        self.scan_budget = options.scan_budget;
         self
     }
 
@@ -374,6 +400,10 @@ impl ResourceStore for SqliteDb {
                 let cols = HostColumns::of(resource.json())?;
                 let (doc, _groups, json) =
                     split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 self.run(move |conn| {
                     let tx = tenant_write(conn, &tenant)?;
                     if member_kind(&tx, &tenant, &id)?.is_some() {
@@ -394,6 +424,7 @@ impl ResourceStore for SqliteDb {
                         &last_modified,
                         &doc,
                     ))?;
+                    keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
                     tx.commit()?;
                     Ok(())
                 })
@@ -405,6 +436,10 @@ impl ResourceStore for SqliteDb {
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
                 let rows = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
@@ -428,6 +463,7 @@ impl ResourceStore for SqliteDb {
                             cols.display_name_unique,
                         ])?;
                         insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
                         tx.commit()?;
                         Ok(rows)
                     })
@@ -515,6 +551,10 @@ impl ResourceStore for SqliteDb {
                     Version::from_revision(host::revision_u64(next)),
                     key::GROUPS,
                 )?;
+                let index_rows = self
+                    .indexes
+                    .hosts
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let groups = self
                     .run(move |conn| {
                         let tx = tenant_write(conn, &tenant)?;
@@ -535,6 +575,7 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
                         let groups = groups_of_host(&tx, &tenant, &id)?;
                         tx.commit()?;
                         Ok(groups)
@@ -552,6 +593,10 @@ impl ResourceStore for SqliteDb {
                     key::MEMBERS,
                 )?;
                 let rows = MemberRow::list(members.as_ref())?;
+                let index_rows = self
+                    .indexes
+                    .groups
+                    .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
                     .run(move |conn| {
@@ -577,6 +622,7 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
+                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
                         // A rename re-sends every member: rewrite the rows
                         // only if the list really changed.
                         if member_rows(&tx, &tenant, &id)? != rows {
@@ -605,22 +651,27 @@ impl ResourceStore for SqliteDb {
         let id = id.as_str().to_owned();
         let expect = Expect::of(expected);
         let now = format_date_time(now());
+        let indexes = self.indexes.clone();
         self.run(move |conn| {
             let tx = tenant_write(conn, &tenant)?;
-            let (revision_sql, bump, delete) = match kind {
+            let (revision_sql, bump, bump_keys, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
                     sql::BUMP_GROUPS_OF_HOST,
+                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST,
                     sql::DELETE_HOST,
                 ),
                 Kind::HostGroup => (
                     sql::GROUP_REVISION,
                     sql::BUMP_GROUPS_OF_GROUP,
+                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP,
                     sql::DELETE_GROUP,
                 ),
             };
             expect.check(revision(&tx, revision_sql, &tenant, &id)?)?;
             tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
+            // The resource's own index rows go by `ON DELETE CASCADE`.
+            keys::bump_last_modified(&tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
             tx.prepare_cached(delete)?.execute(params![tenant, id])?;
             tx.commit()?;
             Ok(())
@@ -641,23 +692,58 @@ impl ResourceStore for SqliteDb {
         if plan.members != MemberLoad::None {
             self.member_reads.fetch_add(1, Ordering::Relaxed);
         }
-        let point = is_point_read(kind, &plan);
-        let shared = Arc::new((tenant, plan));
-        let load = {
-            let shared = shared.clone();
-            move |conn: &mut Connection| load_candidates(conn, &shared.0, kind, &shared.1)
+        let (plan, tenant, candidates) = match (&plan.source, &query.filter) {
+            // No hint: the secondary indexes narrow the filter, or the
+            // tenant is scanned in batches within the budget.
+            (Source::Scan, Some(filter)) => {
+                let access = index::access(
+                    self.indexes.of(kind),
+                    kind,
+                    schema,
+                    filter,
+                    query,
+                    Dialect::Sqlite,
+                )?;
+                let matcher = filter
+                    .matcher(schema as &dyn SchemaFacts)
+                    .map_err(|e| StoreError::invalid_query(e.into()))?;
+                let budget = self.scan_budget;
+                let (plan, tenant, loaded) = self
+                    .run(move |conn| {
+                        let loaded =
+                            keys::load(conn, &tenant, kind, &plan, &access, &matcher, budget)?;
+                        Ok((plan, tenant, loaded))
+                    })
+                    .await?;
+                match loaded {
+                    keys::Loaded::Page(total, page) => return Ok(QueryResult::new(total, page)),
+                    keys::Loaded::Matches(matches) => (plan, tenant, matches),
+                }
+            }
+            _ => {
+                // Point reads (Entra ID's lookups) run inline on a reader
+                // connection; `read` may retry the load on the pool, so it
+                // shares the plan instead of moving it.
+                let point = is_point_read(kind, &plan);
+                let shared = Arc::new((tenant, plan));
+                let load = {
+                    let shared = shared.clone();
+                    move |conn: &mut Connection| load_candidates(conn, &shared.0, kind, &shared.1)
+                };
+                let (candidates, total) = if point {
+                    self.read(load).await?
+                } else {
+                    self.run(load).await?
+                };
+                if let Some(total) = total {
+                    // The page itself, cut in SQL.
+                    return Ok(QueryResult::new(total, candidates));
+                }
+                let (tenant, plan) = Arc::unwrap_or_clone(shared);
+                (plan, tenant, candidates)
+            }
         };
-        let (candidates, total) = if point {
-            self.read(load).await?
-        } else {
-            self.run(load).await?
-        };
-        let (tenant, plan) = &*shared;
-        if let Some(total) = total {
-            // The page itself, cut in SQL.
-            return Ok(QueryResult::new(total, candidates));
-        }
-        let mut result = query::finish(schema, plan, &candidates, query)?;
+        let mut result = query::finish(schema, &plan, &candidates, query)?;
         drop(candidates);
         // After a scan, `groups` is computed for the page only. The
         // evaluator cannot run inside the blocking closure (it needs the
@@ -717,6 +803,7 @@ impl ResourceStore for SqliteDb {
         let remove_all = delta.remove_all;
         let last_modified = format_date_time(last_modified);
         let check = self.check_members;
+        let indexes = self.indexes.clone();
         let revision = self
             .run(move |conn| {
                 let tx = tenant_write(conn, &tenant)?;
@@ -748,6 +835,14 @@ impl ResourceStore for SqliteDb {
                 let revision: i64 = tx
                     .prepare_cached(sql::BUMP_GROUP)?
                     .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
+                keys::bump_last_modified(
+                    &tx,
+                    &indexes.groups,
+                    sql::SET_GROUP_LAST_MODIFIED_KEY,
+                    &tenant,
+                    &id,
+                    &last_modified,
+                )?;
                 tx.commit()?;
                 Ok(revision)
             })

@@ -31,7 +31,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = "
@@ -144,6 +144,139 @@ pub(super) const DUPLICATE_GROUP_NAMES: &str = "
     SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
     WHERE g.display_name_unique IS NULL
     GROUP BY t.name ORDER BY t.name";
+
+/// Version 4: secondary indexes (see `db/index.rs`). The rows are built
+/// at start-up, from the documents, for every declared index.
+const V4_INDEXES: &str = "
+CREATE TABLE index_names (
+    id INTEGER PRIMARY KEY NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    UNIQUE (type, name)
+);
+
+CREATE TABLE host_keys (
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    host_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, index_id, key, host_id),
+    FOREIGN KEY (tenant_id, host_id) REFERENCES hosts (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX host_keys_owner ON host_keys (tenant_id, host_id);
+
+CREATE TABLE group_keys (
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    group_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, index_id, key, group_id),
+    FOREIGN KEY (tenant_id, group_id) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX group_keys_owner ON group_keys (tenant_id, group_id);
+
+-- The text of every text key, with an FTS5 trigram index over it for
+-- `co` and `ew` (kept in sync by the triggers; rows go with their
+-- resource by ON DELETE CASCADE, which fires them).
+CREATE TABLE host_texts (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    host_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    FOREIGN KEY (tenant_id, host_id) REFERENCES hosts (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX host_texts_owner ON host_texts (tenant_id, host_id);
+CREATE INDEX host_texts_index ON host_texts (index_id);
+CREATE VIRTUAL TABLE host_texts_fts USING fts5(
+    text, content = 'host_texts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER host_texts_insert AFTER INSERT ON host_texts BEGIN
+    INSERT INTO host_texts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER host_texts_delete AFTER DELETE ON host_texts BEGIN
+    INSERT INTO host_texts_fts (host_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
+CREATE TABLE group_texts (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    index_id INTEGER NOT NULL,
+    group_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    FOREIGN KEY (tenant_id, group_id) REFERENCES host_groups (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX group_texts_owner ON group_texts (tenant_id, group_id);
+CREATE INDEX group_texts_index ON group_texts (index_id);
+CREATE VIRTUAL TABLE group_texts_fts USING fts5(
+    text, content = 'group_texts', content_rowid = 'id', tokenize = 'trigram case_sensitive 1'
+);
+CREATE TRIGGER group_texts_insert AFTER INSERT ON group_texts BEGIN
+    INSERT INTO group_texts_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
+    INSERT INTO group_texts_fts (group_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+";
+
+// ---------------------------------------------------------------- indexes
+
+pub(super) const INDEX_NAMES: &str = "SELECT id, type, name FROM index_names ORDER BY id";
+pub(super) const INSERT_INDEX_NAME: &str =
+    "INSERT INTO index_names (type, name) VALUES (?1, ?2) RETURNING id";
+pub(super) const DELETE_INDEX_NAME: &str = "DELETE FROM index_names WHERE id = ?1";
+pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "
+    DELETE FROM host_keys WHERE index_id = ?1; DELETE FROM host_texts WHERE index_id = ?1";
+pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "
+    DELETE FROM group_keys WHERE index_id = ?1; DELETE FROM group_texts WHERE index_id = ?1";
+
+pub(super) const INSERT_HOST_KEY: &str = "
+    INSERT INTO host_keys (tenant_id, index_id, key, host_id) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT DO NOTHING";
+pub(super) const INSERT_GROUP_KEY: &str = "
+    INSERT INTO group_keys (tenant_id, index_id, key, group_id) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT DO NOTHING";
+pub(super) const DELETE_HOST_KEYS: &str =
+    "DELETE FROM host_keys WHERE tenant_id = ?1 AND host_id = ?2";
+pub(super) const DELETE_GROUP_KEYS: &str =
+    "DELETE FROM group_keys WHERE tenant_id = ?1 AND group_id = ?2";
+pub(super) const DELETE_HOST_TEXTS: &str =
+    "DELETE FROM host_texts WHERE tenant_id = ?1 AND host_id = ?2";
+pub(super) const DELETE_GROUP_TEXTS: &str =
+    "DELETE FROM group_texts WHERE tenant_id = ?1 AND group_id = ?2";
+pub(super) const INSERT_HOST_TEXT: &str =
+    "INSERT INTO host_texts (tenant_id, index_id, host_id, text) VALUES (?1, ?2, ?3, ?4)";
+pub(super) const INSERT_GROUP_TEXT: &str =
+    "INSERT INTO group_texts (tenant_id, index_id, group_id, text) VALUES (?1, ?2, ?3, ?4)";
+
+/// A group's `meta.lastModified` row after a membership change: `?3` the
+/// index, `?4` the new key.
+pub(super) const SET_GROUP_LAST_MODIFIED_KEY: &str = "
+    UPDATE group_keys SET key = ?4 WHERE tenant_id = ?1 AND group_id = ?2 AND index_id = ?3";
+/// The same for the groups a host is a member of (`?2`), before it is
+/// deleted.
+pub(super) const SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST: &str = "
+    UPDATE group_keys SET key = ?4 WHERE tenant_id = ?1 AND index_id = ?3 AND group_id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_host = ?2)";
+/// The same for the groups a group is a member of (`?2`), before it is
+/// deleted.
+pub(super) const SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP: &str = "
+    UPDATE group_keys SET key = ?4 WHERE tenant_id = ?1 AND index_id = ?3 AND group_id <> ?2
+        AND group_id IN
+        (SELECT group_id FROM memberships WHERE tenant_id = ?1 AND member_group = ?2)";
+
+/// Backfilling: the next documents after `(?1, ?2)` across tenants.
+pub(super) const HOSTS_AFTER: &str = "
+    SELECT tenant_id, id, revision, last_modified, doc FROM hosts
+    WHERE (tenant_id, id) > (?1, ?2) ORDER BY tenant_id, id LIMIT ?3";
+pub(super) const GROUPS_AFTER: &str = "
+    SELECT tenant_id, id, revision, last_modified, doc FROM host_groups
+    WHERE (tenant_id, id) > (?1, ?2) ORDER BY tenant_id, id LIMIT ?3";
+
+/// The ids of a tenant's hosts, at most `?2` of them.
+pub(super) const HOST_IDS: &str = "SELECT id FROM hosts WHERE tenant_id = ?1 ORDER BY id LIMIT ?2";
+pub(super) const GROUP_IDS: &str =
+    "SELECT id FROM host_groups WHERE tenant_id = ?1 ORDER BY id LIMIT ?2";
 
 // ---------------------------------------------------------------- hosts
 

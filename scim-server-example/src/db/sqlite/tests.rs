@@ -472,3 +472,72 @@ async fn entra_lookups_use_indexes() {
         );
     }
 }
+
+async fn with_options(path: &Path, options: Options) -> Database {
+    open(&Target::Sqlite(path.to_owned()), options)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn filters_are_answered_from_the_indexes() {
+    let dir = TempDir::new("sqlite-index-filters");
+    let db = with_options(&dir.file(), testing::index::options(false)).await;
+    testing::index::filters_use_the_indexes(&db).await;
+}
+
+#[tokio::test]
+async fn unindexed_filters_are_refused_beyond_the_scan_budget() {
+    let dir = TempDir::new("sqlite-index-budget");
+    let db = with_options(&dir.file(), testing::index::options(false)).await;
+    testing::index::unindexed_filters_within_the_budget(&db).await;
+}
+
+#[tokio::test]
+async fn declared_index_changes_apply_at_start_up() {
+    let dir = TempDir::new("sqlite-index-declared");
+    let path = dir.file();
+    let t = testing::index::write_for_indexing(
+        &with_options(&path, testing::index::options(false)).await,
+    )
+    .await;
+    let names = |path: &Path| -> i64 {
+        raw(path)
+            .query_row(
+                "SELECT COUNT(*) FROM index_names WHERE name = 'title'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    for with_title in [true, false, true] {
+        let db = with_options(&path, testing::index::options(with_title)).await;
+        testing::index::check_indexed(&db, &t, with_title).await;
+        assert_eq!(names(&path), i64::from(with_title));
+    }
+}
+
+#[tokio::test]
+async fn upgrading_from_version_3_builds_the_indexes() {
+    let dir = TempDir::new("sqlite-index-upgrade");
+    let path = dir.file();
+    let t = testing::index::write_for_indexing(
+        &with_options(&path, testing::index::options(false)).await,
+    )
+    .await;
+    // Back to the schema of version 3 (before the index rows), with its documents.
+    raw(&path)
+        .execute_batch(
+            "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+             DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
+             DROP TABLE host_texts; DROP TABLE group_texts;
+             DELETE FROM schema_version WHERE version > 3;",
+        )
+        .unwrap();
+    let db = with_options(&path, testing::index::options(false)).await;
+    testing::index::check_indexed(&db, &t, false).await;
+    let version: i64 = raw(&path)
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}

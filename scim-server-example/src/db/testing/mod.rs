@@ -6,6 +6,7 @@
 
 mod group;
 mod host;
+pub(crate) mod index;
 mod names;
 mod tenant;
 

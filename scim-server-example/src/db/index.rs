@@ -1,0 +1,929 @@
+//! Secondary indexes in SQL, shared by both backends: which of the
+//! registry's declared indexes the store maintains, the index rows of a
+//! resource, and a planned filter ([`scim_core::index::plan`]) rendered as
+//! SQL that selects candidate ids.
+//!
+//! # Tables
+//!
+//! * `index_names(id, type, name)`: one small integer per declared index
+//!   ([`IndexDef::name`], persisted by name, never by position), so rows
+//!   stay small.
+//! * `host_keys(tenant_id, index_id, key, host_id)` and
+//!   `group_keys(tenant_id, index_id, key, group_id)`: one row per distinct
+//!   key of a resource's indexed values ([`Key::encoded`], `BLOB`/`BYTEA`,
+//!   byte order), primary key `(tenant_id, index_id, key, id)` for lookups
+//!   and range scans, an index on `(tenant_id, id)` for rewrites, and a
+//!   foreign key to the resource that cascades on delete (so deleting a
+//!   resource or a tenant removes its rows without extra statements).
+//!   PostgreSQL keeps at most [`PG_KEY_LIMIT`] bytes in `key` (a B-tree
+//!   entry has a size limit) and the whole key in `full` when it is longer;
+//!   every test on such a key is rechecked on `coalesce(full, key)`.
+//! * Group `members.value` has no rows: `memberships` already holds one
+//!   row per member with the id (`member_id`) and its folded form
+//!   (`member_key`), so membership changes stay O(change).
+//!
+//! # Start-up
+//!
+//! [`Declared`] lists the names the registry declares; the backend
+//! compares them with `index_names`, builds the rows of added names from
+//! the stored documents in batches of [`BATCH`], and deletes the rows of
+//! removed ones.
+//!
+//! # Reads
+//!
+//! [`access`] decides how a filtered query reads:
+//!
+//! * [`Access::Exact`]: the plan is exact, unsorted, index-paged: count and
+//!   page the candidate ids in SQL, read documents for the page only
+//!   (`count=0` reads none);
+//! * [`Access::Candidates`]: read the candidate documents in batches, keep
+//!   those the filter matches, then let the evaluator sort and page;
+//! * [`Access::Scan`]: no index narrows the filter: read the tenant's
+//!   documents in batches, unless it has more than the scan budget, then
+//!   refuse with `400 tooMany` naming the unindexed attributes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use scim_core::filter::Filter;
+use scim_core::index::{self, IndexDef, Key, KeyTest, Node, prefix_end};
+use scim_core::list::{ListQuery, Page};
+use scim_core::schema::{JsonObject, Registry, ResourceSchema};
+use scim_core::store::StoreError;
+use serde_json::Value;
+
+use super::host::{Kind, key};
+
+/// Documents read per statement when scanning, backfilling or loading
+/// candidates, so memory does not grow with the tenant.
+pub(crate) const BATCH: usize = 500;
+
+/// The default of [`Options::scan_budget`](super::Options::scan_budget).
+pub(crate) const DEFAULT_SCAN_BUDGET: u64 = 10_000;
+
+/// The longest key PostgreSQL keeps in the indexed `key` column; longer
+/// keys are cut there and kept whole in `full`.
+pub(crate) const PG_KEY_LIMIT: usize = 1024;
+
+/// The index answered from `memberships` instead of index rows.
+const MEMBERS_VALUE: &str = "members.value";
+
+/// Which SQL the renderer writes.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Dialect {
+    /// `?n` placeholders, `instr`/`substr`.
+    Sqlite,
+    /// `$n` placeholders, `position`/`substring`, cut keys.
+    Postgres,
+}
+
+/// A bound parameter of rendered SQL (`$1`/`?1`, the tenant, is not
+/// among them).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) enum Param {
+    /// A string.
+    Text(String),
+    /// Bytes: keys and parts of keys.
+    Bytes(Vec<u8>),
+}
+
+/// SQL selecting a set of resource ids (one column, `id`, duplicates
+/// possible) of one tenant (`?1`/`$1`), with its parameters from `?2` on.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) struct IdSet {
+    /// The `SELECT`.
+    pub(crate) sql: String,
+    /// Parameters `2..`.
+    pub(crate) params: Vec<Param>,
+}
+
+/// How a filtered query reads; see the module docs.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) enum Access {
+    /// Count and page the ids in SQL.
+    Exact {
+        /// The matches, exactly.
+        set: IdSet,
+        /// Rows to skip.
+        offset: i64,
+        /// Rows to return.
+        limit: i64,
+    },
+    /// Read these candidates (a superset) and evaluate.
+    Candidates(IdSet),
+    /// Read everything, within the scan budget.
+    Scan {
+        /// The attributes the filter tests without an index.
+        unindexed: Vec<String>,
+    },
+}
+
+/// The indexes of one resource type the store maintains.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Maintained {
+    /// Index name → `index_names.id`, for the indexes with rows.
+    ids: BTreeMap<String, i64>,
+    /// Whether `members.value` is declared (and answered from
+    /// `memberships`).
+    members: bool,
+    /// `meta.lastModified`, for writes that only bump a resource's
+    /// version.
+    last_modified: Option<(i64, IndexDef)>,
+    /// Whether `co` and `ew` can use a trigram index over the key text
+    /// (SQLite's FTS5 `trigram` tokenizer, PostgreSQL's `pg_trgm`).
+    trigram: bool,
+}
+
+impl Maintained {
+    /// The id of the index called `name`, if it has rows.
+    pub(crate) fn id(&self, name: &str) -> Option<i64> {
+        self.ids.get(name).copied()
+    }
+
+    /// The `meta.lastModified` row for a resource modified at `at` (RFC
+    /// 3339): `(index id, key)`, if that index is maintained.
+    pub(crate) fn last_modified_row(&self, at: &str) -> Option<(i64, Vec<u8>)> {
+        let (id, def) = self.last_modified.as_ref()?;
+        Some((*id, def.key_of(&Value::String(at.to_owned()))?.encoded()))
+    }
+
+    /// The index rows of a resource as read back (`json` as
+    /// [`super::host::assemble`] returns it, with Group `members`):
+    /// `(index id, key)`, sorted and without duplicates. Indexes the store
+    /// does not maintain (declared after start-up) get none.
+    pub(crate) fn rows(&self, schema: &ResourceSchema, json: &JsonObject) -> Vec<(i64, Vec<u8>)> {
+        let defs = schema.indexes();
+        let mut rows: Vec<(i64, Vec<u8>)> = index::entries(schema, json)
+            .into_iter()
+            .filter_map(|e| {
+                let id = self.id(defs.get(e.index)?.name())?;
+                Some((id, e.key.encoded()))
+            })
+            .collect();
+        rows.sort();
+        rows.dedup();
+        rows
+    }
+
+    /// The rows of the index `index_id` only (for backfilling one index).
+    pub(crate) fn rows_of(
+        &self,
+        schema: &ResourceSchema,
+        json: &JsonObject,
+        index_id: i64,
+    ) -> Vec<(i64, Vec<u8>)> {
+        let mut rows = self.rows(schema, json);
+        rows.retain(|(i, _)| *i == index_id);
+        rows
+    }
+}
+
+/// The maintained indexes of both resource types, with the schemas they
+/// were declared in.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Indexes {
+    /// Users.
+    pub(crate) hosts: Maintained,
+    /// Groups.
+    pub(crate) groups: Maintained,
+    /// The registry's User schema.
+    pub(crate) host_schema: Option<Arc<ResourceSchema>>,
+    /// The registry's Group schema.
+    pub(crate) group_schema: Option<Arc<ResourceSchema>>,
+}
+
+impl Indexes {
+    /// The same, with (or without) trigram indexes for `co` and `ew`.
+    pub(crate) fn with_trigram(mut self, on: bool) -> Self {
+        self.hosts.trigram = on;
+        self.groups.trigram = on;
+        self
+    }
+
+    /// The indexes of `kind`.
+    pub(crate) fn of(&self, kind: Kind) -> &Maintained {
+        match kind {
+            Kind::Host => &self.hosts,
+            Kind::HostGroup => &self.groups,
+        }
+    }
+
+    /// The registry's schema of `kind`.
+    pub(crate) fn schema(&self, kind: Kind) -> Option<&Arc<ResourceSchema>> {
+        match kind {
+            Kind::Host => self.host_schema.as_ref(),
+            Kind::HostGroup => self.group_schema.as_ref(),
+        }
+    }
+
+    /// Builds the maintained sets from the rows of `index_names` (after
+    /// the start-up sync): `(id, type, name)`.
+    pub(crate) fn new(registry: &Registry, stored: &[(i64, String, String)]) -> Self {
+        let mut out = Self {
+            host_schema: registry.resource_type(Kind::Host.type_name()).cloned(),
+            group_schema: registry.resource_type(Kind::HostGroup.type_name()).cloned(),
+            ..Self::default()
+        };
+        for declared in Declared::of(registry) {
+            let m = match declared.kind {
+                Kind::Host => &mut out.hosts,
+                Kind::HostGroup => &mut out.groups,
+            };
+            m.members = declared.members;
+            for (id, kind_name, name) in stored {
+                if kind_name == declared.kind.type_name() && declared.names.contains(name) {
+                    m.ids.insert(name.clone(), *id);
+                    if name == "meta.lastModified" {
+                        m.last_modified = declared
+                            .schema
+                            .indexes()
+                            .iter()
+                            .find(|d| d.name() == name)
+                            .map(|d| (*id, d.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Kind {
+    /// The resource type's name, as stored in `index_names.type`.
+    pub(crate) fn type_name(self) -> &'static str {
+        match self {
+            Kind::Host => "User",
+            Kind::HostGroup => "Group",
+        }
+    }
+
+    /// The table of the resource type.
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Host => "hosts",
+            Kind::HostGroup => "host_groups",
+        }
+    }
+
+    /// The index-row table and its id column.
+    pub(crate) fn keys_table(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Host => ("host_keys", "host_id"),
+            Kind::HostGroup => ("group_keys", "group_id"),
+        }
+    }
+}
+
+/// The indexes a registry declares for one stored resource type.
+#[derive(Clone, Debug)]
+pub(crate) struct Declared {
+    /// The table.
+    pub(crate) kind: Kind,
+    /// The registry's schema.
+    pub(crate) schema: Arc<ResourceSchema>,
+    /// The names that get index rows.
+    pub(crate) names: Vec<String>,
+    /// Whether `members.value` is declared.
+    pub(crate) members: bool,
+}
+
+impl Declared {
+    /// The declared indexes of `User` and `Group`. Group `members` and
+    /// User `groups` live in `memberships`, not in the documents: only
+    /// `members.value` is served (from `memberships`); other indexes on
+    /// them are left out, so filters on them scan.
+    pub(crate) fn of(registry: &Registry) -> Vec<Self> {
+        let mut out = Vec::new();
+        for kind in [Kind::Host, Kind::HostGroup] {
+            let Some(schema) = registry.resource_type(kind.type_name()) else {
+                continue;
+            };
+            let computed = match kind {
+                Kind::Host => key::GROUPS,
+                Kind::HostGroup => key::MEMBERS,
+            };
+            let mut members = false;
+            let mut names = Vec::new();
+            for def in schema.indexes() {
+                let name = def.name();
+                if kind == Kind::HostGroup && name == MEMBERS_VALUE {
+                    members = true;
+                } else if !on_attribute(name, computed) {
+                    names.push(name.to_owned());
+                }
+            }
+            out.push(Self {
+                kind,
+                schema: schema.clone(),
+                names,
+                members,
+            });
+        }
+        out
+    }
+}
+
+/// Whether an index name is on the core attribute `attr` (`members`,
+/// `members.value`, `members[type eq "User"].value`).
+fn on_attribute(name: &str, attr: &str) -> bool {
+    name.get(..attr.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(attr))
+        && matches!(name.as_bytes().get(attr.len()), None | Some(b'.' | b'['))
+}
+
+/// The text of an encoded text key ([`Key::text`]); `None` for other
+/// kinds.
+pub(crate) fn text_of(key: &[u8]) -> Option<&str> {
+    match key.split_first() {
+        Some((tag, rest)) if *tag == Key::EMPTY_TEXT_ENCODED[0] => std::str::from_utf8(rest).ok(),
+        _ => None,
+    }
+}
+
+/// The cut key and the whole key PostgreSQL stores for `key`.
+pub(crate) fn pg_key(key: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if key.len() > PG_KEY_LIMIT {
+        (&key[..PG_KEY_LIMIT], Some(key))
+    } else {
+        (key, None)
+    }
+}
+
+/// The JSON whose index rows are stored: the resource as reads return it
+/// (`meta.lastModified` from its column, as `assemble` sets it).
+pub(crate) fn read_view(json: &JsonObject, last_modified: &str) -> JsonObject {
+    let mut view = json.clone();
+    if let Some(Value::Object(meta)) = view.get_mut(key::META) {
+        meta.insert(
+            key::LAST_MODIFIED.to_owned(),
+            Value::String(last_modified.to_owned()),
+        );
+    }
+    view
+}
+
+/// How a filtered query reads; see the module docs.
+///
+/// # Errors
+///
+/// [`StoreError::InvalidQuery`] when the evaluator would refuse the filter.
+pub(crate) fn access(
+    m: &Maintained,
+    kind: Kind,
+    schema: &ResourceSchema,
+    filter: &Filter,
+    query: &ListQuery,
+    dialect: Dialect,
+) -> Result<Access, StoreError> {
+    let plan = index::plan(schema, filter).map_err(StoreError::invalid_query)?;
+    let scan = || Access::Scan {
+        unindexed: plan.unindexed().to_vec(),
+    };
+    if *plan.root() == Node::All {
+        return Ok(scan());
+    }
+    let mut r = Renderer {
+        dialect,
+        kind,
+        schema,
+        m,
+        params: Vec::new(),
+    };
+    let Some(sql) = r.set(plan.root()) else {
+        return Ok(scan());
+    };
+    let set = IdSet {
+        sql,
+        params: r.params,
+    };
+    match (&query.page, &query.sort) {
+        (Page::Index { start_index, count }, None) if plan.is_exact() => Ok(Access::Exact {
+            set,
+            offset: to_i64(start_index.saturating_sub(1)),
+            limit: to_i64(*count),
+        }),
+        _ => Ok(Access::Candidates(set)),
+    }
+}
+
+/// The `400 tooMany` for a filter no index narrows, in a tenant with more
+/// than `budget` resources.
+pub(crate) fn too_many(kind: Kind, unindexed: &[String], budget: u64) -> StoreError {
+    let what = match kind {
+        Kind::Host => "Users",
+        Kind::HostGroup => "Groups",
+    };
+    let detail = if unindexed.is_empty() {
+        format!(
+            "this filter cannot be answered from an index, and there are more than {budget} \
+             {what} to read; combine it with `and` and a comparison on an indexed attribute \
+             such as id, externalId or displayName"
+        )
+    } else {
+        format!(
+            "the filter tests {} without an index, and there are more than {budget} {what} to \
+             read; combine it with `and` and a comparison on an indexed attribute such as id, \
+             externalId or displayName, or ask the operator to index {} (scim-core \
+             RegistryBuilder::configure with AttributeSettings::indexed)",
+            quoted(unindexed),
+            quoted(unindexed),
+        )
+    };
+    StoreError::invalid_query(scim_core::Error::TooMany(detail))
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `s` as a literal `LIKE` pattern (backslash escapes).
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Renders [`Node`]s as id sets.
+struct Renderer<'a> {
+    dialect: Dialect,
+    kind: Kind,
+    schema: &'a ResourceSchema,
+    m: &'a Maintained,
+    params: Vec<Param>,
+}
+
+impl Renderer<'_> {
+    /// Binds a parameter; its placeholder.
+    fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        let n = self.params.len() + 1;
+        match self.dialect {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    fn all(&self) -> String {
+        let tenant = self.tenant();
+        format!(
+            "SELECT id FROM {} WHERE tenant_id = {tenant}",
+            self.kind.table()
+        )
+    }
+
+    fn tenant(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "?1",
+            Dialect::Postgres => "$1",
+        }
+    }
+
+    /// The id set of `node`; `None` when it cannot be rendered (a variant
+    /// added to scim-core later, an index the store does not maintain):
+    /// the caller scans.
+    fn set(&mut self, node: &Node) -> Option<String> {
+        Some(match node {
+            Node::All => self.all(),
+            // Bound to the tenant like every other set, so that a statement
+            // made only of it still takes the tenant parameter
+            // (PostgreSQL refuses a parameter the statement does not use).
+            Node::Nothing => format!("{} AND 1 = 0", self.all()),
+            Node::Match(p) => self.matching(p.index, &p.test)?,
+            Node::And(nodes) => self.compound(nodes, "INTERSECT")?,
+            Node::Or(nodes) => self.compound(nodes, "UNION")?,
+            Node::Not(inner) => {
+                let inner = self.set(inner)?;
+                format!("{} EXCEPT SELECT id FROM ({inner}) AS n", self.all())
+            }
+            _ => return None,
+        })
+    }
+
+    fn compound(&mut self, nodes: &[Node], op: &str) -> Option<String> {
+        let mut out = String::new();
+        for (i, n) in nodes.iter().enumerate() {
+            let inner = self.set(n)?;
+            if i > 0 {
+                let _ = write!(out, " {op} ");
+            }
+            let _ = write!(out, "SELECT id FROM ({inner}) AS s{i}");
+        }
+        Some(out)
+    }
+
+    fn matching(&mut self, index: usize, test: &KeyTest) -> Option<String> {
+        let def = self.schema.indexes().get(index)?;
+        let tenant = self.tenant();
+        if self.kind == Kind::HostGroup && def.name() == MEMBERS_VALUE {
+            if !self.m.members {
+                return None;
+            }
+            let column = if def.case_exact() {
+                "member_id"
+            } else {
+                "member_key"
+            };
+            let cond = self.member_test(column, test)?;
+            return Some(format!(
+                "SELECT group_id AS id FROM memberships WHERE tenant_id = {tenant} AND {cond}"
+            ));
+        }
+        let index_id = self.m.id(def.name())?;
+        let (table, id_column) = self.kind.keys_table();
+        if let (KeyTest::Contains(s) | KeyTest::Suffix(s), true, Dialect::Sqlite) =
+            (test, self.m.trigram, self.dialect)
+        {
+            // Trigrams need three characters; shorter needles scan the
+            // index's rows below.
+            if s.chars().count() >= 3 {
+                return Some(self.fts(index_id, test, s));
+            }
+        }
+        let cond = self.key_test(test)?;
+        Some(format!(
+            "SELECT {id_column} AS id FROM {table} WHERE tenant_id = {tenant} AND index_id = {index_id} AND {cond}"
+        ))
+    }
+
+    /// `co`/`ew` through SQLite's FTS5 trigram table, rechecked on the
+    /// stored text (substring semantics, case-sensitive: the text is
+    /// already folded where the attribute is not `caseExact`).
+    fn fts(&mut self, index_id: i64, test: &KeyTest, s: &str) -> String {
+        let tenant = self.tenant();
+        let (texts, id_column) = match self.kind {
+            Kind::Host => ("host_texts", "host_id"),
+            Kind::HostGroup => ("group_texts", "group_id"),
+        };
+        let phrase = self.bind(Param::Text(format!("\"{}\"", s.replace('"', "\"\""))));
+        let needle = self.bind(Param::Text(s.to_owned()));
+        let recheck = match test {
+            KeyTest::Suffix(_) => {
+                let n = s.chars().count();
+                format!("length(t.text) >= {n} AND substr(t.text, -{n}) = {needle}")
+            }
+            _ => format!("instr(t.text, {needle}) > 0"),
+        };
+        // CROSS JOIN keeps the trigram lookup the outer loop: otherwise
+        // SQLite may walk every text of the index and probe FTS per row.
+        format!(
+            "SELECT t.{id_column} AS id FROM {texts}_fts CROSS JOIN {texts} t ON t.id = {texts}_fts.rowid \
+             WHERE {texts}_fts MATCH {phrase} AND t.tenant_id = {tenant} AND t.index_id = {index_id} \
+             AND {recheck}"
+        )
+    }
+
+    /// A condition on `key` (and, in PostgreSQL, `full`).
+    fn key_test(&mut self, test: &KeyTest) -> Option<String> {
+        let text_start = Key::EMPTY_TEXT_ENCODED.to_vec();
+        let text_end = prefix_end(&text_start)?;
+        Some(match test {
+            KeyTest::Eq(b) => self.range(&Bound::Included(b.clone()), &Bound::Included(b.clone())),
+            KeyTest::Range { lower, upper } => self.range(lower, upper),
+            KeyTest::Prefix(b) => {
+                let upper = prefix_end(b).map_or(Bound::Unbounded, Bound::Excluded);
+                self.range(&Bound::Included(b.clone()), &upper)
+            }
+            KeyTest::Present => {
+                let empty = self.bind(Param::Bytes(text_start));
+                format!("key <> {empty}")
+            }
+            KeyTest::Contains(s) | KeyTest::Suffix(s) => {
+                let kind = self.range(&Bound::Included(text_start), &Bound::Excluded(text_end));
+                if s.is_empty() {
+                    return Some(kind);
+                }
+                let n = s.len();
+                let needle = self.bind(Param::Bytes(s.as_bytes().to_vec()));
+                let whole = match self.dialect {
+                    Dialect::Sqlite => "key",
+                    Dialect::Postgres => "coalesce(full_key, key)",
+                };
+                let like = match (self.dialect, self.m.trigram, test) {
+                    (Dialect::Postgres, true, KeyTest::Contains(_)) => {
+                        Some(format!("%{}%", like_escape(s)))
+                    }
+                    (Dialect::Postgres, true, _) => Some(format!("%{}", like_escape(s))),
+                    _ => None,
+                };
+                let like = like.map(|pattern| {
+                    let p = self.bind(Param::Text(pattern));
+                    format!(" AND key_text LIKE {p}")
+                });
+                let test = match (self.dialect, test) {
+                    (Dialect::Sqlite, KeyTest::Contains(_)) => {
+                        format!("instr(substr(key, 2), {needle}) > 0")
+                    }
+                    (Dialect::Postgres, KeyTest::Contains(_)) => {
+                        format!("position({needle} in substring({whole} from 2)) > 0")
+                    }
+                    (Dialect::Sqlite, _) => {
+                        format!("length(key) > {n} AND substr(key, -{n}) = {needle}")
+                    }
+                    (Dialect::Postgres, _) => format!(
+                        "octet_length({whole}) > {n} AND substring({whole} from octet_length({whole}) - {n} + 1) = {needle}"
+                    ),
+                };
+                format!("{kind}{} AND {test}", like.unwrap_or_default())
+            }
+            _ => return None,
+        })
+    }
+
+    /// `key` within the bounds. PostgreSQL compares the cut keys with cut
+    /// bounds (a superset, since cutting keeps byte order weakly) and
+    /// rechecks the whole key when a bound is longer than the cut.
+    fn range(&mut self, lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> String {
+        let mut conds = Vec::new();
+        let mut recheck = Vec::new();
+        let limit = match self.dialect {
+            Dialect::Sqlite => usize::MAX,
+            Dialect::Postgres => PG_KEY_LIMIT,
+        };
+        if let (Bound::Included(a), Bound::Included(b)) = (lower, upper) {
+            if a == b {
+                if a.len() <= limit {
+                    let p = self.bind(Param::Bytes(a.clone()));
+                    return format!("key = {p}");
+                }
+                let cut = self.bind(Param::Bytes(a[..limit].to_vec()));
+                let whole = self.bind(Param::Bytes(a.clone()));
+                return format!("key = {cut} AND full_key = {whole}");
+            }
+        }
+        for (bound, strict, loose) in [(lower, ">", ">="), (upper, "<", "<=")] {
+            let (b, op) = match bound {
+                Bound::Included(b) => (b, loose),
+                Bound::Excluded(b) => (b, strict),
+                Bound::Unbounded => continue,
+            };
+            if b.len() <= limit {
+                let p = self.bind(Param::Bytes(b.clone()));
+                conds.push(format!("key {op} {p}"));
+            } else {
+                let cut = self.bind(Param::Bytes(b[..limit].to_vec()));
+                conds.push(format!("key {loose} {cut}"));
+                let whole = self.bind(Param::Bytes(b.clone()));
+                recheck.push(format!("coalesce(full_key, key) {op} {whole}"));
+            }
+        }
+        conds.extend(recheck);
+        if conds.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            conds.join(" AND ")
+        }
+    }
+
+    /// A condition on a `memberships` text column holding the key's text.
+    fn member_test(&mut self, column: &str, test: &KeyTest) -> Option<String> {
+        let nothing = "1 = 0".to_owned();
+        let text_of = |b: &[u8]| -> Option<String> {
+            match b.split_first() {
+                Some((tag, rest)) if *tag == Key::EMPTY_TEXT_ENCODED[0] => {
+                    String::from_utf8(rest.to_vec()).ok()
+                }
+                _ => None,
+            }
+        };
+        let chars = |s: &str| s.chars().count();
+        Some(match test {
+            KeyTest::Eq(b) => match text_of(b) {
+                Some(t) => {
+                    let p = self.bind(Param::Text(t));
+                    format!("{column} = {p}")
+                }
+                None => nothing,
+            },
+            KeyTest::Present => format!("{column} <> ''"),
+            KeyTest::Prefix(b) => {
+                if b.as_slice() == Key::EMPTY_TEXT_ENCODED {
+                    return Some("1 = 1".to_owned());
+                }
+                match text_of(b) {
+                    Some(t) => {
+                        let n = chars(&t);
+                        let p = self.bind(Param::Text(t));
+                        match self.dialect {
+                            Dialect::Sqlite => format!("substr({column}, 1, {n}) = {p}"),
+                            Dialect::Postgres => format!("left({column}, {n}) = {p}"),
+                        }
+                    }
+                    None => nothing,
+                }
+            }
+            KeyTest::Contains(s) if s.is_empty() => "1 = 1".to_owned(),
+            KeyTest::Contains(s) => {
+                let p = self.bind(Param::Text(s.clone()));
+                match self.dialect {
+                    Dialect::Sqlite => format!("instr({column}, {p}) > 0"),
+                    Dialect::Postgres => format!("position({p} in {column}) > 0"),
+                }
+            }
+            KeyTest::Suffix(s) if s.is_empty() => "1 = 1".to_owned(),
+            KeyTest::Suffix(s) => {
+                let n = chars(s);
+                let p = self.bind(Param::Text(s.clone()));
+                match self.dialect {
+                    Dialect::Sqlite => {
+                        format!("length({column}) >= {n} AND substr({column}, -{n}) = {p}")
+                    }
+                    Dialect::Postgres => format!("right({column}, {n}) = {p}"),
+                }
+            }
+            KeyTest::Range { lower, upper } => {
+                let text = Key::EMPTY_TEXT_ENCODED.to_vec();
+                let end = prefix_end(&text)?;
+                let mut conds = Vec::new();
+                for (bound, strict, loose, is_lower) in
+                    [(lower, ">", ">=", true), (upper, "<", "<=", false)]
+                {
+                    let (b, op) = match bound {
+                        Bound::Included(b) => (b, loose),
+                        Bound::Excluded(b) => (b, strict),
+                        Bound::Unbounded => continue,
+                    };
+                    // Bounds outside the text range: every text key is
+                    // above a lower bound below it, and so on.
+                    if *b <= text {
+                        if is_lower {
+                            continue;
+                        }
+                        if *b < text || op == "<" {
+                            return Some(nothing);
+                        }
+                        // `<= [tag]`: only the empty string.
+                        conds.push(format!("{column} = ''"));
+                        continue;
+                    }
+                    if *b >= end {
+                        if is_lower {
+                            return Some(nothing);
+                        }
+                        continue;
+                    }
+                    let t = text_of(b)?;
+                    let p = self.bind(Param::Text(t));
+                    conds.push(format!("{column} {op} {p}"));
+                }
+                if conds.is_empty() {
+                    "1 = 1".to_owned()
+                } else {
+                    conds.join(" AND ")
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scim_core::list::Sort;
+    use scim_core::list::SortOrder;
+
+    use super::*;
+
+    fn maintained(kind: Kind) -> (Maintained, Arc<ResourceSchema>) {
+        let registry = Registry::standard();
+        let declared = Declared::of(&registry);
+        let stored: Vec<(i64, String, String)> = declared
+            .iter()
+            .flat_map(|d| {
+                d.names
+                    .iter()
+                    .map(|n| (d.kind.type_name().to_owned(), n.clone()))
+            })
+            .zip(1..)
+            .map(|((t, n), i)| (i, t, n))
+            .collect();
+        let indexes = Indexes::new(&registry, &stored);
+        (
+            indexes.of(kind).clone(),
+            indexes.schema(kind).unwrap().clone(),
+        )
+    }
+
+    fn access_of(kind: Kind, filter: &str, query: &ListQuery) -> Access {
+        let (m, schema) = maintained(kind);
+        access(
+            &m,
+            kind,
+            &schema,
+            &filter.parse().unwrap(),
+            query,
+            Dialect::Sqlite,
+        )
+        .unwrap()
+    }
+
+    fn index_page() -> ListQuery {
+        ListQuery::new(Page::index(None, None, 100, 100))
+    }
+
+    #[test]
+    fn computed_attributes_get_no_rows() {
+        let registry = Registry::standard();
+        let declared = Declared::of(&registry);
+        let groups = declared.iter().find(|d| d.kind == Kind::HostGroup).unwrap();
+        assert!(groups.members);
+        assert!(!groups.names.iter().any(|n| n.starts_with("members")));
+        assert!(groups.names.contains(&"displayName".to_owned()));
+        assert!(on_attribute("members[type eq \"User\"].value", "members"));
+        assert!(!on_attribute("membersCount", "members"));
+    }
+
+    #[test]
+    fn exact_unsorted_index_pages_are_cut_in_sql() {
+        let a = access_of(Kind::Host, r#"emails.value eq "A@x""#, &index_page());
+        let Access::Exact { set, offset, limit } = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!((offset, limit), (0, 100));
+        assert!(set.sql.contains("FROM host_keys"), "{}", set.sql);
+        assert_eq!(set.params, [Param::Bytes(b"\x04a@x".to_vec())]);
+        let mut sorted = index_page();
+        let (_, schema) = maintained(Kind::Host);
+        sorted.sort =
+            Some(Sort::new(&schema, "userName".parse().unwrap(), SortOrder::Ascending).unwrap());
+        assert!(matches!(
+            access_of(Kind::Host, r#"emails.value eq "A@x""#, &sorted),
+            Access::Candidates(_)
+        ));
+    }
+
+    #[test]
+    fn unindexed_filters_scan_and_name_the_attribute() {
+        let a = access_of(Kind::Host, r#"title eq "x""#, &index_page());
+        assert_eq!(
+            a,
+            Access::Scan {
+                unindexed: vec!["title".to_owned()]
+            }
+        );
+        let err = too_many(Kind::Host, &["title".to_owned()], 10);
+        assert!(err.to_string().contains("`title`") || format!("{err:?}").contains("title"));
+    }
+
+    #[test]
+    fn group_members_are_answered_from_memberships() {
+        let a = access_of(Kind::HostGroup, r#"members[value eq "U1"]"#, &index_page());
+        let Access::Exact { set, .. } = a else {
+            panic!("{a:?}")
+        };
+        assert!(set.sql.contains("FROM memberships"), "{}", set.sql);
+        assert_eq!(set.params, [Param::Text("U1".to_owned())]);
+    }
+
+    #[test]
+    fn postgres_rechecks_keys_longer_than_the_cut() {
+        let (m, schema) = maintained(Kind::Host);
+        let long = "a".repeat(PG_KEY_LIMIT + 10);
+        let a = access(
+            &m,
+            Kind::Host,
+            &schema,
+            &format!(r#"userName eq "{long}""#).parse().unwrap(),
+            &index_page(),
+            Dialect::Postgres,
+        )
+        .unwrap();
+        let Access::Exact { set, .. } = a else {
+            panic!("{a:?}")
+        };
+        assert!(set.sql.contains("full_key = $3"), "{}", set.sql);
+        let Param::Bytes(cut) = &set.params[0] else {
+            panic!()
+        };
+        assert_eq!(cut.len(), PG_KEY_LIMIT);
+    }
+
+    #[test]
+    fn not_and_or_compose_as_set_operations() {
+        let a = access_of(
+            Kind::Host,
+            r#"not (userName sw "a") and (emails co "xample" or active eq true)"#,
+            &index_page(),
+        );
+        let Access::Exact { set, .. } = a else {
+            panic!("{a:?}")
+        };
+        for part in ["EXCEPT", "INTERSECT", "UNION", "instr("] {
+            assert!(set.sql.contains(part), "{part}: {}", set.sql);
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The SQLite side of secondary indexes (`db/index.rs`): index rows in
+//! the write transactions, the start-up sync, and filtered reads.
+
+use rusqlite::{Connection, ToSql, params, params_from_iter};
+use scim_core::filter::eval::Matcher;
+use scim_core::resource::Resource;
+use scim_core::schema::Registry;
+use scim_core::store::StoreError;
+
+use super::row::{attach_members, read_groups, read_hosts};
+use super::{Fail, sql};
+use crate::db::host::{Kind, assemble};
+use crate::db::index::{self, Access, BATCH, Declared, IdSet, Indexes, Maintained, Param};
+use crate::db::query::{GroupsLoad, MemberLoad, Plan};
+
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Param::Text(t) => t.to_sql(),
+            Param::Bytes(b) => b.to_sql(),
+        }
+    }
+}
+
+/// Replaces a resource's index rows (`replace`: delete the old ones first).
+pub(super) fn write_keys(
+    tx: &Connection,
+    kind: Kind,
+    tenant: &str,
+    id: &str,
+    rows: &[(i64, Vec<u8>)],
+    replace: bool,
+) -> rusqlite::Result<()> {
+    let (delete, delete_texts, insert, insert_text) = match kind {
+        Kind::Host => (
+            sql::DELETE_HOST_KEYS,
+            sql::DELETE_HOST_TEXTS,
+            sql::INSERT_HOST_KEY,
+            sql::INSERT_HOST_TEXT,
+        ),
+        Kind::HostGroup => (
+            sql::DELETE_GROUP_KEYS,
+            sql::DELETE_GROUP_TEXTS,
+            sql::INSERT_GROUP_KEY,
+            sql::INSERT_GROUP_TEXT,
+        ),
+    };
+    if replace {
+        tx.prepare_cached(delete)?.execute(params![tenant, id])?;
+        tx.prepare_cached(delete_texts)?
+            .execute(params![tenant, id])?;
+    }
+    let mut insert = tx.prepare_cached(insert)?;
+    let mut insert_text = tx.prepare_cached(insert_text)?;
+    for (index_id, key) in rows {
+        insert.execute(params![tenant, index_id, key, id])?;
+        if let Some(text) = index::text_of(key) {
+            insert_text.execute(params![tenant, index_id, id, text])?;
+        }
+    }
+    Ok(())
+}
+
+/// A bumped group's (or the groups of `sql`'s member's) `meta.lastModified`
+/// row.
+pub(super) fn bump_last_modified(
+    tx: &Connection,
+    m: &Maintained,
+    statement: &str,
+    tenant: &str,
+    id: &str,
+    at: &str,
+) -> rusqlite::Result<()> {
+    if let Some((index_id, key)) = m.last_modified_row(at) {
+        tx.prepare_cached(statement)?
+            .execute(params![tenant, id, index_id, key])?;
+    }
+    Ok(())
+}
+
+/// Brings `index_names` and the index rows in line with the registry's
+/// declarations, in one transaction: rows of removed indexes are deleted,
+/// added ones are built from the documents in batches.
+pub(super) fn sync(conn: &mut Connection, registry: &Registry) -> Result<Indexes, Fail> {
+    let tx = super::immediate(conn)?;
+    let stored = index_names(&tx)?;
+    let declared = Declared::of(registry);
+    for (id, type_name, name) in &stored {
+        let keep = declared
+            .iter()
+            .any(|d| d.kind.type_name() == type_name && d.names.contains(name));
+        if !keep {
+            let delete = if type_name == Kind::Host.type_name() {
+                sql::DELETE_HOST_KEYS_OF_INDEX
+            } else {
+                sql::DELETE_GROUP_KEYS_OF_INDEX
+            };
+            for statement in delete.split(';') {
+                tx.execute(statement, params![id])?;
+            }
+            tx.execute(sql::DELETE_INDEX_NAME, params![id])?;
+            tracing::info!(index = %name, resource_type = %type_name, "dropped an index no longer declared");
+        }
+    }
+    let mut added: Vec<(Kind, i64)> = Vec::new();
+    for d in &declared {
+        for name in &d.names {
+            let present = stored
+                .iter()
+                .any(|(_, t, n)| t == d.kind.type_name() && n == name);
+            if !present {
+                let id: i64 = tx.query_row(
+                    sql::INSERT_INDEX_NAME,
+                    params![d.kind.type_name(), name],
+                    |r| r.get(0),
+                )?;
+                added.push((d.kind, id));
+            }
+        }
+    }
+    let indexes = Indexes::new(registry, &index_names(&tx)?);
+    for kind in [Kind::Host, Kind::HostGroup] {
+        let ids: Vec<i64> = added
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, i)| *i)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let (Some(schema), m) = (indexes.schema(kind), indexes.of(kind)) else {
+            continue;
+        };
+        let built = backfill(&tx, kind, schema, m, &ids)?;
+        tracing::info!(
+            resource_type = kind.type_name(),
+            indexes = ids.len(),
+            resources = built,
+            "built new indexes"
+        );
+    }
+    tx.commit()?;
+    // The bundled SQLite has FTS5 with the trigram tokenizer (migration 2
+    // created the tables).
+    Ok(indexes.with_trigram(true))
+}
+
+fn index_names(tx: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    let mut stmt = tx.prepare(sql::INDEX_NAMES)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// Builds the rows of the indexes `ids` for every stored resource of
+/// `kind`, [`BATCH`] documents at a time. Returns how many were read.
+fn backfill(
+    tx: &Connection,
+    kind: Kind,
+    schema: &scim_core::schema::ResourceSchema,
+    m: &Maintained,
+    ids: &[i64],
+) -> Result<u64, Fail> {
+    let select = match kind {
+        Kind::Host => sql::HOSTS_AFTER,
+        Kind::HostGroup => sql::GROUPS_AFTER,
+    };
+    let (mut tenant, mut id) = (String::new(), String::new());
+    let mut read = 0_u64;
+    loop {
+        let batch: Vec<(String, String, i64, String, String)> = {
+            let mut stmt = tx.prepare_cached(select)?;
+            let rows = stmt.query_map(params![tenant, id, BATCH as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let Some(last) = batch.last() else {
+            return Ok(read);
+        };
+        (tenant, id) = (last.0.clone(), last.1.clone());
+        for (t, rid, revision, last_modified, doc) in &batch {
+            read += 1;
+            let resource = assemble(doc, *revision, last_modified)?;
+            let mut rows = Vec::new();
+            for index_id in ids {
+                rows.extend(m.rows_of(schema, resource.json(), *index_id));
+            }
+            write_keys(tx, kind, t, rid, &rows, false)?;
+        }
+    }
+}
+
+/// What a filtered read returns.
+pub(super) enum Loaded {
+    /// The page, cut in SQL, and the total.
+    Page(u64, Vec<Resource>),
+    /// The resources the filter matches, for the evaluator to sort and
+    /// page.
+    Matches(Vec<Resource>),
+}
+
+/// Answers an index [`Access`] in one read transaction.
+pub(super) fn load(
+    conn: &mut Connection,
+    tenant: &String,
+    kind: Kind,
+    plan: &Plan,
+    access: &Access,
+    matcher: &Matcher,
+    budget: u64,
+) -> Result<Loaded, Fail> {
+    let tx = conn.transaction()?;
+    let loaded = match access {
+        Access::Exact { set, offset, limit } => {
+            let total: i64 = {
+                let sql = format!("SELECT COUNT(*) FROM ({}) AS c", distinct(kind, set));
+                let mut stmt = tx.prepare_cached(&sql)?;
+                stmt.query_row(params_from_iter(bound(tenant, set)), |r| r.get(0))?
+            };
+            let ids: Vec<String> = {
+                let sql = format!("{} LIMIT {limit} OFFSET {offset}", distinct(kind, set));
+                let mut stmt = tx.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params_from_iter(bound(tenant, set)), |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let join = plan.groups != GroupsLoad::None;
+            let mut page = by_ids(&tx, tenant, kind, &ids, join)?;
+            if kind == Kind::HostGroup && plan.members == MemberLoad::All {
+                attach_members(&tx, tenant, &mut page, &MemberLoad::All, false)?;
+            }
+            Loaded::Page(u64::try_from(total).unwrap_or(0), page)
+        }
+        Access::Candidates(set) => {
+            let ids: Vec<String> = {
+                let mut stmt = tx.prepare_cached(&distinct(kind, set))?;
+                let rows = stmt.query_map(params_from_iter(bound(tenant, set)), |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            Loaded::Matches(matching(&tx, tenant, kind, plan, &ids, matcher)?)
+        }
+        Access::Scan { unindexed } => {
+            let ids: Vec<String> = {
+                let all = match kind {
+                    Kind::Host => sql::HOST_IDS,
+                    Kind::HostGroup => sql::GROUP_IDS,
+                };
+                let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
+                let mut stmt = tx.prepare_cached(all)?;
+                let rows = stmt.query_map(params![tenant, limit], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            if ids.len() as u64 > budget {
+                return Err(index::too_many(kind, unindexed, budget).into());
+            }
+            Loaded::Matches(matching(&tx, tenant, kind, plan, &ids, matcher)?)
+        }
+    };
+    tx.finish()?;
+    Ok(loaded)
+}
+
+/// The distinct ids of a set, in id (byte) order.
+fn distinct(kind: Kind, set: &IdSet) -> String {
+    let table = match kind {
+        Kind::Host => "hosts",
+        Kind::HostGroup => "host_groups",
+    };
+    format!(
+        "SELECT x.id FROM {table} x WHERE x.tenant_id = ?1 AND x.id IN ({}) ORDER BY x.id",
+        set.sql
+    )
+}
+
+/// `?1` the tenant, then the set's parameters.
+// `&String`, not `&str`: an unsized `str` cannot become `&dyn ToSql`.
+#[allow(clippy::ptr_arg)]
+fn bound<'a>(tenant: &'a String, set: &'a IdSet) -> Vec<&'a dyn ToSql> {
+    let mut out: Vec<&dyn ToSql> = Vec::with_capacity(set.params.len() + 1);
+    out.push(tenant);
+    for p in &set.params {
+        out.push(p);
+    }
+    out
+}
+
+/// Reads the resources `ids` [`BATCH`] at a time and keeps those the
+/// filter matches.
+fn matching(
+    tx: &Connection,
+    tenant: &str,
+    kind: Kind,
+    plan: &Plan,
+    ids: &[String],
+    matcher: &Matcher,
+) -> Result<Vec<Resource>, Fail> {
+    let join = plan.groups == GroupsLoad::Candidates;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(BATCH) {
+        let mut batch = by_ids(tx, tenant, kind, chunk, join)?;
+        if kind == Kind::HostGroup {
+            attach_members(tx, tenant, &mut batch, &plan.members, false)?;
+        }
+        for r in batch {
+            if matcher
+                .matches_object(r.json())
+                .map_err(|e| StoreError::invalid_query(scim_core::Error::from(e)))?
+            {
+                out.push(r);
+            }
+        }
+    }
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+/// Reads resources by id (primary-key lookups), in the order given.
+fn by_ids(
+    tx: &Connection,
+    tenant: &str,
+    kind: Kind,
+    ids: &[String],
+    join: bool,
+) -> Result<Vec<Resource>, Fail> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        match kind {
+            Kind::Host => {
+                let sql = if join {
+                    sql::HOST_BY_ID_WITH_GROUPS
+                } else {
+                    sql::HOST_BY_ID
+                };
+                out.extend(read_hosts(tx, sql, params![tenant, id], join)?);
+            }
+            Kind::HostGroup => {
+                out.extend(read_groups(tx, sql::GROUP_BY_ID, params![tenant, id])?);
+            }
+        }
+    }
+    Ok(out)
+}
