@@ -7,6 +7,7 @@
 mod deploy;
 mod fairness;
 mod head_first;
+mod names;
 mod ops;
 mod support;
 
