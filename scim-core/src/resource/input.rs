@@ -1018,6 +1018,13 @@ mod tests {
                 "{ops}: {err}"
             );
         }
+        // A partial complex value is merged: the required givenName stays.
+        let out = patch(json!([{"op": "replace", "path": "name", "value": {"middleName": "Q"}}]))
+            .unwrap();
+        assert_eq!(
+            out.resource["name"],
+            json!({"givenName": "B", "middleName": "Q"})
+        );
         for ops in [
             json!([{"op": "replace", "path": "title", "value": ""},
                    {"op": "replace", "path": "name.middleName", "value": ""}]),

@@ -213,6 +213,32 @@ async fn empty_optional_strings_are_unassigned_everywhere() {
     assert_eq!(r.body["title"], "", "{}", r.body);
 }
 
+/// RFC 7644 §3.5.2.3: a complex value replaces the sub-attributes it
+/// names and leaves the others, so a partial `name` keeps the required
+/// family name (the value alone lacks it).
+#[tokio::test]
+async fn a_partial_name_is_merged_not_refused() {
+    let scim = scim();
+    let r = scim
+        .post("/Users", host("amelia@northwind.example"))
+        .await
+        .expect(201);
+    let path = format!("/Users/{}", id_of(&r.body));
+    for ops in [
+        json!([{"op": "replace", "path": "name", "value": {"givenName": "Amy"}}]),
+        json!([{"op": "replace", "value": {"name": {"givenName": "Amy"}}}]),
+        json!([{"op": "add", "path": "name", "value": {"middleName": "Jo"}}]),
+    ] {
+        let r = scim.patch(&path, patch(ops.clone())).await.expect(200);
+        assert_eq!(r.body["name"]["familyName"], "Hart", "{ops}: {}", r.body);
+    }
+    let r = scim.get(&path).await.expect(200);
+    assert_eq!(
+        r.body["name"],
+        json!({"givenName": "Amy", "familyName": "Hart", "middleName": "Jo"})
+    );
+}
+
 #[tokio::test]
 async fn replace_needs_the_required_paths_too() {
     let scim = scim();
