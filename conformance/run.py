@@ -159,8 +159,9 @@ def write_report(path, tester, sanity):
         "    `400 invalidValue`, as Entra ID's own SCIM endpoints do.",
         "",
         "`--profile none` turns off the Sign In Enterprise product rules (required",
-        "names and work email, unique group names; see `docs/entra-setup.md`): the",
-        "checkers test RFC 7643/7644 and create users with only a `userName`.",
+        "names and work email, unique group names, empty strings as unassigned",
+        "values; see `docs/entra-setup.md`): the checkers test RFC 7643/7644 and",
+        "create users with only a `userName`.",
         "",
     ]
     for title, (_, failures, notes) in [("scim2-tester", tester), ("scim-sanity", sanity)]:

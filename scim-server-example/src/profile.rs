@@ -10,7 +10,10 @@
 //!   work email (`emails[type eq "work"].value`): the product shows names
 //!   and sends visitor notifications to the work address;
 //! * host group names are unique per tenant, ignoring case: Entra ID
-//!   matches groups by `displayName` and fails on two matches.
+//!   matches groups by `displayName` and fails on two matches;
+//! * an empty string is no value: for an optional attribute it means
+//!   "unassigned" and is dropped (Entra ID sends `""` for a source
+//!   attribute that has no value), for a required one it is refused.
 
 use clap::ValueEnum;
 use scim_core::schema::{AttributeSettings, Registry, RegistryBuilder, Uniqueness};
@@ -54,6 +57,7 @@ pub(crate) fn registry(profile: Profile) -> Result<Registry, scim_core::Error> {
                 "displayName",
                 AttributeSettings::new().uniqueness(Uniqueness::Server),
             )
+            .empty_strings_unassigned(true)
             .build(),
     }
 }
@@ -86,5 +90,12 @@ mod tests {
         };
         assert!(!given(&none));
         assert!(given(&product));
+        let unassigned = |r: &Registry| {
+            r.resource_types()
+                .map(|t| t.empty_strings_unassigned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(unassigned(&none), [false, false]);
+        assert_eq!(unassigned(&product), [true, true]);
     }
 }

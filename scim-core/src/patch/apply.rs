@@ -17,7 +17,10 @@ use crate::Error;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use crate::resource::validate_patched;
-use crate::schema::canonical::{identity_key, normalize, normalize_one, same_element};
+use crate::schema::canonical::{
+    check_required_sub_attributes, identity_key, normalize, normalize_one,
+    normalize_sub_attributes, same_element,
+};
 use crate::schema::{Attribute, JsonObject, Mutability, ResourceSchema, Schema};
 use crate::tolerance::{Context, Tolerance};
 
@@ -441,7 +444,22 @@ impl<'s> Patcher<'_, 's> {
             }
             (false, None) => {
                 let whole = !t.attr.is_complex() || !value.is_object();
-                let v = normalize(t.attr, value, &t.display, self.cx)?;
+                let v = match value {
+                    Value::Object(obj) if t.attr.is_complex() => {
+                        // Merged into what the resource has (RFC 7644
+                        // §3.5.2.3: sub-attributes the value leaves out
+                        // are left unchanged), so a required one the value
+                        // omits is only missing when there was nothing to
+                        // merge into; configured required paths are
+                        // checked on the result by `validate_patched`.
+                        let fields = normalize_sub_attributes(t.attr, obj, &t.display, self.cx)?;
+                        if !matches!(container.get(key), Some(Value::Object(o)) if !o.is_empty()) {
+                            check_required_sub_attributes(t.attr, &fields, &t.display)?;
+                        }
+                        (!fields.is_empty()).then_some(Value::Object(fields))
+                    }
+                    value => normalize(t.attr, value, &t.display, self.cx)?,
+                };
                 match (whole, v) {
                     (false, Some(Value::Object(fields))) => {
                         let entry = container

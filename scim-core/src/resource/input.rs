@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::empty::drop_empty_strings;
 use super::{Resource, SCHEMAS};
 use crate::Error;
 use crate::filter::AttrPath;
@@ -35,7 +36,11 @@ use crate::tolerance::{Context, Tolerance};
 ///   the paths a service declared required
 ///   ([`AttributeSettings::required`](crate::schema::AttributeSettings::required));
 /// * `schemas` is rebuilt from the core schema and the extensions present,
-///   whatever order or case the client used.
+///   whatever order or case the client used;
+/// * under a registry built with
+///   [`RegistryBuilder::empty_strings_unassigned`](crate::schema::RegistryBuilder::empty_strings_unassigned),
+///   empty strings of attributes that are not required are dropped, as
+///   `null` is.
 ///
 /// # Errors
 ///
@@ -70,8 +75,11 @@ pub fn prepare_create(
     body: Value,
     cx: &mut Context,
 ) -> Result<JsonObject, Error> {
-    let out = normalize_body(schema, body, cx)?;
+    let mut out = normalize_body(schema, body, cx)?;
     check_required(schema, &out, Error::InvalidValue)?;
+    if drop_empty_strings(schema, &mut out) {
+        rebuild_schemas(schema, &mut out);
+    }
     Ok(out)
 }
 
@@ -115,6 +123,9 @@ pub fn prepare_replace(
         rebuild_schemas(schema, &mut out);
     }
     check_required(schema, &out, Error::InvalidValue)?;
+    if drop_empty_strings(schema, &mut out) {
+        rebuild_schemas(schema, &mut out);
+    }
     Ok(out)
 }
 
@@ -122,8 +133,9 @@ pub fn prepare_replace(
 /// of `original`: required paths keep their values (removing one is a
 /// `mutability` error, RFC 7644 §3.5.2, and emptying one `invalidValue`),
 /// immutable attributes kept their values, computed read-only attributes
-/// are dropped (the store computes them), and `schemas` lists exactly the
-/// extensions present.
+/// are dropped (the store computes them), empty strings of optional
+/// attributes are dropped where the registry makes them unassigned, and
+/// `schemas` lists exactly the extensions present.
 ///
 /// A required path the original already lacks (a resource stored before
 /// a service declared the path required, see
@@ -184,7 +196,11 @@ pub fn validate_patched(
             Presence::Absent | Presence::Empty => {}
         }
     }
-    check_required_extensions(schema, patched, Error::Mutability)
+    check_required_extensions(schema, patched, Error::Mutability)?;
+    if drop_empty_strings(schema, patched) {
+        rebuild_schemas(schema, patched);
+    }
+    Ok(())
 }
 
 /// A path in quotes for messages; filtered paths carry quotes of their own.
@@ -879,6 +895,148 @@ mod tests {
             json!([USER, "urn:example:custom:1.0:Thing"])
         );
         assert!(cx.fired.contains(Tolerance::UnlistedExtension));
+    }
+
+    /// Users of a registry where empty strings are unassigned, with the
+    /// product's kind of tightening (`name.givenName` required).
+    fn unassigning_users() -> std::sync::Arc<ResourceSchema> {
+        crate::schema::RegistryBuilder::standard()
+            .configure(
+                "User",
+                "name.givenName",
+                crate::schema::AttributeSettings::new().required(true),
+            )
+            .empty_strings_unassigned(true)
+            .build()
+            .unwrap()
+            .resource_type("User")
+            .unwrap()
+            .clone()
+    }
+
+    fn stored(body: JsonObject) -> Resource {
+        Resource::new(
+            ResourceId::new("1").unwrap(),
+            body,
+            &Meta::new(
+                "User",
+                crate::resource::parse_date_time("2020-01-01T00:00:00Z").unwrap(),
+                Version::from_revision(1),
+            ),
+        )
+    }
+
+    #[test]
+    fn empty_optional_strings_are_unassigned_on_create_and_replace() {
+        let users = unassigning_users();
+        let mut cx = Context::new(Policy::strict());
+        let body = json!({
+            "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": "bjensen",
+            "title": "",
+            "name": {"givenName": "Barbara", "middleName": ""},
+            "emails": [{"type": "other", "value": ""}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": ""},
+        });
+        let out = prepare_create(&users, body.clone(), &mut cx).unwrap();
+        assert_eq!(
+            Value::Object(out.clone()),
+            json!({"schemas": [USER], "userName": "bjensen", "name": {"givenName": "Barbara"}})
+        );
+        let out = prepare_replace(&users, body, &stored(out), &mut cx).unwrap();
+        assert_eq!(out.get("title"), None);
+        assert_eq!(out["schemas"], json!([USER]));
+        // Without the setting, "" is a value (RFC 7643).
+        let kept = prepare_create(
+            &self::users(),
+            json!({"schemas": [USER], "userName": "b", "title": ""}),
+            &mut cx,
+        )
+        .unwrap();
+        assert_eq!(kept["title"], "");
+    }
+
+    #[test]
+    fn empty_required_strings_are_refused_with_or_without_the_setting() {
+        for users in [unassigning_users(), users()] {
+            let mut cx = Context::new(Policy::strict());
+            let err = prepare_create(
+                &users,
+                json!({"schemas": [USER], "userName": "", "name": {"givenName": "B"}}),
+                &mut cx,
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("\"userName\" is required and cannot be empty"),
+                "{err}"
+            );
+        }
+        let err = prepare_create(
+            &unassigning_users(),
+            json!({"schemas": [USER], "userName": "b", "name": {"givenName": ""}}),
+            &mut Context::new(Policy::strict()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("name.givenName"), "{err}");
+    }
+
+    #[test]
+    fn patch_cannot_empty_a_required_string_and_unassigns_optional_ones() {
+        use crate::patch::{PatchRequest, apply};
+        let users = unassigning_users();
+        let mut cx = Context::new(Policy::entra_id());
+        let original = prepare_create(
+            &users,
+            json!({"schemas": [USER], "userName": "b", "title": "Boss",
+                   "name": {"givenName": "B", "middleName": "M"}}),
+            &mut cx,
+        )
+        .unwrap();
+        let patch = |ops: Value| {
+            let request = PatchRequest::parse(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}),
+                &mut Context::new(Policy::entra_id()),
+            )
+            .unwrap();
+            apply(
+                &users,
+                &original,
+                &request,
+                &mut Context::new(Policy::entra_id()),
+            )
+        };
+        for ops in [
+            json!([{"op": "replace", "path": "userName", "value": ""}]),
+            json!([{"op": "replace", "value": {"userName": ""}}]),
+            json!([{"op": "replace", "path": "name.givenName", "value": ""}]),
+            json!([{"op": "replace", "value": {"name": {"givenName": ""}}}]),
+        ] {
+            let err = patch(ops.clone()).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidValue(ref m) if m.contains("cannot be empty")),
+                "{ops}: {err}"
+            );
+        }
+        // A partial complex value is merged: the required givenName stays.
+        let out = patch(json!([{"op": "replace", "path": "name", "value": {"middleName": "Q"}}]))
+            .unwrap();
+        assert_eq!(
+            out.resource["name"],
+            json!({"givenName": "B", "middleName": "Q"})
+        );
+        for ops in [
+            json!([{"op": "replace", "path": "title", "value": ""},
+                   {"op": "replace", "path": "name.middleName", "value": ""}]),
+            json!([{"op": "replace", "value": {"title": "", "name": {"givenName": "B", "middleName": ""}}}]),
+            json!([{"op": "add", "value": {"title": "", "nickName": ""}},
+                   {"op": "replace", "path": "name", "value": {"givenName": "B", "middleName": ""}}]),
+        ] {
+            let out = patch(ops.clone()).unwrap();
+            assert_eq!(out.resource.get("title"), None, "{ops}");
+            assert_eq!(out.resource.get("nickName"), None, "{ops}");
+            assert_eq!(out.resource["name"], json!({"givenName": "B"}), "{ops}");
+        }
     }
 
     #[test]

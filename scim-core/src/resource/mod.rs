@@ -8,6 +8,7 @@
 //! It always carries `id` and `meta`; the service sets them, never the
 //! client.
 
+mod empty;
 mod enterprise_user;
 mod extension;
 mod group;

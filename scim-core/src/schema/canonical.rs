@@ -188,6 +188,22 @@ pub(crate) fn normalize_complex(
     path: &str,
     cx: &mut Context,
 ) -> Result<JsonObject, Error> {
+    let out = normalize_sub_attributes(attr, obj, path, cx)?;
+    check_required_sub_attributes(attr, &out, path)?;
+    Ok(out)
+}
+
+/// [`normalize_complex`] without the check that required sub-attributes
+/// are present: for a PATCH value merged into an existing complex value
+/// (RFC 7644 §3.5.2.3: "Sub-attributes that are not specified in the value
+/// parameter are left unchanged"), whose result is checked after the
+/// merge.
+pub(crate) fn normalize_sub_attributes(
+    attr: &Attribute,
+    obj: JsonObject,
+    path: &str,
+    cx: &mut Context,
+) -> Result<JsonObject, Error> {
     let mut out = JsonObject::new();
     for (key, value) in obj {
         match attr.sub_attribute(&key) {
@@ -217,18 +233,28 @@ pub(crate) fn normalize_complex(
             }
         }
     }
+    Ok(out)
+}
+
+/// A non-empty complex value has every required (writable) sub-attribute.
+pub(crate) fn check_required_sub_attributes(
+    attr: &Attribute,
+    obj: &JsonObject,
+    path: &str,
+) -> Result<(), Error> {
     for sub in &attr.sub_attributes {
-        if sub.required && !out.is_empty() && !out.contains_key(&sub.name) {
-            if sub.mutability == Mutability::ReadOnly {
-                continue;
-            }
+        if sub.required
+            && sub.mutability != Mutability::ReadOnly
+            && !obj.is_empty()
+            && !obj.contains_key(&sub.name)
+        {
             return Err(Error::InvalidValue(format!(
                 "attribute \"{path}.{}\" is required",
                 sub.name
             )));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Checks a value of a simple type. `Ok(None)` means no value.

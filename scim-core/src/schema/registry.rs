@@ -106,6 +106,7 @@ pub struct RegistryBuilder {
     schemas: Vec<Schema>,
     resource_types: Vec<ResourceType>,
     settings: Vec<Configured>,
+    empty_strings_unassigned: bool,
 }
 
 /// One [`RegistryBuilder::configure`] call, resolved at build time.
@@ -244,6 +245,39 @@ impl RegistryBuilder {
         self
     }
 
+    /// Makes an empty string given for an attribute that is not required
+    /// mean "unassigned", for every resource type: on create, replace and
+    /// PATCH, `"title": ""` or `"name": {"middleName": ""}` is dropped as
+    /// if it were absent, and an element of a multi-valued attribute whose
+    /// `value` is `""` is dropped with it. This extends RFC 7643 §2.5,
+    /// which makes `null` and empty arrays unassigned, to strings; it is a
+    /// service's rule, off by default (RFC 7643 lets `""` be a value). An
+    /// empty string for a *required* attribute is refused either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use scim_core::resource::prepare_create;
+    /// use scim_core::schema::RegistryBuilder;
+    /// use scim_core::tolerance::{Context, Policy};
+    /// use serde_json::json;
+    ///
+    /// let registry = RegistryBuilder::standard().empty_strings_unassigned(true).build()?;
+    /// let users = registry.resource_type("User").expect("standard");
+    /// let body = prepare_create(users, json!({
+    ///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    ///     "userName": "bjensen",
+    ///     "title": "",
+    /// }), &mut Context::new(Policy::strict()))?;
+    /// assert!(body.get("title").is_none());
+    /// # Ok::<(), scim_core::Error>(())
+    /// ```
+    #[must_use]
+    pub fn empty_strings_unassigned(mut self, unassigned: bool) -> Self {
+        self.empty_strings_unassigned = unassigned;
+        self
+    }
+
     /// Adds (or replaces, by URN) a schema.
     #[must_use]
     pub fn schema(mut self, schema: Schema) -> Self {
@@ -366,6 +400,7 @@ impl RegistryBuilder {
                 hidden_by_default,
                 indexes: Vec::new(),
                 required: Vec::new(),
+                empty_strings_unassigned: self.empty_strings_unassigned,
             };
             super::tighten::apply(&mut schema, &self.settings)?;
             schema.indexes = configured_indexes(&schema, &self.settings)?;
@@ -568,6 +603,8 @@ pub struct ResourceSchema {
     /// The paths validation requires: the core schema's required
     /// top-level attributes, then the configured ones.
     pub(super) required: Vec<RequiredRule>,
+    /// [`RegistryBuilder::empty_strings_unassigned`].
+    empty_strings_unassigned: bool,
 }
 
 /// An attribute path resolved through a [`ResourceSchema`].
@@ -623,6 +660,12 @@ impl ResourceSchema {
     /// The resource type.
     pub fn resource_type(&self) -> &ResourceType {
         &self.resource_type
+    }
+
+    /// Whether an empty string for an attribute that is not required means
+    /// "unassigned" ([`RegistryBuilder::empty_strings_unassigned`]).
+    pub fn empty_strings_unassigned(&self) -> bool {
+        self.empty_strings_unassigned
     }
 
     /// The resource type's name (`User`).

@@ -279,6 +279,17 @@ pub(crate) fn timestamps(json: &JsonObject, now: &str) -> (String, String) {
     (created, last_modified)
 }
 
+/// A stored group document with a new `displayName` (the repair command
+/// `groups rename` on a database not yet migrated to unique names).
+pub(crate) fn renamed_doc(doc: &str, display_name: &str) -> Result<String, StoreError> {
+    let mut json: JsonObject = serde_json::from_str(doc).map_err(StoreError::backend)?;
+    json.insert(
+        key::DISPLAY_NAME.to_owned(),
+        Value::String(display_name.to_owned()),
+    );
+    serde_json::to_string(&json).map_err(StoreError::backend)
+}
+
 /// Rebuilds a resource from its stored document: the revision and
 /// `lastModified` columns are authoritative (membership changes update
 /// them without rewriting the document).

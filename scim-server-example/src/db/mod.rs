@@ -49,13 +49,18 @@
 //! When the registry makes Group `displayName` unique (the Sign In
 //! Enterprise profile, `crate::profile`), group names are unique per
 //! tenant, ignoring case, through `host_groups.display_name_unique` and its
-//! unique index (schema version 3; duplicates from before keep `NULL`).
+//! unique index (schema version 3). A database whose groups already break
+//! the rule is not migrated: [`open`] fails with
+//! [`DbError::DuplicateGroupNames`], which lists them, and the `groups
+//! rename` / `groups delete` commands ([`names`]) resolve them on the
+//! unmigrated database.
 //! Uniqueness a custom registry adds to other attributes is not enforced:
 //! the store serves the standard User and Group types, and refuses any
 //! other resource type.
 
 mod host;
 mod index;
+pub(crate) mod names;
 mod postgres;
 mod query;
 mod sqlite;
@@ -87,6 +92,16 @@ pub(crate) enum DbError {
     /// A tenant with that name exists.
     #[error("a tenant named {0:?} already exists")]
     TenantExists(String),
+    /// No host group with this id in the tenant.
+    #[error("the tenant has no host group with id {0:?} (see `groups list`)")]
+    NoSuchGroup(String),
+    /// Another host group of the tenant has this name (ignoring case).
+    #[error("another host group of the tenant is named {0:?} (names are compared ignoring case)")]
+    GroupNameTaken(String),
+    /// The migration to unique group names found duplicates, and the
+    /// database stays at its version.
+    #[error(transparent)]
+    DuplicateGroupNames(names::DuplicateGroupNames),
     /// Anything the database or the driver reported.
     #[error("database error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -235,7 +250,9 @@ pub(crate) struct Database {
 /// # Errors
 ///
 /// [`DbError::Backend`] when the database cannot be reached or created, or
-/// its schema is newer than this server knows.
+/// its schema is newer than this server knows;
+/// [`DbError::DuplicateGroupNames`] when two groups of a tenant share a
+/// name and the migration to unique names cannot run (nothing is changed).
 pub(crate) async fn open(target: &Target, options: Options) -> Result<Database, DbError> {
     match target {
         Target::Sqlite(path) => sqlite::open(path, options).await,
@@ -270,18 +287,6 @@ impl Default for Options {
             scan_budget: index::DEFAULT_SCAN_BUDGET,
             registry: Arc::new(Registry::standard()),
         }
-    }
-}
-
-/// The migration to unique group names keeps existing duplicates; an
-/// operator should rename them (Entra ID fails on two matches).
-fn warn_duplicate_group_names(duplicates: &[(String, i64)]) {
-    for (tenant, count) in duplicates {
-        tracing::warn!(
-            tenant = %tenant,
-            duplicates = count,
-            "tenant {tenant:?} has {count} host group(s) whose displayName another group of the tenant already has; they were kept, and renaming one onto a taken name is refused"
-        );
     }
 }
 

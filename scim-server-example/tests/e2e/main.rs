@@ -9,6 +9,7 @@ mod deploy;
 mod fairness;
 mod head_first;
 mod lifecycle;
+mod names;
 mod ops;
 mod support;
 

@@ -520,3 +520,48 @@ impl Proxy {
         let _ = self.task.await;
     }
 }
+
+impl Storage {
+    /// Runs `serve` expecting it to exit by itself (a refusal to start)
+    /// and returns its output; kills it and panics if it is still running
+    /// after a minute.
+    pub(crate) fn serve_until_exit(&self) -> std::process::Output {
+        let mut child = Command::new(BIN)
+            .args(self.args())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
+            .env("SCIM_LOG", "warn")
+            .env_remove("SCIM_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server kept running instead of refusing to start");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs SQL statements on the database: on the SQLite file directly,
+    /// with `psql` in the PostgreSQL schema.
+    pub(crate) fn sql(&self, sql: &str) {
+        match self {
+            Self::Sqlite(dir) => rusqlite::Connection::open(dir.join("scim.db"))
+                .and_then(|c| c.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql} failed: {e}")),
+            Self::Postgres(url) => {
+                let status = Command::new("psql")
+                    .args([url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+                    .status()
+                    .expect("psql runs");
+                assert!(status.success(), "{sql} failed");
+            }
+        }
+    }
+}

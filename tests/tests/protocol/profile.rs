@@ -1,7 +1,7 @@
 //! A product profile declared with `AttributeSettings`: the Sign In
 //! Enterprise rules (required host names and work email, group names
-//! unique per tenant) enforced on create, replace and PATCH, and shown by
-//! `/Schemas`.
+//! unique per tenant, empty strings that are no values) enforced on
+//! create, replace and PATCH, and shown by `/Schemas`.
 
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ fn profile() -> Registry {
             "displayName",
             AttributeSettings::new().uniqueness(Uniqueness::Server),
         )
+        .empty_strings_unassigned(true)
         .build()
         .unwrap()
 }
@@ -111,6 +112,131 @@ async fn empty_strings_count_as_missing() {
             .expect_error(400, Some("invalidValue"));
         assert!(detail(&r.body).contains(missing), "{}", r.body);
     }
+}
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+#[tokio::test]
+async fn empty_optional_strings_are_unassigned_everywhere() {
+    let scim = scim();
+    let mut body = host("amelia@northwind.example");
+    body["title"] = json!("");
+    body["name"]["middleName"] = json!("");
+    body["phoneNumbers"] = json!([{"type": "mobile", "value": ""}]);
+    body["schemas"] = json!([USER_SCHEMA, ENTERPRISE]);
+    body[ENTERPRISE] = json!({"department": ""});
+    let created = scim.post("/Users", body.clone()).await.expect(201);
+    let path = format!("/Users/{}", id_of(&created.body));
+    for r in [&created.body, &scim.get(&path).await.expect(200).body] {
+        for gone in ["title", "phoneNumbers", ENTERPRISE] {
+            assert!(r.get(gone).is_none(), "{gone}: {r}");
+        }
+        assert_eq!(
+            r["name"],
+            json!({"givenName": "Amelia", "familyName": "Hart"}),
+            "{r}"
+        );
+        assert_eq!(r["schemas"], json!([USER_SCHEMA]), "{r}");
+    }
+    // Replace: the same.
+    let replaced = scim.put(&path, body).await.expect(200);
+    assert!(replaced.body.get("title").is_none(), "{}", replaced.body);
+    // PATCH: "" unassigns a value the host has, by path and pathless.
+    scim.patch(
+        &path,
+        patch(
+            json!([{"op": "replace", "path": "title", "value": "Concierge"},
+                     {"op": "add", "path": "name.middleName", "value": "Jo"}]),
+        ),
+    )
+    .await
+    .expect(200);
+    for ops in [
+        json!([{"op": "replace", "path": "title", "value": ""},
+               {"op": "replace", "path": "name.middleName", "value": ""}]),
+        json!([{"op": "replace", "value": {"title": "",
+                "name": {"givenName": "Amelia", "familyName": "Hart", "middleName": ""}}}]),
+    ] {
+        scim.patch(
+            &path,
+            patch(
+                json!([{"op": "replace", "path": "title", "value": "Concierge"},
+                         {"op": "add", "path": "name.middleName", "value": "Jo"}]),
+            ),
+        )
+        .await
+        .expect(200);
+        let r = scim.patch(&path, patch(ops.clone())).await.expect(200);
+        assert!(r.body.get("title").is_none(), "{ops}: {}", r.body);
+        assert!(
+            r.body["name"].get("middleName").is_none(),
+            "{ops}: {}",
+            r.body
+        );
+        let stored = scim.get(&path).await.expect(200);
+        assert!(stored.body.get("title").is_none(), "{}", stored.body);
+    }
+    // An empty required string is refused by PATCH, with a path or without.
+    for (ops, missing) in [
+        (
+            json!([{"op": "replace", "path": "userName", "value": ""}]),
+            "userName",
+        ),
+        (
+            json!([{"op": "replace", "value": {"userName": ""}}]),
+            "userName",
+        ),
+        (
+            json!([{"op": "replace", "path": "name.familyName", "value": ""}]),
+            "name.familyName",
+        ),
+        (
+            json!([{"op": "replace", "path": WORK_EMAIL, "value": ""}]),
+            WORK_EMAIL,
+        ),
+    ] {
+        let r = scim
+            .patch(&path, patch(ops.clone()))
+            .await
+            .expect_error(400, Some("invalidValue"));
+        assert!(detail(&r.body).contains(missing), "{ops}: {}", r.body);
+    }
+    // Without the profile, "" is a value (RFC 7643).
+    let plain = Harness::with_parts(Registry::standard(), ServiceConfig::new(BASE));
+    let r = plain
+        .post(
+            "/Users",
+            json!({"schemas": [USER_SCHEMA], "userName": "b", "title": ""}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["title"], "", "{}", r.body);
+}
+
+/// RFC 7644 §3.5.2.3: a complex value replaces the sub-attributes it
+/// names and leaves the others, so a partial `name` keeps the required
+/// family name (the value alone lacks it).
+#[tokio::test]
+async fn a_partial_name_is_merged_not_refused() {
+    let scim = scim();
+    let r = scim
+        .post("/Users", host("amelia@northwind.example"))
+        .await
+        .expect(201);
+    let path = format!("/Users/{}", id_of(&r.body));
+    for ops in [
+        json!([{"op": "replace", "path": "name", "value": {"givenName": "Amy"}}]),
+        json!([{"op": "replace", "value": {"name": {"givenName": "Amy"}}}]),
+        json!([{"op": "add", "path": "name", "value": {"middleName": "Jo"}}]),
+    ] {
+        let r = scim.patch(&path, patch(ops.clone())).await.expect(200);
+        assert_eq!(r.body["name"]["familyName"], "Hart", "{ops}: {}", r.body);
+    }
+    let r = scim.get(&path).await.expect(200);
+    assert_eq!(
+        r.body["name"],
+        json!({"givenName": "Amy", "familyName": "Hart", "middleName": "Jo"})
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,7 @@ use super::host::{
     set_members, split_for_write, timestamps,
 };
 use super::index::{self, Dialect, Indexes};
+use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, MemberLoad, Source};
 use super::{Database, DbError, Options};
 
@@ -196,20 +197,24 @@ impl PgDb {
             )));
         }
         let now = format_date_time(now());
-        let mut group_names_migrated = false;
         for (version, migration) in (1_i32..).zip(sql::MIGRATIONS) {
             if version > current {
+                if *migration == sql::V3_GROUP_NAMES {
+                    // Refused, not patched over: the transaction rolls
+                    // back and the database stays at `current`.
+                    let groups = group_name_clashes(&*tx).await?;
+                    if !groups.is_empty() {
+                        return Err(Fail::Tenant(DbError::DuplicateGroupNames(
+                            DuplicateGroupNames {
+                                version: i64::from(current),
+                                groups,
+                            },
+                        )));
+                    }
+                }
                 tx.batch_execute(migration).await?;
                 tx.execute(sql::RECORD_VERSION, &[&version, &now]).await?;
-                group_names_migrated |= *migration == sql::V3_GROUP_NAMES;
             }
-        }
-        if group_names_migrated {
-            let mut duplicates = Vec::new();
-            for row in tx.query(sql::DUPLICATE_GROUP_NAMES, &[]).await? {
-                duplicates.push((row.try_get::<_, String>(0)?, row.try_get::<_, i64>(1)?));
-            }
-            super::warn_duplicate_group_names(&duplicates);
         }
         let indexes = keys::sync(&tx, registry).await?;
         let trigram = keys::trigram(&mut tx).await?;
@@ -225,6 +230,104 @@ impl PgDb {
     }
 }
 
+/// The groups that stop `V3_GROUP_NAMES` (see [`sql::GROUP_NAME_CLASHES`]).
+async fn group_name_clashes(
+    client: &impl tokio_postgres::GenericClient,
+) -> Result<Vec<ClashingGroup>, Fail> {
+    let mut groups = Vec::new();
+    for row in client.query(sql::GROUP_NAME_CLASHES, &[]).await? {
+        groups.push(ClashingGroup {
+            tenant: row.try_get(0)?,
+            key: nul::dec(row.try_get(1)?),
+            id: row.try_get(2)?,
+            display_name: nul::dec(row.try_get(3)?),
+            created: row.try_get(4)?,
+        });
+    }
+    Ok(super::names::in_order(groups))
+}
+
+/// The schema version `V3_GROUP_NAMES` brings the database to.
+fn group_names_version() -> i32 {
+    sql::MIGRATIONS
+        .iter()
+        .position(|m| *m == sql::V3_GROUP_NAMES)
+        .and_then(|i| i32::try_from(i + 1).ok())
+        .unwrap_or(i32::MAX)
+}
+
+/// The repair commands on a database not yet migrated to unique group
+/// names: applies `change` with plain SQL (on columns every version has)
+/// and returns the duplicates left, or `None` without touching anything
+/// when the database is already migrated (the caller then goes through
+/// the store). Holds the migration lock, so it takes turns with servers
+/// starting.
+pub(crate) async fn change_group_before_unique_names(
+    config: tokio_postgres::Config,
+    tenant: &str,
+    id: &str,
+    change: &GroupChange,
+) -> Result<Remaining, DbError> {
+    let (mut client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| DbError::Backend(Box::new(e)))?;
+    let connection = tokio::spawn(connection);
+    let result: Result<Remaining, Fail> = async {
+        let tx = client.transaction().await?;
+        tx.execute(sql::MIGRATION_LOCK, &[&sql::MIGRATION_LOCK_KEY])
+            .await?;
+        tx.batch_execute(sql::SCHEMA_VERSION_TABLE).await?;
+        let current: i32 = tx.query_one(sql::SCHEMA_VERSION, &[]).await?.try_get(0)?;
+        if current >= group_names_version() {
+            return Ok(None);
+        }
+        let tenant_id: String = tx
+            .query_opt(sql::TENANT_ID_BY_NAME, &[&tenant])
+            .await?
+            .ok_or_else(|| Fail::Tenant(DbError::NoSuchTenant(tenant.to_owned())))?
+            .try_get(0)?;
+        let doc: String = tx
+            .query_opt(sql::GROUP_DOC, &[&tenant_id, &id])
+            .await?
+            .ok_or_else(|| Fail::Tenant(DbError::NoSuchGroup(id.to_owned())))?
+            .try_get(0)?;
+        let now = format_date_time(now());
+        match change {
+            GroupChange::Rename(name) => {
+                let name_key = host::fold(name);
+                let taken = tx
+                    .query_opt(
+                        sql::OTHER_GROUP_WITH_NAME_KEY,
+                        &[&tenant_id, &enc(&name_key), &id],
+                    )
+                    .await?;
+                if taken.is_some() {
+                    return Err(Fail::Tenant(DbError::GroupNameTaken(name.clone())));
+                }
+                let doc = host::renamed_doc(&doc, name)?;
+                tx.execute(
+                    sql::RENAME_GROUP,
+                    &[&tenant_id, &id, &enc(name), &enc(&name_key), &doc, &now],
+                )
+                .await?;
+            }
+            GroupChange::Delete => {
+                tx.execute(sql::BUMP_GROUPS_OF_GROUP, &[&tenant_id, &id, &now])
+                    .await?;
+                tx.execute(sql::DELETE_GROUP, &[&tenant_id, &id]).await?;
+            }
+        }
+        let remaining = group_name_clashes(&tx).await?;
+        tx.commit().await?;
+        Ok(Some(remaining))
+    }
+    .await;
+    drop(client);
+    let _ = connection.await;
+    Ok(result?)
+}
+
 /// A failure inside a database call.
 #[derive(Debug)]
 enum Fail {
@@ -232,7 +335,8 @@ enum Fail {
     Pg(tokio_postgres::Error),
     /// A store-level answer (not found, conflict, …).
     Store(StoreError),
-    /// A tenant-level answer.
+    /// A tenant- or database-level answer (no such tenant, duplicate
+    /// group names stopping a migration, …).
     Tenant(DbError),
     /// Pool or schema trouble.
     Other(String),

@@ -13,6 +13,7 @@ use scim_core::store::conformance::Suite;
 use tokio_postgres::NoTls;
 
 use super::PgDb;
+use crate::db::names::GroupChange;
 use crate::db::testing::{self, AdoptTenant, Adopting};
 use crate::db::{Database, DbError};
 
@@ -315,20 +316,19 @@ async fn two_server_processes_racing_for_a_group_name_give_one_winner() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+async fn duplicate_group_names_stop_the_migration_until_resolved() {
     in_schema("group_name_dups", |config| async move {
         let (db, _) = database(config.clone()).await;
-        let (t, before) = testing::duplicate_group_names(&db).await;
+        let (t, tenant, before) = testing::duplicate_group_names(&db).await;
         drop(db);
         // Back to the schema before the migration, with the duplicates.
-        let version = 1 + super::sql::MIGRATIONS
-            .iter()
-            .position(|m| *m == super::sql::V3_GROUP_NAMES)
-            .unwrap();
-        let version = i32::try_from(version).unwrap();
+        let version = super::group_names_version();
         let client = raw(&config).await;
         client
-            .batch_execute("ALTER TABLE host_groups DROP COLUMN display_name_unique")
+            .batch_execute(
+                "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+                 ALTER TABLE host_groups DROP COLUMN display_name_unique",
+            )
             .await
             .unwrap();
         client
@@ -338,26 +338,48 @@ async fn duplicate_group_names_survive_the_migration_to_unique_names() {
             )
             .await
             .unwrap();
-        let (db, _) = database(config).await;
-        let claims: Vec<Option<String>> = client
-            .query(
-                "SELECT display_name_unique FROM host_groups ORDER BY created",
-                &[],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let opened = PgDb::connect(config.clone()).await.map(|db| {
+            let db = Arc::new(db);
+            Database {
+                scim: db.clone(),
+                tenants: db.clone(),
+                product: db,
+            }
+        });
+        testing::assert_refused(opened, &tenant, &before);
+        let state = || async {
+            let version: i32 = client
+                .query_one(super::sql::SCHEMA_VERSION, &[])
+                .await
+                .unwrap()
+                .get(0);
+            let column: i64 = client
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name = 'host_groups'
+                       AND column_name = 'display_name_unique'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            (version, column)
+        };
+        assert_eq!(state().await, (version - 1, 0), "nothing was migrated");
+        let change = |tenant: String, id: String, change: GroupChange| {
+            let config = config.clone();
+            async move {
+                super::change_group_before_unique_names(config, &tenant, &id, &change).await
+            }
+        };
+        testing::resolve_duplicates(&change, &tenant, &before).await;
+        let (db, _) = database(config.clone()).await;
         assert_eq!(
-            claims,
-            [
-                Some("front desk".to_owned()),
-                None,
-                Some("lobby".to_owned())
-            ]
+            state().await,
+            (i32::try_from(super::sql::MIGRATIONS.len()).unwrap(), 1),
+            "every migration ran"
         );
-        testing::duplicates_after_migration(&db, &t, &before).await;
+        testing::after_resolution(&db, &t, &tenant, &before, &change).await;
     })
     .await;
 }

@@ -47,6 +47,7 @@ use super::host::{
     set_members, split_for_write, timestamps,
 };
 use super::index::{self, Dialect, Indexes};
+use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 use super::{Database, DbError, Options};
 
@@ -216,24 +217,121 @@ fn migrate(conn: &mut Connection) -> Result<(), Fail> {
         )));
     }
     let now = format_date_time(now());
-    let mut group_names_migrated = false;
     for (version, migration) in (1..).zip(sql::MIGRATIONS) {
         if version > current {
+            if *migration == sql::V3_GROUP_NAMES {
+                // Refused, not patched over: the transaction rolls back
+                // and the database stays at `current`.
+                let groups = group_name_clashes(&tx)?;
+                if !groups.is_empty() {
+                    return Err(Fail::Tenant(DbError::DuplicateGroupNames(
+                        DuplicateGroupNames {
+                            version: current,
+                            groups,
+                        },
+                    )));
+                }
+            }
             tx.execute_batch(migration)?;
             tx.execute(sql::RECORD_VERSION, params![version, now])?;
-            group_names_migrated |= *migration == sql::V3_GROUP_NAMES;
         }
-    }
-    if group_names_migrated {
-        let mut statement = tx.prepare(sql::DUPLICATE_GROUP_NAMES)?;
-        let duplicates = statement
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        drop(statement);
-        super::warn_duplicate_group_names(&duplicates);
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The groups that stop `V3_GROUP_NAMES` (see [`sql::GROUP_NAME_CLASHES`]).
+fn group_name_clashes(conn: &Connection) -> rusqlite::Result<Vec<ClashingGroup>> {
+    conn.prepare(sql::GROUP_NAME_CLASHES)?
+        .query_map([], |r| {
+            Ok(ClashingGroup {
+                tenant: r.get(0)?,
+                key: r.get(1)?,
+                id: r.get(2)?,
+                display_name: r.get(3)?,
+                created: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()
+        .map(super::names::in_order)
+}
+
+/// The schema version `V3_GROUP_NAMES` brings the database to.
+fn group_names_version() -> i64 {
+    sql::MIGRATIONS
+        .iter()
+        .position(|m| *m == sql::V3_GROUP_NAMES)
+        .and_then(|i| i64::try_from(i + 1).ok())
+        .unwrap_or(i64::MAX)
+}
+
+/// The repair commands on a database not yet migrated to unique group
+/// names: applies `change` with plain SQL (on columns every version has)
+/// and returns the duplicates left, or `None` without touching anything
+/// when the database is already migrated (the caller then goes through
+/// the store). Runs in one immediate transaction, so it takes turns with
+/// servers opening the file.
+pub(crate) async fn change_group_before_unique_names(
+    path: &Path,
+    tenant: &str,
+    id: &str,
+    change: &GroupChange,
+) -> Result<Remaining, DbError> {
+    let (path, tenant, id, change) = (
+        path.to_owned(),
+        tenant.to_owned(),
+        id.to_owned(),
+        change.clone(),
+    );
+    let run = move || -> Result<Remaining, Fail> {
+        let mut conn = Connection::open(&path)?;
+        configure(&mut conn)?;
+        let tx = immediate(&mut conn)?;
+        tx.execute(sql::SCHEMA_VERSION_TABLE, [])?;
+        let current: i64 = tx.query_row(sql::SCHEMA_VERSION, [], |r| r.get(0))?;
+        if current >= group_names_version() {
+            return Ok(None);
+        }
+        let tenant_id: String = tx
+            .query_row(sql::TENANT_BY_NAME, [&tenant], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Fail::Tenant(DbError::NoSuchTenant(tenant.clone())))?;
+        let doc: String = tx
+            .query_row(sql::GROUP_DOC, params![tenant_id, id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Fail::Tenant(DbError::NoSuchGroup(id.clone())))?;
+        let now = format_date_time(now());
+        match &change {
+            GroupChange::Rename(name) => {
+                let name_key = host::fold(name);
+                let taken: Option<String> = tx
+                    .query_row(
+                        sql::OTHER_GROUP_WITH_NAME_KEY,
+                        params![tenant_id, name_key, id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if taken.is_some() {
+                    return Err(Fail::Tenant(DbError::GroupNameTaken(name.clone())));
+                }
+                let doc = host::renamed_doc(&doc, name)?;
+                tx.execute(
+                    sql::RENAME_GROUP,
+                    params![tenant_id, id, name, name_key, doc, now],
+                )?;
+            }
+            GroupChange::Delete => {
+                tx.execute(sql::BUMP_GROUPS_OF_GROUP, params![tenant_id, id, now])?;
+                tx.execute(sql::DELETE_GROUP, params![tenant_id, id])?;
+            }
+        }
+        let remaining = group_name_clashes(&tx)?;
+        tx.commit()?;
+        Ok(Some(remaining))
+    };
+    Ok(tokio::task::spawn_blocking(run)
+        .await
+        .map_err(|e| DbError::Backend(Box::new(e)))??)
 }
 
 /// A failure inside a database call.
@@ -243,7 +341,8 @@ enum Fail {
     Sql(rusqlite::Error),
     /// A store-level answer (not found, conflict, …).
     Store(StoreError),
-    /// A tenant-level answer.
+    /// A tenant- or database-level answer (no such tenant, duplicate
+    /// group names stopping a migration, …).
     Tenant(DbError),
     /// Pool, thread or schema trouble.
     Other(String),

@@ -124,26 +124,37 @@ CREATE UNIQUE INDEX tenants_previous_token_hash ON tenants (previous_token_hash)
 
 /// Version 3: group names unique per tenant, ignoring case, when the
 /// registry says so (the Sign In Enterprise profile). `display_name_unique`
-/// holds the folded name under a unique index; existing duplicates must
-/// not fail the migration or lose data, so only the first group of each
-/// name (the oldest, then by id) gets it, later ones keep `NULL` until
-/// they are renamed. SQLite's unique indexes let `NULL`s repeat.
+/// holds the folded name under a unique index. The migration runs only
+/// when no two groups of a tenant share a name ([`GROUP_NAME_CLASHES`] is
+/// empty); otherwise opening fails and the database stays as it was.
+/// SQLite's unique indexes let `NULL`s repeat.
 pub(super) const V3_GROUP_NAMES: &str = "
 ALTER TABLE host_groups ADD COLUMN display_name_unique TEXT;
-UPDATE host_groups SET display_name_unique = display_name_key
-WHERE id = (SELECT g.id FROM host_groups g
-            WHERE g.tenant_id = host_groups.tenant_id
-              AND g.display_name_key = host_groups.display_name_key
-            ORDER BY g.created, g.id LIMIT 1);
+UPDATE host_groups SET display_name_unique = display_name_key;
 CREATE UNIQUE INDEX host_groups_display_name_unique ON host_groups (tenant_id, display_name_unique);
 ";
 
-/// Per tenant, how many groups share a name another group holds: `(tenant
-/// name, count)`, after `V3_GROUP_NAMES`.
-pub(super) const DUPLICATE_GROUP_NAMES: &str = "
-    SELECT t.name, COUNT(*) FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
-    WHERE g.display_name_unique IS NULL
-    GROUP BY t.name ORDER BY t.name";
+/// The groups whose folded name another group of the tenant has, before
+/// `V3_GROUP_NAMES` (columns of every version): `(tenant name, key, id,
+/// displayName, created)`, put in time order by `names::in_order`.
+pub(super) const GROUP_NAME_CLASHES: &str = "
+    SELECT t.name, g.display_name_key, g.id, g.display_name, g.created
+    FROM host_groups g JOIN tenants t ON t.id = g.tenant_id
+    WHERE EXISTS (SELECT 1 FROM host_groups o
+                  WHERE o.tenant_id = g.tenant_id AND o.display_name_key = g.display_name_key
+                    AND o.id <> g.id)
+    ORDER BY t.name, g.display_name_key, g.id";
+
+/// The repair commands before `V3_GROUP_NAMES`, on columns every version
+/// has: a group's document.
+pub(super) const GROUP_DOC: &str = "SELECT doc FROM host_groups WHERE tenant_id = ?1 AND id = ?2";
+/// Another group of the tenant with the folded name `?2` (not `?3`).
+pub(super) const OTHER_GROUP_WITH_NAME_KEY: &str = "SELECT id FROM host_groups WHERE tenant_id = ?1 AND display_name_key = ?2 AND id <> ?3 LIMIT 1";
+/// Renames a group: `?3` name, `?4` folded name, `?5` document, `?6` now.
+pub(super) const RENAME_GROUP: &str = "
+    UPDATE host_groups SET display_name = ?3, display_name_key = ?4, doc = ?5,
+                           revision = revision + 1, last_modified = ?6
+    WHERE tenant_id = ?1 AND id = ?2";
 
 /// Version 4: secondary indexes (see `db/index.rs`). The rows are built
 /// at start-up, from the documents, for every declared index.

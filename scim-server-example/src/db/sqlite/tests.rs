@@ -12,6 +12,7 @@ use scim_core::store::conformance::Suite;
 use super::SqliteDb;
 use scim_core::store::ResourceStore;
 
+use crate::db::names::GroupChange;
 use crate::db::testing::{self, AdoptTenant, Adopting, TempDir};
 use crate::db::{Database, Options, Target, open};
 
@@ -272,49 +273,50 @@ async fn two_handles_racing_for_a_group_name_give_one_winner() {
 }
 
 #[tokio::test]
-async fn duplicate_group_names_survive_the_migration_to_unique_names() {
+async fn duplicate_group_names_stop_the_migration_until_resolved() {
     let dir = TempDir::new("sqlite-dups");
     let (db, path) = fresh(&dir).await;
-    let (t, before) = testing::duplicate_group_names(&db).await;
+    let (t, tenant, before) = testing::duplicate_group_names(&db).await;
     drop(db);
-    // Back to the schema before the migration, with the duplicates.
-    let version = 1 + super::sql::MIGRATIONS
-        .iter()
-        .position(|m| *m == super::sql::V3_GROUP_NAMES)
-        .unwrap();
+    // Back to the schema before the migration (and the index rows after
+    // it), with the duplicates.
+    let version = super::group_names_version();
     raw(&path)
         .execute_batch(&format!(
-            "DROP INDEX host_groups_display_name_unique;
+            "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+             DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
+             DROP TABLE host_texts; DROP TABLE group_texts;
+             DROP INDEX host_groups_display_name_unique;
              ALTER TABLE host_groups DROP COLUMN display_name_unique;
              DELETE FROM schema_version WHERE version >= {version};"
         ))
         .unwrap();
-    let db = open(&Target::Sqlite(path.clone()), Options::default())
-        .await
-        .unwrap();
-    let claims: Vec<(String, Option<String>)> = raw(&path)
-        .prepare("SELECT id, display_name_unique FROM host_groups ORDER BY created")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let claims: Vec<Option<&str>> = claims.iter().map(|(_, c)| c.as_deref()).collect();
-    assert_eq!(claims, [Some("front desk"), None, Some("lobby")]);
-    // What the migration's warning reports: one duplicate in the tenant.
-    let reported: Vec<(String, i64)> = raw(&path)
-        .prepare(super::sql::DUPLICATE_GROUP_NAMES)
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(reported.len(), 1, "{reported:?}");
-    assert!(
-        reported[0].0.starts_with("dups-") && reported[0].1 == 1,
-        "{reported:?}"
+    let target = Target::Sqlite(path.clone());
+    testing::assert_refused(open(&target, Options::default()).await, &tenant, &before);
+    let columns = |path: &Path| -> (i64, i64) {
+        raw(path)
+            .query_row(
+                "SELECT (SELECT MAX(version) FROM schema_version),
+                        (SELECT COUNT(*) FROM pragma_table_info('host_groups')
+                         WHERE name = 'display_name_unique')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(columns(&path), (version - 1, 0), "nothing was migrated");
+    let change = |tenant: String, id: String, change: GroupChange| {
+        let path = path.clone();
+        async move { super::change_group_before_unique_names(&path, &tenant, &id, &change).await }
+    };
+    testing::resolve_duplicates(&change, &tenant, &before).await;
+    let db = open(&target, Options::default()).await.unwrap();
+    assert_eq!(
+        columns(&path),
+        (i64::try_from(super::sql::MIGRATIONS.len()).unwrap(), 1),
+        "every migration ran"
     );
-    testing::duplicates_after_migration(&db, &t, &before).await;
+    testing::after_resolution(&db, &t, &tenant, &before, &change).await;
 }
 
 #[tokio::test]

@@ -376,6 +376,6 @@ pub(crate) use self::host::{
     racing_creates, read_after_restart, write_for_restart,
 };
 pub(crate) use self::names::{
-    duplicate_group_names, duplicates_after_migration, racing_group_names,
+    after_resolution, assert_refused, duplicate_group_names, racing_group_names, resolve_duplicates,
 };
 pub(crate) use self::tenant::{tenant_lifecycle, token_rotation_with_grace};

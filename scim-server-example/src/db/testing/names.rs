@@ -1,8 +1,12 @@
 //! Group names unique per tenant under the Sign In Enterprise profile:
 //! racing creates, renames onto a taken name, and duplicates a database
-//! held before the migration that added the rule.
+//! held before the migration that added the rule: refused, listed, and
+//! resolved with the repair commands.
+
+use std::future::Future;
 
 use super::*;
+use crate::db::names::{GroupChange, Remaining, change_group_in_store};
 use crate::profile::{Profile, registry};
 
 /// The Group type of the product profile (`displayName` unique).
@@ -155,15 +159,17 @@ pub(crate) async fn racing_group_names(a: &Database, b: &Database) {
 }
 
 /// Writes what a database held before group names became unique: two
-/// groups of one name (the older first) and a third, without the profile.
-pub(crate) async fn duplicate_group_names(db: &Database) -> (TenantId, Vec<Resource>) {
+/// names held by two groups each (the older first), without the profile.
+/// Returns the tenant's id and name and the groups.
+pub(crate) async fn duplicate_group_names(db: &Database) -> (TenantId, String, Vec<Resource>) {
     let plain = groups();
-    let (_, t) = new_tenant(db, "dups").await;
+    let (tenant, t) = new_tenant(db, "dups").await;
     let mut out = Vec::new();
     for (name, created) in [
         ("Front Desk", "2025-01-01T00:00:00Z"),
         ("FRONT DESK", "2025-01-02T00:00:00Z"),
         ("Lobby", "2025-01-03T00:00:00Z"),
+        ("lobby", "2025-01-04T00:00:00Z"),
     ] {
         out.push(
             db.scim
@@ -172,70 +178,169 @@ pub(crate) async fn duplicate_group_names(db: &Database) -> (TenantId, Vec<Resou
                 .unwrap(),
         );
     }
-    (t, out)
+    (t, tenant.name, out)
 }
 
-/// After the migration: nothing was lost, the older group holds the name,
-/// the later duplicate cannot be written under its name (a rename onto a
-/// taken name) but can be renamed away, and new groups cannot take it.
-pub(crate) async fn duplicates_after_migration(db: &Database, t: &TenantId, before: &[Resource]) {
-    let groups = profile_groups();
-    for g in before {
-        let read = db
-            .scim
-            .get(t, &groups, g.id(), &Projection::all())
-            .await
-            .unwrap();
-        assert_eq!(
-            read.and_then(|r| r.get("displayName").cloned()),
-            g.get("displayName").cloned()
+/// Opening the database with those duplicates fails, listing every group
+/// of each shared name (oldest first) and the commands that resolve them;
+/// the database stays at version 2.
+pub(crate) fn assert_refused(opened: Result<Database, DbError>, tenant: &str, before: &[Resource]) {
+    let refusal = match opened {
+        Err(DbError::DuplicateGroupNames(d)) => d,
+        Err(e) => panic!("expected the duplicate names to be refused, got {e}"),
+        Ok(_) => panic!("expected the duplicate names to be refused, the database opened"),
+    };
+    assert_eq!(refusal.version, 2);
+    let listed: Vec<(&str, &str, &str, &str)> = refusal
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.tenant.as_str(),
+                g.key.as_str(),
+                g.id.as_str(),
+                g.created.as_str(),
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, &str, &str, &str)> = before
+        .iter()
+        .zip(["front desk", "front desk", "lobby", "lobby"])
+        .zip([
+            "2025-01-01T00:00:00Z",
+            "2025-01-02T00:00:00Z",
+            "2025-01-03T00:00:00Z",
+            "2025-01-04T00:00:00Z",
+        ])
+        .map(|((g, key), created)| (tenant, key, g.id().as_str(), created))
+        .collect();
+    assert_eq!(listed, expected);
+    let text = refusal.to_string();
+    for later in [&before[1], &before[3]] {
+        assert!(
+            text.contains(&format!(
+                "groups rename --tenant {tenant} {} \"NEW NAME\"",
+                later.id()
+            )),
+            "{text}"
         );
     }
-    assert_name_conflict(
-        db.scim
-            .create(t, &groups, group(&groups, "front desk"))
-            .await,
-    );
-    let duplicate = &before[1];
-    assert_name_conflict(
-        db.scim
-            .replace(
-                t,
-                &groups,
-                renamed(&groups, duplicate, "Front desk"),
-                duplicate.version(),
-            )
-            .await,
-    );
-    let moved = db
-        .scim
-        .replace(
-            t,
-            &groups,
-            renamed(&groups, duplicate, "Back Office"),
-            duplicate.version(),
-        )
+    assert!(text.contains("schema version 2"), "{text}");
+}
+
+/// The repair commands on the unmigrated database: `change(tenant, id,
+/// change)` is the backend's pre-migration path. A rename onto a taken
+/// name (either case) is refused; renaming one duplicate away and deleting
+/// the other leaves none.
+pub(crate) async fn resolve_duplicates<F, Fut>(change: F, tenant: &str, before: &[Resource])
+where
+    F: Fn(String, String, GroupChange) -> Fut,
+    Fut: Future<Output = Result<Remaining, DbError>>,
+{
+    let id = |i: usize| before[i].id().as_str().to_owned();
+    let rename = |name: &str| GroupChange::Rename(name.to_owned());
+    assert!(matches!(
+        change(tenant.to_owned(), id(1), rename("LOBBY")).await,
+        Err(DbError::GroupNameTaken(n)) if n == "LOBBY"
+    ));
+    assert!(matches!(
+        change("no-such-tenant".to_owned(), id(1), rename("x")).await,
+        Err(DbError::NoSuchTenant(_))
+    ));
+    assert!(matches!(
+        change(tenant.to_owned(), "no-such-group".to_owned(), rename("x")).await,
+        Err(DbError::NoSuchGroup(_))
+    ));
+    let left = change(tenant.to_owned(), id(1), rename("Back Office"))
+        .await
+        .unwrap()
+        .expect("the database is not migrated yet");
+    let left: Vec<&str> = left.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(left, [id(2), id(3)]);
+    let left = change(tenant.to_owned(), id(3), GroupChange::Delete)
         .await
         .unwrap();
+    assert_eq!(left, Some(Vec::new()));
+}
+
+/// After the repairs and the migration: the renamed group kept its id
+/// under its new name with a new version, the deleted one is gone, every
+/// name is taken once (ignoring case), and the repair commands now go
+/// through the store (renames onto taken names still refused). Migrated,
+/// the backend's pre-migration path changes nothing (`None`).
+pub(crate) async fn after_resolution<F, Fut>(
+    db: &Database,
+    t: &TenantId,
+    tenant: &str,
+    before: &[Resource],
+    change: F,
+) where
+    F: Fn(String, String, GroupChange) -> Fut,
+    Fut: Future<Output = Result<Remaining, DbError>>,
+{
+    let groups = profile_groups();
+    let read = |i: usize| {
+        let id = before[i].id().clone();
+        let (db, t, groups) = (db.clone(), t.clone(), groups.clone());
+        async move {
+            db.scim
+                .get(&t, &groups, &id, &Projection::all())
+                .await
+                .unwrap()
+        }
+    };
+    let names: Vec<Option<Value>> = [read(0).await, read(1).await, read(2).await]
+        .into_iter()
+        .map(|g| g.and_then(|g| g.get("displayName").cloned()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Some(json!("Front Desk")),
+            Some(json!("Back Office")),
+            Some(json!("Lobby"))
+        ]
+    );
+    let moved = read(1).await.unwrap();
+    assert_ne!(moved.version(), before[1].version());
+    assert!(read(3).await.is_none());
+    for taken in ["front desk", "BACK OFFICE", "lobby"] {
+        assert_name_conflict(db.scim.create(t, &groups, group(&groups, taken)).await);
+    }
+    let lobby = before[2].id().as_str().to_owned();
+    assert_eq!(
+        change(tenant.to_owned(), lobby.clone(), GroupChange::Delete)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        change_group_in_store(
+            db,
+            &groups,
+            tenant,
+            &lobby,
+            &GroupChange::Rename("Back office".into())
+        )
+        .await,
+        Err(DbError::GroupNameTaken(_))
+    ));
+    change_group_in_store(
+        db,
+        &groups,
+        tenant,
+        &lobby,
+        &GroupChange::Rename("Reception".into()),
+    )
+    .await
+    .unwrap();
     assert_name_conflict(
         db.scim
-            .replace(
-                t,
-                &groups,
-                renamed(&groups, &moved, "FRONT DESK"),
-                moved.version(),
-            )
+            .create(t, &groups, group(&groups, "RECEPTION"))
             .await,
     );
-    // The first holder keeps working under its name.
-    let first = &before[0];
-    db.scim
-        .replace(
-            t,
-            &groups,
-            renamed(&groups, first, "Front Desk"),
-            first.version(),
-        )
+    change_group_in_store(db, &groups, tenant, &lobby, &GroupChange::Delete)
         .await
         .unwrap();
+    assert!(read(2).await.is_none());
 }
