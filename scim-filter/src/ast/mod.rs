@@ -15,7 +15,7 @@ mod print;
 
 use serde_json::Number;
 
-pub use self::path::{AttrPath, InvalidValuePath, PatchPath, ValuePath};
+pub use self::path::{AttrPath, PatchPath, ValuePath};
 
 /// A parsed SCIM filter expression (RFC 7644 §3.4.2.2, the `FILTER` rule).
 ///

@@ -3,10 +3,9 @@
 
 use std::hash::{Hash, Hasher};
 
-use std::fmt::{self, Display};
-
 use super::Filter;
-use crate::{ParseError, parser};
+use crate::error::{PathError, PathErrorKind};
+use crate::parser;
 
 /// An attribute path: `[URI ":"] ATTRNAME ["." subAttr]` (RFC 7644
 /// §3.4.2.2, RFC 7643 §3.10).
@@ -43,10 +42,11 @@ impl AttrPath {
     ///
     /// # Errors
     ///
-    /// [`ParseError`] if `name` is not an `ATTRNAME` (a letter followed by
-    /// letters, digits, `-` or `_`; or `$ref`).
-    pub fn new(name: &str) -> Result<Self, ParseError> {
-        parser::check_attr_name(name)?;
+    /// [`PathError`] ([`PathErrorKind::AttrName`]) if `name` is not an
+    /// `ATTRNAME` (a letter followed by letters, digits, `-` or `_`; or
+    /// `$ref`).
+    pub fn new(name: &str) -> Result<Self, PathError> {
+        parser::check_attr_name(name, PathErrorKind::AttrName)?;
         Ok(Self {
             schema: None,
             name: name.into(),
@@ -58,8 +58,9 @@ impl AttrPath {
     ///
     /// # Errors
     ///
-    /// [`ParseError`] if `schema` is not a URN of the form `urn:NID:NSS`.
-    pub fn with_schema(mut self, schema: &str) -> Result<Self, ParseError> {
+    /// [`PathError`] ([`PathErrorKind::SchemaUrn`]) if `schema` is not a
+    /// URN of the form `urn:NID:NSS`.
+    pub fn with_schema(mut self, schema: &str) -> Result<Self, PathError> {
         parser::check_schema_urn(schema)?;
         self.schema = Some(schema.into());
         Ok(self)
@@ -69,9 +70,10 @@ impl AttrPath {
     ///
     /// # Errors
     ///
-    /// [`ParseError`] if `sub_attr` is not an `ATTRNAME`.
-    pub fn with_sub_attr(mut self, sub_attr: &str) -> Result<Self, ParseError> {
-        parser::check_attr_name(sub_attr)?;
+    /// [`PathError`] ([`PathErrorKind::SubAttr`]) if `sub_attr` is not an
+    /// `ATTRNAME`.
+    pub fn with_sub_attr(mut self, sub_attr: &str) -> Result<Self, PathError> {
+        parser::check_attr_name(sub_attr, PathErrorKind::SubAttr)?;
         self.sub_attr = Some(sub_attr.into());
         Ok(self)
     }
@@ -174,23 +176,29 @@ impl ValuePath {
     ///
     /// # Errors
     ///
-    /// [`InvalidValuePath`] if `attr` has a sub-attribute, or `filter`
-    /// contains a value path or a schema URN.
-    pub fn new(attr: AttrPath, filter: Filter) -> Result<Self, InvalidValuePath> {
+    /// [`PathError`] if `attr` has a sub-attribute
+    /// ([`PathErrorKind::SubAttrBeforeBracket`]), or `filter` contains a
+    /// value path ([`PathErrorKind::NestedValuePath`]) or a schema URN
+    /// ([`PathErrorKind::UrnInValueFilter`]).
+    pub fn new(attr: AttrPath, filter: Filter) -> Result<Self, PathError> {
+        let refuse = |kind, message: &str| Err(PathError::new(kind, None, message.to_owned()));
         if attr.sub_attr.is_some() {
-            return Err(InvalidValuePath(
+            return refuse(
+                PathErrorKind::SubAttrBeforeBracket,
                 "the attribute before \"[\" cannot have a sub-attribute",
-            ));
+            );
         }
         if filter.contains_value_path() {
-            return Err(InvalidValuePath(
+            return refuse(
+                PathErrorKind::NestedValuePath,
                 "a value filter cannot contain a value path",
-            ));
+            );
         }
         if filter.contains_schema_urn() {
-            return Err(InvalidValuePath(
+            return refuse(
+                PathErrorKind::UrnInValueFilter,
                 "attribute paths inside a value filter are relative and cannot carry a schema URN",
-            ));
+            );
         }
         Ok(Self {
             attr,
@@ -208,18 +216,6 @@ impl ValuePath {
         &self.filter
     }
 }
-
-/// Why [`ValuePath::new`] refused its parts.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub struct InvalidValuePath(&'static str);
-
-impl Display for InvalidValuePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for InvalidValuePath {}
 
 /// A PATCH operation's `path` (RFC 7644 §3.5.2):
 /// `attrPath / valuePath [subAttr]`.
@@ -263,10 +259,11 @@ impl PatchPath {
     ///
     /// # Errors
     ///
-    /// [`ParseError`] if `sub_attr` is not an `ATTRNAME`.
-    pub fn value_path(value_path: ValuePath, sub_attr: Option<&str>) -> Result<Self, ParseError> {
+    /// [`PathError`] ([`PathErrorKind::SubAttr`]) if `sub_attr` is not an
+    /// `ATTRNAME`.
+    pub fn value_path(value_path: ValuePath, sub_attr: Option<&str>) -> Result<Self, PathError> {
         if let Some(sub) = sub_attr {
-            parser::check_attr_name(sub)?;
+            parser::check_attr_name(sub, PathErrorKind::SubAttr)?;
         }
         Ok(Self {
             attr: value_path.attr,

@@ -1,7 +1,8 @@
 //! `attrPath = [URI ":"] ATTRNAME *1subAttr` (RFC 7644 §3.4.2.2).
 
 use super::{Expected, PError, PResult};
-use crate::{AttrPath, ParseError};
+use crate::AttrPath;
+use crate::error::{PathError, PathErrorKind};
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`.
 ///
@@ -112,19 +113,22 @@ fn is_urn_char(c: char) -> bool {
         )
 }
 
-/// Checks that `s` is an attribute name.
-pub(crate) fn check_attr_name(s: &str) -> Result<(), ParseError> {
+/// Checks that `s` is an attribute name; `kind` says which part of a path
+/// it is.
+pub(crate) fn check_attr_name(s: &str, kind: PathErrorKind) -> Result<(), PathError> {
     match split_attr_name(s) {
         Some((_, "")) => Ok(()),
-        Some((name, rest)) => Err(ParseError::new(
-            name.len(),
+        Some((name, rest)) => Err(PathError::new(
+            kind,
+            Some(name.len()),
             format!(
                 "unexpected {:?} in attribute name",
                 rest.chars().next().unwrap_or_default()
             ),
         )),
-        None => Err(ParseError::new(
-            0,
+        None => Err(PathError::new(
+            kind,
+            Some(0),
             format!("{s:?} is not an attribute name (it must start with a letter)"),
         )),
     }
@@ -132,30 +136,31 @@ pub(crate) fn check_attr_name(s: &str) -> Result<(), ParseError> {
 
 /// Checks that `s` is a schema URN: `urn:NID:NSS`, where every
 /// colon-separated part is non-empty.
-pub(crate) fn check_schema_urn(s: &str) -> Result<(), ParseError> {
+pub(crate) fn check_schema_urn(s: &str) -> Result<(), PathError> {
+    let error = |position, message| {
+        Err(PathError::new(
+            PathErrorKind::SchemaUrn,
+            Some(position),
+            message,
+        ))
+    };
     if !has_urn_scheme(s) {
-        return Err(ParseError::new(0, format!("{s:?} is not a URN")));
+        return error(0, format!("{s:?} is not a URN"));
     }
     if let Some(pos) = s.find(|c: char| !is_urn_char(c)) {
-        return Err(ParseError::new(
-            pos,
-            format!("invalid character in URN {s:?}"),
-        ));
+        return error(pos, format!("invalid character in URN {s:?}"));
     }
     let mut parts = 0;
     let mut offset = 0;
     for part in s.split(':') {
         if part.is_empty() {
-            return Err(ParseError::new(offset, format!("empty part in URN {s:?}")));
+            return error(offset, format!("empty part in URN {s:?}"));
         }
         offset += part.len() + 1;
         parts += 1;
     }
     if parts < 3 {
-        return Err(ParseError::new(
-            s.len(),
-            format!("URN {s:?} must have the form urn:NID:NSS"),
-        ));
+        return error(s.len(), format!("URN {s:?} must have the form urn:NID:NSS"));
     }
     Ok(())
 }
@@ -226,13 +231,15 @@ mod tests {
 
     #[test]
     fn names_follow_the_abnf() {
-        assert!(check_attr_name("userName").is_ok());
-        assert!(check_attr_name("x-1_a").is_ok());
-        assert!(check_attr_name("$ref").is_ok());
-        assert!(check_attr_name("1abc").is_err());
-        assert!(check_attr_name("user$Name").is_err());
-        assert!(check_attr_name("").is_err());
-        assert!(check_attr_name("$refs").is_err());
+        let check = |s| check_attr_name(s, PathErrorKind::AttrName);
+        assert!(check("userName").is_ok());
+        assert!(check("x-1_a").is_ok());
+        assert!(check("$ref").is_ok());
+        assert!(check("$REF").is_ok());
+        assert!(check("1abc").is_err());
+        assert!(check("user$Name").is_err());
+        assert!(check("").is_err());
+        assert!(check("$refs").is_err());
     }
 
     #[test]
