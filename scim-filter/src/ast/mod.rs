@@ -140,6 +140,14 @@ impl Operands {
         Self(vec![first, second])
     }
 
+    /// `first` followed by `rest`, which must not be empty (a chain has
+    /// at least two operands).
+    pub(crate) fn from_first_and_rest(first: Filter, mut rest: Vec<Filter>) -> Self {
+        debug_assert!(!rest.is_empty(), "a chain has at least two operands");
+        rest.insert(0, first);
+        Self(rest)
+    }
+
     /// Appends one more operand.
     pub fn push(&mut self, operand: Filter) {
         self.0.push(operand);
@@ -268,6 +276,13 @@ impl CompareOp {
             Self::Ge => "ge",
             Self::Le => "le",
         }
+    }
+
+    /// The operator whose keyword `s` is, without regard to ASCII case.
+    pub(crate) fn from_keyword(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.as_str().eq_ignore_ascii_case(s))
     }
 
     /// `true` for the ordering operators `gt`, `lt`, `ge` and `le`.

@@ -206,6 +206,18 @@ impl ValuePath {
         })
     }
 
+    /// Builds a value path from parts the parser has already checked: `attr`
+    /// has no sub-attribute and `filter` neither a value path nor a schema
+    /// URN, because the grammar refuses them inside brackets.
+    pub(crate) fn from_checked_parts(attr: AttrPath, filter: Filter) -> Self {
+        debug_assert!(attr.sub_attr.is_none());
+        debug_assert!(!filter.contains_value_path() && !filter.contains_schema_urn());
+        Self {
+            attr,
+            filter: Box::new(filter),
+        }
+    }
+
     /// The multi-valued attribute.
     pub fn attr(&self) -> &AttrPath {
         &self.attr
