@@ -313,7 +313,7 @@ pub(crate) fn compile_value_filter(
 fn container_path(
     extension: Option<&SchemaUrn>,
     attr: &str,
-) -> Result<AttrPath, crate::filter::ParseError> {
+) -> Result<AttrPath, crate::filter::PathError> {
     let path = AttrPath::new(attr)?;
     match extension {
         Some(ext) => path.with_schema(ext.as_str()),

@@ -56,10 +56,9 @@ mod parser;
 use std::str::FromStr;
 
 pub use crate::ast::{
-    AttrPath, CompValue, CompareOp, Comparison, Filter, InvalidValuePath, Operands, PatchPath,
-    ValuePath,
+    AttrPath, CompValue, CompareOp, Comparison, Filter, Operands, PatchPath, ValuePath,
 };
-pub use crate::error::ParseError;
+pub use crate::error::{ParseError, PathError, PathErrorKind};
 
 // Compiles the README's examples as doctests, as http's lib.rs does.
 #[cfg(doctest)]

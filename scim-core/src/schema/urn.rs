@@ -58,8 +58,10 @@ impl SchemaUrn {
     ///
     /// # Errors
     ///
-    /// [`crate::filter::ParseError`] if `urn` is not of that form.
-    pub fn new(urn: impl Into<String>) -> Result<Self, crate::filter::ParseError> {
+    /// [`crate::filter::PathError`] (of kind
+    /// [`SchemaUrn`](crate::filter::PathErrorKind::SchemaUrn)) if `urn` is
+    /// not of that form.
+    pub fn new(urn: impl Into<String>) -> Result<Self, crate::filter::PathError> {
         let urn = urn.into();
         crate::filter::AttrPath::new("x")?.with_schema(&urn)?;
         Ok(Self(Cow::Owned(urn)))

@@ -1,82 +1,91 @@
 //! `attrPath = [URI ":"] ATTRNAME *1subAttr` (RFC 7644 §3.4.2.2).
 
-use super::{Expected, PError, PResult};
-use crate::{AttrPath, ParseError};
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::take_while;
+use nom::character::complete::{char, satisfy};
+use nom::combinator::{cut, eof, not, opt, recognize};
+use nom::sequence::{preceded, terminated};
+
+use super::{Expected, PError, PResult, ascii_no_case, expect};
+use crate::AttrPath;
+use crate::error::{PathError, PathErrorKind};
 
 /// `attrPath = [URI ":"] ATTRNAME *1subAttr`.
 ///
-/// A URI prefix is recognised by its `urn:` scheme. Schema URNs contain dots
-/// (`…:core:2.0:User`), so the prefix is the whole `urn:` token up to its
-/// last colon: `ATTRNAME` and `subAttr` never contain a colon, while the URN
-/// may contain dots. Fails recoverably (so a caller can try something else)
-/// only when the input does not start like a path at all.
+/// Fails recoverably (so a caller can try something else) only when the
+/// input does not start like a path at all, with [`Expected::AttrName`].
 pub(crate) fn parse_attr_path(i: &str) -> PResult<'_, AttrPath> {
-    if has_urn_scheme(i) {
-        let len = i.find(|c: char| !is_urn_char(c)).unwrap_or(i.len());
-        let token = &i[..len];
-        let rest = &i[len..];
-        // `has_urn_scheme` saw "urn:", so the token has a colon.
-        let split = token.rfind(':').unwrap_or(0);
-        let (schema, attr) = (&token[..split], &token[split + 1..]);
-        if check_schema_urn(schema).is_err() {
-            return PError::failure(i, Expected::SchemaUrn);
-        }
-        let attr_start = &i[split + 1..];
-        let (after, (name, sub)) = match parse_name_and_sub(attr_start) {
-            // Committed by the URN: a missing name is an error here.
-            Err(nom::Err::Error(e)) => return Err(nom::Err::Failure(e)),
-            other => other?,
-        };
-        if after.len() != attr_start.len() - attr.len() {
-            // Something that is valid in a URN but not in a name, such as
-            // `urn:a:b:na+me`, follows the name.
-            return PError::failure(after, Expected::CompareOp);
-        }
-        debug_assert_eq!(after, rest);
-        Ok((rest, AttrPath::from_parts(Some(schema), name, sub)))
-    } else {
-        let (rest, (name, sub)) = parse_name_and_sub(i)?;
-        Ok((rest, AttrPath::from_parts(None, name, sub)))
-    }
+    // Both alternatives fail recoverably only where they start, with
+    // `Expected::AttrName`, so `alt` reports that.
+    alt((
+        parse_urn_attr_path,
+        (parse_attr_name, parse_opt_sub_attr)
+            .map(|(name, sub)| AttrPath::from_parts(None, name, sub)),
+    ))
+    .parse(i)
 }
 
-/// `ATTRNAME *1subAttr` where `subAttr = "." ATTRNAME`.
-fn parse_name_and_sub(i: &str) -> PResult<'_, (&str, Option<&str>)> {
-    let Some((name, rest)) = split_attr_name(i) else {
-        return PError::error(i, Expected::AttrName);
-    };
-    let Some(after_dot) = rest.strip_prefix('.') else {
-        return Ok((rest, (name, None)));
-    };
-    let Some((sub, rest)) = split_attr_name(after_dot) else {
-        return PError::failure(after_dot, Expected::SubAttrName);
-    };
-    if rest.starts_with('.') {
-        return PError::failure(rest, Expected::SecondSubAttr);
+/// `URI ":" ATTRNAME *1subAttr`, where the URI is a schema URN.
+///
+/// A URI prefix is recognised by its `urn:` scheme, and commits the path.
+/// Schema URNs contain dots (`…:core:2.0:User`), so the prefix is the whole
+/// `urn:` token up to its last colon: `ATTRNAME` and `subAttr` never
+/// contain a colon, while the URN may contain dots.
+fn parse_urn_attr_path(i: &str) -> PResult<'_, AttrPath> {
+    let urn_scheme = expect(ascii_no_case("urn:"), Expected::AttrName);
+    let (rest, token) = recognize((urn_scheme, take_while(is_urn_char))).parse(i)?;
+    // The token starts with "urn:", so it has a colon; a colon is one byte,
+    // so both slices below start and end on character boundaries.
+    let split = token.rfind(':').unwrap_or(0);
+    let (schema, attr) = (&token[..split], &token[split + 1..]);
+    if check_schema_urn(schema).is_err() {
+        return PError::failure(i, Expected::SchemaUrn);
     }
-    Ok((rest, (name, Some(sub))))
+    let attr_start = &i[split + 1..];
+    let (after, (name, sub)) = cut((parse_attr_name, parse_opt_sub_attr)).parse(attr_start)?;
+    if after.len() != attr_start.len() - attr.len() {
+        // Something that is valid in a URN but not in a name, such as
+        // `urn:a:b:na+me`, follows the name.
+        return PError::failure(after, Expected::CompareOp);
+    }
+    Ok((rest, AttrPath::from_parts(Some(schema), name, sub)))
 }
 
 /// `ATTRNAME = ALPHA *(nameChar)`, `nameChar = "-" / "_" / DIGIT / ALPHA`,
 /// plus `$ref`, which RFC 7643 uses as a sub-attribute name although the
 /// ABNF omits `$`.
-pub(crate) fn split_attr_name(i: &str) -> Option<(&str, &str)> {
-    let bytes = i.as_bytes();
-    // `get`, not `[..4]`: byte 4 may fall inside a multi-byte character.
-    if i.get(..4)
-        .is_some_and(|head| head.eq_ignore_ascii_case("$ref"))
-    {
-        let rest = &i[4..];
-        return match rest.chars().next() {
-            Some(c) if is_name_char(c) => None,
-            _ => Some((&i[..4], rest)),
-        };
-    }
-    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
-        return None;
-    }
-    let len = i.find(|c: char| !is_name_char(c)).unwrap_or(i.len());
-    Some((&i[..len], &i[len..]))
+pub(crate) fn parse_attr_name(i: &str) -> PResult<'_, &str> {
+    expect(
+        alt((
+            recognize((
+                satisfy(|c| c.is_ascii_alphabetic()),
+                take_while(is_name_char),
+            )),
+            terminated(ascii_no_case("$ref"), not(satisfy(is_name_char))),
+        )),
+        Expected::AttrName,
+    )
+    .parse(i)
+}
+
+/// `subAttr = "." ATTRNAME`, committed by the dot.
+fn parse_sub_attr(i: &str) -> PResult<'_, &str> {
+    preceded(
+        char('.'),
+        cut(expect(parse_attr_name, Expected::SubAttrName)),
+    )
+    .parse(i)
+}
+
+/// `*1subAttr`: at most one `subAttr`, and a second one is an error where
+/// its dot is.
+pub(crate) fn parse_opt_sub_attr(i: &str) -> PResult<'_, Option<&str>> {
+    terminated(
+        opt(parse_sub_attr),
+        cut(expect(not(char('.')), Expected::SecondSubAttr)),
+    )
+    .parse(i)
 }
 
 fn is_name_char(c: char) -> bool {
@@ -112,19 +121,22 @@ fn is_urn_char(c: char) -> bool {
         )
 }
 
-/// Checks that `s` is an attribute name.
-pub(crate) fn check_attr_name(s: &str) -> Result<(), ParseError> {
-    match split_attr_name(s) {
-        Some((_, "")) => Ok(()),
-        Some((name, rest)) => Err(ParseError::new(
-            name.len(),
+/// Checks that `s` is an attribute name; `kind` says which part of a path
+/// it is.
+pub(crate) fn check_attr_name(s: &str, kind: PathErrorKind) -> Result<(), PathError> {
+    match parse_attr_name(s) {
+        Ok(("", _)) => Ok(()),
+        Ok((rest, name)) => Err(PathError::new(
+            kind,
+            Some(name.len()),
             format!(
                 "unexpected {:?} in attribute name",
                 rest.chars().next().unwrap_or_default()
             ),
         )),
-        None => Err(ParseError::new(
-            0,
+        Err(_) => Err(PathError::new(
+            kind,
+            Some(0),
             format!("{s:?} is not an attribute name (it must start with a letter)"),
         )),
     }
@@ -132,44 +144,38 @@ pub(crate) fn check_attr_name(s: &str) -> Result<(), ParseError> {
 
 /// Checks that `s` is a schema URN: `urn:NID:NSS`, where every
 /// colon-separated part is non-empty.
-pub(crate) fn check_schema_urn(s: &str) -> Result<(), ParseError> {
+pub(crate) fn check_schema_urn(s: &str) -> Result<(), PathError> {
+    let error = |position, message| {
+        Err(PathError::new(
+            PathErrorKind::SchemaUrn,
+            Some(position),
+            message,
+        ))
+    };
     if !has_urn_scheme(s) {
-        return Err(ParseError::new(0, format!("{s:?} is not a URN")));
+        return error(0, format!("{s:?} is not a URN"));
     }
     if let Some(pos) = s.find(|c: char| !is_urn_char(c)) {
-        return Err(ParseError::new(
-            pos,
-            format!("invalid character in URN {s:?}"),
-        ));
+        return error(pos, format!("invalid character in URN {s:?}"));
     }
     let mut parts = 0;
     let mut offset = 0;
     for part in s.split(':') {
         if part.is_empty() {
-            return Err(ParseError::new(offset, format!("empty part in URN {s:?}")));
+            return error(offset, format!("empty part in URN {s:?}"));
         }
         offset += part.len() + 1;
         parts += 1;
     }
     if parts < 3 {
-        return Err(ParseError::new(
-            s.len(),
-            format!("URN {s:?} must have the form urn:NID:NSS"),
-        ));
+        return error(s.len(), format!("URN {s:?} must have the form urn:NID:NSS"));
     }
     Ok(())
 }
 
 /// An `attrPath` spanning the whole input.
 pub(crate) fn parse_complete_attr_path(i: &str) -> PResult<'_, AttrPath> {
-    let (rest, path) = match parse_attr_path(i) {
-        Err(nom::Err::Error(e)) => return Err(nom::Err::Failure(e)),
-        other => other?,
-    };
-    if !rest.is_empty() {
-        return PError::failure(rest, Expected::PathEnd);
-    }
-    Ok((rest, path))
+    terminated(cut(parse_attr_path), cut(expect(eof, Expected::PathEnd))).parse(i)
 }
 
 #[cfg(test)]
@@ -226,13 +232,15 @@ mod tests {
 
     #[test]
     fn names_follow_the_abnf() {
-        assert!(check_attr_name("userName").is_ok());
-        assert!(check_attr_name("x-1_a").is_ok());
-        assert!(check_attr_name("$ref").is_ok());
-        assert!(check_attr_name("1abc").is_err());
-        assert!(check_attr_name("user$Name").is_err());
-        assert!(check_attr_name("").is_err());
-        assert!(check_attr_name("$refs").is_err());
+        let check = |s| check_attr_name(s, PathErrorKind::AttrName);
+        assert!(check("userName").is_ok());
+        assert!(check("x-1_a").is_ok());
+        assert!(check("$ref").is_ok());
+        assert!(check("$REF").is_ok());
+        assert!(check("1abc").is_err());
+        assert!(check("user$Name").is_err());
+        assert!(check("").is_err());
+        assert!(check("$refs").is_err());
     }
 
     #[test]

@@ -1,15 +1,29 @@
 //! `FILTER`, `logExp`, `attrExp`, `valuePath` and `valFilter` (RFC 7644
 //! §3.4.2.2), with the precedence `not` > `and` > `or` written as layered
-//! functions: `or` chains of `and` chains of unary expressions.
+//! functions: `or` chains of `and` chains of unary expressions, each chain
+//! folded iteratively so that its length costs no stack.
 
-use super::attr_path::{parse_attr_path, split_attr_name};
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::take;
+use nom::character::complete::{char, multispace0, multispace1, one_of, satisfy};
+use nom::combinator::{cut, map_opt, not, peek, value};
+use nom::error::ErrorKind;
+use nom::multi::fold_many0;
+use nom::sequence::{delimited, preceded, terminated};
+
+use super::attr_path::{parse_attr_path, parse_opt_sub_attr};
 use super::value::parse_comp_value;
-use super::{Expected, Limits, PError, PResult, keyword, ws0};
-use crate::{AttrPath, CompareOp, Filter, Operands, ValuePath};
+use super::{
+    Expected, Limits, PError, PResult, closing, end_of_input, expect, is_word_char, keyword, refuse,
+};
+use crate::{AttrPath, CompValue, CompareOp, Filter, Operands, ValuePath};
 
 /// Where in the grammar a production is being parsed.
 #[derive(Clone, Copy)]
-pub(super) struct State {
+pub(super) struct State<'a> {
+    /// The whole input, which every input a production sees is a suffix of.
+    whole: &'a str,
     limits: Limits,
     /// Parentheses, `not (` and `[` currently open.
     depth: usize,
@@ -17,204 +31,243 @@ pub(super) struct State {
     in_value_filter: bool,
 }
 
-impl State {
-    pub(super) fn new(limits: Limits) -> Self {
+impl<'a> State<'a> {
+    pub(super) fn new(limits: Limits, whole: &'a str) -> Self {
         Self {
+            whole,
             limits,
             depth: 0,
             in_value_filter: false,
         }
     }
 
-    /// One level deeper, or a failure at `at` past the limit.
-    fn nest<'a>(self, at: &'a str) -> Result<Self, nom::Err<PError<'a>>> {
-        let depth = self.depth + 1;
-        if depth > self.limits.max_depth {
-            return Err(nom::Err::Failure(PError::new(
-                at,
-                Expected::TooDeep(self.limits.max_depth),
-            )));
+    /// `open`, and the state one level inside it; past the depth limit, a
+    /// failure at the opening character.
+    fn open(self, open: char) -> impl Parser<&'a str, Output = Self, Error = PError<'a>> {
+        move |i: &'a str| {
+            let (rest, _) = char(open).parse(i)?;
+            let depth = self.depth + 1;
+            if depth > self.limits.max_depth {
+                return PError::failure(i, Expected::TooDeep);
+            }
+            Ok((rest, Self { depth, ..self }))
         }
-        Ok(Self { depth, ..self })
+    }
+
+    /// `true` if the character before `i` is `)`, `]` or `"`, which end a
+    /// token on their own.
+    fn follows_delimiter(self, i: &str) -> bool {
+        let consumed = self.whole.len().saturating_sub(i.len());
+        matches!(
+            self.whole.as_bytes().get(consumed.wrapping_sub(1)),
+            Some(b')' | b']' | b'"')
+        )
     }
 }
 
 /// A whole filter: optional whitespace, `FILTER`, optional whitespace, end.
 pub(super) fn parse_complete_filter(limits: Limits, i: &str) -> PResult<'_, Filter> {
-    let (rest, filter) = parse_filter(State::new(limits), ws0(i))?;
-    let rest = ws0(rest);
-    if !rest.is_empty() {
-        return PError::failure(rest, Expected::End);
-    }
-    Ok((rest, filter))
+    let state = State::new(limits, i);
+    delimited(
+        multispace0,
+        |i| parse_filter(state, i),
+        end_of_input(Expected::End),
+    )
+    .parse(i)
 }
 
-/// `FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"`, the
-/// `or` level: `and`-chains joined by `or`.
-pub(super) fn parse_filter(state: State, i: &str) -> PResult<'_, Filter> {
+/// `FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"` and
+/// `logExp = FILTER SP ("and" / "or") SP FILTER`, the `or` level:
+/// `and`-chains joined by `or`.
+pub(super) fn parse_filter<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
     parse_chain(state, i, "or", parse_and, Filter::Or)
 }
 
 /// The `and` level of `logExp`: unary expressions joined by `and`.
-fn parse_and(state: State, i: &str) -> PResult<'_, Filter> {
+fn parse_and<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
     parse_chain(state, i, "and", parse_unary, Filter::And)
 }
 
-/// `operand *(SP keyword SP operand)` built into one n-ary node. Iterative,
-/// so a chain of any length costs no stack.
+/// `operand *(SP keyword SP operand)`, folded into one n-ary node; each
+/// operand after a keyword is committed.
 fn parse_chain<'a>(
-    state: State,
+    state: State<'a>,
     i: &'a str,
-    kw: &str,
-    operand: fn(State, &'a str) -> PResult<'a, Filter>,
+    kw: &'static str,
+    operand: fn(State<'a>, &'a str) -> PResult<'a, Filter>,
     build: fn(Operands) -> Filter,
 ) -> PResult<'a, Filter> {
     let (rest, first) = operand(state, i)?;
-    let Some(after) = logical_keyword(i, rest, kw) else {
+    let (rest, more) = fold_many0(
+        preceded(parse_logical_keyword(state, kw), cut(|i| operand(state, i))),
+        Vec::new,
+        |mut more, next| {
+            more.push(next);
+            more
+        },
+    )
+    .parse(rest)?;
+    if more.is_empty() {
         return Ok((rest, first));
-    };
-    let (mut rest, second) = committed(operand(state, after))?;
-    let mut operands = Operands::new(first, second);
-    while let Some(after) = logical_keyword(i, rest, kw) {
-        let (after_operand, next) = committed(operand(state, after))?;
-        operands.push(next);
-        rest = after_operand;
     }
-    Ok((rest, build(operands)))
+    Ok((rest, build(Operands::from_first_and_rest(first, more))))
 }
 
-/// Turns a recoverable error into a committed one: used once a production
-/// has seen the token that decides it.
-pub(super) fn committed<'a, O>(result: PResult<'a, O>) -> PResult<'a, O> {
-    match result {
-        Err(nom::Err::Error(e)) => Err(nom::Err::Failure(e)),
+/// `SP ("and" / "or") SP`. The space before the keyword may be left out
+/// only where a parenthesis, bracket or quote already separates the tokens
+/// (`(a pr)or(b pr)`); the keyword's word boundary separates it from what
+/// follows.
+fn parse_logical_keyword<'a>(
+    state: State<'a>,
+    kw: &'static str,
+) -> impl Parser<&'a str, Output = (), Error = PError<'a>> {
+    let after_delimiter = move |i: &'a str| {
+        if state.follows_delimiter(i) {
+            Ok((i, i))
+        } else {
+            Err(nom::Err::Error(PError::new(
+                i,
+                Expected::Nom(ErrorKind::Space),
+            )))
+        }
+    };
+    value(
+        (),
+        (
+            alt((multispace1, after_delimiter)),
+            keyword(kw),
+            multispace0,
+        ),
+    )
+}
+
+/// `*1"not" "(" FILTER ")"` (`valFilter`'s `*1"not" "(" valFilter ")"`
+/// inside brackets), a parenthesised `FILTER`, or else an `attrExp` /
+/// `valuePath`. `not` without a parenthesis may still be an attribute
+/// named "not".
+fn parse_unary<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
+    let group = |i| parse_group(state, i);
+    let not_group = preceded((keyword("not"), multispace0), group).map(Filter::not);
+    // Only `not` and `(` start these: one character decides, before two
+    // alternatives are tried.
+    match preceded(peek(one_of("nN(")), alt((not_group, group))).parse(i) {
+        Err(nom::Err::Error(_)) => {}
+        parenthesised => return parenthesised,
+    }
+    // The last alternative, called directly: most operands are one, and
+    // their result is the largest value a production returns.
+    match parse_attr_exp(state, i) {
+        Err(nom::Err::Error(_)) => PError::error(i, Expected::Filter),
         other => other,
     }
 }
 
-/// `SP ("and" / "or") SP` at `rest`, returning the input after it. The
-/// space before the keyword may be left out only where a parenthesis,
-/// bracket or quote already separates the tokens (`(a pr)or(b pr)`); the
-/// keyword's word boundary separates it from what follows.
-fn logical_keyword<'a>(whole: &str, rest: &'a str, kw: &str) -> Option<&'a str> {
-    let trimmed = ws0(rest);
-    let spaced_before = trimmed.len() < rest.len() || {
-        let consumed = whole.len() - rest.len();
-        whole[..consumed].ends_with([')', ']', '"'])
-    };
-    if !spaced_before {
-        return None;
-    }
-    keyword(trimmed, kw).map(ws0)
-}
-
-/// `*1"not" "(" FILTER ")"`, or an `attrExp` / `valuePath`.
-fn parse_unary(state: State, i: &str) -> PResult<'_, Filter> {
-    if let Some(after_not) = keyword(i, "not") {
-        let after_ws = ws0(after_not);
-        if let Some(inner) = after_ws.strip_prefix('(') {
-            let (rest, filter) = parse_group(state.nest(after_ws)?, inner)?;
-            return Ok((rest, Filter::not(filter)));
-        }
-        // `not` without a parenthesis may still be an attribute named "not".
-    }
-    if let Some(inner) = i.strip_prefix('(') {
-        return parse_group(state.nest(i)?, inner);
-    }
-    parse_attr_exp(state, i)
-}
-
-/// The inside of `( … )`, after the opening parenthesis.
-fn parse_group(state: State, i: &str) -> PResult<'_, Filter> {
-    let (rest, filter) = committed(parse_filter(state, ws0(i)))?;
-    let rest = ws0(rest);
-    match rest.strip_prefix(')') {
-        Some(after) => Ok((after, filter)),
-        None => PError::failure(rest, Expected::CloseParen),
-    }
+/// `"(" FILTER ")"`, committed after the parenthesis.
+fn parse_group<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
+    let (inner, state) = state.open('(').parse(i)?;
+    cut(delimited(
+        multispace0,
+        |i| parse_filter(state, i),
+        closing(')', Expected::CloseParen),
+    ))
+    .parse(inner)
 }
 
 /// `attrExp = (attrPath SP "pr") / (attrPath SP compareOp SP compValue)`,
-/// or `valuePath = attrPath "[" valFilter "]"`, optionally followed by
-/// Entra ID's `"." subAttr SP compareOp SP compValue`, which is read as the
-/// equivalent value filter: `emails[type eq "work"].value eq "x"` is
-/// `emails[type eq "work" and value eq "x"]`.
-fn parse_attr_exp(state: State, i: &str) -> PResult<'_, Filter> {
-    let (rest, path) = match parse_attr_path(i) {
-        Err(nom::Err::Error(e)) => {
-            return Err(nom::Err::Error(PError {
-                expected: Expected::Filter,
-                ..e
-            }));
-        }
-        other => other?,
-    };
+/// or `valuePath = attrPath "[" valFilter "]"`, which share their
+/// `attrPath`.
+fn parse_attr_exp<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
+    let (rest, path) = parse_attr_path(i)?;
     if state.in_value_filter && path.schema().is_some() {
         return PError::failure(i, Expected::UrnInValueFilter);
     }
     if rest.starts_with('[') {
         return parse_value_path(state, i, path, rest);
     }
-    parse_attr_exp_tail(rest, path)
+    let (rest, test) = parse_attr_test(rest)?;
+    Ok((rest, test.apply(path)))
 }
 
-/// `SP "pr"` or `SP compareOp SP compValue` after an attribute path.
-fn parse_attr_exp_tail(i: &str, path: AttrPath) -> PResult<'_, Filter> {
-    let after_ws = ws0(i);
-    if after_ws.len() == i.len() {
-        return PError::failure(i, Expected::CompareOp);
-    }
-    if let Some(rest) = keyword(after_ws, "pr") {
-        return Ok((rest, Filter::Present(path)));
-    }
-    let Some((op, after_op)) = CompareOp::ALL
-        .iter()
-        .find_map(|op| keyword(after_ws, op.as_str()).map(|rest| (*op, rest)))
-    else {
-        return PError::failure(after_ws, Expected::CompareOp);
-    };
-    let value_start = ws0(after_op);
-    if value_start.len() == after_op.len() {
-        return PError::failure(after_op, Expected::CompValue);
-    }
-    let (rest, value) = parse_comp_value(value_start)?;
-    Ok((rest, Filter::compare(path, op, value)))
+/// What an `attrExp` asks of its `attrPath`.
+enum AttrTest {
+    /// `SP "pr"`.
+    Present,
+    /// `SP compareOp SP compValue`.
+    Compare(CompareOp, CompValue),
 }
 
-/// `valuePath = attrPath "[" valFilter "]"`; `start` is where the path
+impl AttrTest {
+    fn apply(self, path: AttrPath) -> Filter {
+        match self {
+            Self::Present => Filter::Present(path),
+            Self::Compare(op, value) => Filter::compare(path, op, value),
+        }
+    }
+}
+
+/// The rest of an `attrExp` after its `attrPath`:
+/// `SP "pr" / SP compareOp SP compValue`. Always committed: an attribute
+/// path must be followed by one of them.
+fn parse_attr_test(i: &str) -> PResult<'_, AttrTest> {
+    preceded(
+        cut(expect(multispace1, Expected::CompareOp)),
+        alt((
+            keyword("pr").map(|_| AttrTest::Present),
+            (
+                parse_compare_op,
+                preceded(
+                    cut(expect(multispace1, Expected::CompValue)),
+                    parse_comp_value,
+                ),
+            )
+                .map(|(op, value)| AttrTest::Compare(op, value)),
+            refuse(Expected::CompareOp),
+        )),
+    )
+    .parse(i)
+}
+
+/// `compareOp = "eq" / "ne" / "co" / "sw" / "ew" / "gt" / "lt" / "ge" /
+/// "le"`, in any case and at a word boundary.
+fn parse_compare_op(i: &str) -> PResult<'_, CompareOp> {
+    // Every operator is two letters: take two and look them up, rather
+    // than trying nine tags in turn.
+    terminated(
+        map_opt(take(2usize), CompareOp::from_keyword),
+        not(satisfy(is_word_char)),
+    )
+    .parse(i)
+}
+
+/// `valuePath = attrPath "[" valFilter "]"`, optionally followed by
+/// Entra ID's `"." subAttr SP compareOp SP compValue`, which is read as the
+/// equivalent value filter: `emails[type eq "work"].value eq "x"` is
+/// `emails[type eq "work" and value eq "x"]`. `start` is where the path
 /// began and `bracket` where its `[` is.
 fn parse_value_path<'a>(
-    state: State,
+    state: State<'a>,
     start: &'a str,
     attr: AttrPath,
     bracket: &'a str,
 ) -> PResult<'a, Filter> {
     let (rest, value_path) = parse_bracketed_filter(state, start, attr, bracket)?;
-    // Entra's `…].subAttr op value` form.
-    let Some(after_dot) = rest.strip_prefix('.') else {
+    let (rest, sub) = parse_opt_sub_attr(rest)?;
+    let Some(sub) = sub else {
         return Ok((rest, Filter::ValuePath(value_path)));
     };
-    let Some((sub, after_sub)) = split_attr_name(after_dot) else {
-        return PError::failure(after_dot, Expected::SubAttrName);
-    };
-    if after_sub.starts_with('.') {
-        return PError::failure(after_sub, Expected::SecondSubAttr);
-    }
-    let sub_path = AttrPath::from_parts(None, sub, None);
-    let (rest, condition) = parse_attr_exp_tail(after_sub, sub_path)?;
+    let (rest, test) = parse_attr_test(rest)?;
+    let condition = test.apply(AttrPath::from_parts(None, sub, None));
     let (attr, inner) = (value_path.attr().clone(), value_path.filter().clone());
-    let combined = Filter::and(inner, condition);
-    // Both halves are relative paths without value paths, as checked above.
-    match ValuePath::new(attr, combined) {
-        Ok(vp) => Ok((rest, Filter::ValuePath(vp))),
-        Err(_) => PError::failure(start, Expected::NestedValuePath),
-    }
+    // Both halves are relative paths without value paths: the bracket's
+    // filter was parsed as a `valFilter`, and `sub` is a bare name.
+    let value_path = ValuePath::from_checked_parts(attr, Filter::and(inner, condition));
+    Ok((rest, Filter::ValuePath(value_path)))
 }
 
-/// `attrPath "[" valFilter "]"`, shared by filters and PATCH paths;
-/// `bracket` starts at `[`.
+/// `"[" valFilter "]"` after `attr`, shared by filters and PATCH paths;
+/// `start` is where the path began and `bracket` where its `[` is.
 pub(super) fn parse_bracketed_filter<'a>(
-    state: State,
+    state: State<'a>,
     start: &'a str,
     attr: AttrPath,
     bracket: &'a str,
@@ -225,19 +278,24 @@ pub(super) fn parse_bracketed_filter<'a>(
     if attr.sub_attr().is_some() {
         return PError::failure(bracket, Expected::SubAttrBeforeBracket);
     }
-    let inner_state = State {
+    let (inner, state) = state.open('[').parse(bracket)?;
+    let (rest, filter) = cut(terminated(
+        preceded(multispace0, |i| parse_val_filter(state, i)),
+        closing(']', Expected::CloseBracket),
+    ))
+    .parse(inner)?;
+    // Nested value paths and URNs were refused while parsing the
+    // `valFilter`, and a sub-attribute before `[` above.
+    Ok((rest, ValuePath::from_checked_parts(attr, filter)))
+}
+
+/// `valFilter = attrExp / logExp / *1"not" "(" valFilter ")"`: a `FILTER`
+/// without value paths and without schema URNs, whose paths are relative
+/// to the bracket's attribute.
+fn parse_val_filter<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
+    let state = State {
         in_value_filter: true,
-        ..state.nest(bracket)?
+        ..state
     };
-    let inner = ws0(&bracket[1..]);
-    let (rest, filter) = committed(parse_filter(inner_state, inner))?;
-    let rest = ws0(rest);
-    let Some(after) = rest.strip_prefix(']') else {
-        return PError::failure(rest, Expected::CloseBracket);
-    };
-    match ValuePath::new(attr, filter) {
-        Ok(vp) => Ok((after, vp)),
-        // Nested value paths and URNs were refused while parsing.
-        Err(_) => PError::failure(start, Expected::NestedValuePath),
-    }
+    parse_filter(state, i)
 }

@@ -2,11 +2,20 @@
 //! (Figure 1) and §3.5.2, plus the error plumbing that turns nom's errors
 //! into a [`ParseError`] with a position and a message a person can act on.
 //!
-//! The grammar is LL(1) apart from two places (`not` may also be an
-//! attribute name; a value path may be followed by Entra's `.subAttr op
-//! value`), so every production commits as soon as it has seen its first
-//! token: errors are reported where they are, and no input is parsed twice,
-//! which keeps parsing linear in the input length.
+//! Each production is a `parse_<production>` function built from nom 8
+//! combinators (`alt`, `preceded`, `delimited`, `fold_many0`, `cut`, …)
+//! whose doc comment quotes its ABNF rule. The grammar is LL(1) apart from
+//! two places (`not` may also be an attribute name; a value path may be
+//! followed by Entra's `.subAttr op value`), so every production commits
+//! with `cut` as soon as it has seen its deciding token: errors are reported
+//! where they are, and no input is parsed twice, which keeps parsing linear
+//! in the input length. `and`/`or` chains are folded iteratively
+//! (`fold_many0`), so their length costs no stack; nesting is bounded by
+//! [`Limits::max_depth`].
+//!
+//! Two recoverable-error conventions hold throughout: a production fails
+//! recoverably only where it starts (so `alt` can try the next one), and
+//! [`expect`] renames such a failure to what the grammar wanted there.
 
 mod attr_path;
 mod expr;
@@ -14,9 +23,14 @@ mod patch_path;
 mod value;
 
 use std::fmt::Write as _;
+use std::marker::PhantomData;
 
+use nom::bytes::complete::tag_no_case;
+use nom::character::complete::{char, multispace0, satisfy};
+use nom::combinator::{cut, eof, not};
 use nom::error::ErrorKind;
-use nom::{Err, IResult};
+use nom::sequence::{preceded, terminated};
+use nom::{Err, IResult, Parser};
 
 pub(crate) use self::attr_path::{check_attr_name, check_schema_urn};
 use crate::{AttrPath, Filter, ParseError, PatchPath};
@@ -24,11 +38,18 @@ use crate::{AttrPath, Filter, ParseError, PatchPath};
 /// The result of one production.
 pub(crate) type PResult<'a, O> = IResult<&'a str, O, PError<'a>>;
 
-/// The parser's error: the input where it happened and what was expected.
+/// The parser's error: where it happened and what was expected.
+///
+/// Kept to two words (the length of the input left where it happened, and
+/// a one-byte [`Expected`]): every failed alternative returns one, and a
+/// larger error made those returns the parser's most expensive moves.
 #[derive(Debug)]
 pub(crate) struct PError<'a> {
-    input: &'a str,
+    /// The length of the input left where the problem is; the position is
+    /// the whole input's length minus this.
+    remaining: usize,
     expected: Expected,
+    input: PhantomData<&'a str>,
 }
 
 /// What the parser wanted to see, or what it objects to.
@@ -77,14 +98,18 @@ pub(crate) enum Expected {
     /// A schema URN on a path inside a value filter.
     UrnInValueFilter,
     /// Nesting beyond the configured limit.
-    TooDeep(usize),
+    TooDeep,
     /// Anything nom itself reports.
     Nom(ErrorKind),
 }
 
 impl<'a> PError<'a> {
     pub(crate) fn new(input: &'a str, expected: Expected) -> Self {
-        Self { input, expected }
+        Self {
+            remaining: input.len(),
+            expected,
+            input: PhantomData,
+        }
     }
 
     /// A recoverable error: an alternative may still match.
@@ -97,14 +122,20 @@ impl<'a> PError<'a> {
         Err(Err::Failure(Self::new(input, expected)))
     }
 
-    fn into_parse_error(self, original: &str) -> ParseError {
-        let position = original.len().saturating_sub(self.input.len());
+    fn into_parse_error(self, original: &str, limits: Limits) -> ParseError {
+        let position = original.len().saturating_sub(self.remaining);
+        // `remaining` is the length of a suffix of `original`, so
+        // `position` is a character boundary.
+        let rest = original.get(position..).unwrap_or_default();
         let nom_kind;
         let what = match self.expected {
-            Expected::TooDeep(limit) => {
+            Expected::TooDeep => {
                 return ParseError::new(
                     position,
-                    format!("the filter nests deeper than the limit of {limit} levels"),
+                    format!(
+                        "the filter nests deeper than the limit of {} levels",
+                        limits.max_depth
+                    ),
                 );
             }
             Expected::Filter => r#"expected an attribute path, "not" or "(""#,
@@ -156,7 +187,7 @@ impl<'a> PError<'a> {
                 | Expected::UrnInValueFilter
         ) {
             message.push_str(", found ");
-            describe_token(&mut message, self.input);
+            describe_token(&mut message, rest);
         }
         ParseError::new(position, message)
     }
@@ -173,7 +204,7 @@ impl<'a> nom::error::ParseError<&'a str> for PError<'a> {
 
     /// Of two failed alternatives, report the one that got further.
     fn or(self, other: Self) -> Self {
-        if other.input.len() < self.input.len() {
+        if other.remaining < self.remaining {
             other
         } else {
             self
@@ -227,35 +258,30 @@ impl Limits {
 
     pub(crate) fn filter(self, input: &str) -> Result<Filter, ParseError> {
         self.check_len(input)?;
-        finish(input, expr::parse_complete_filter(self, input))
+        finish(self, input, expr::parse_complete_filter(self, input))
     }
 
     pub(crate) fn patch_path(self, input: &str) -> Result<PatchPath, ParseError> {
         self.check_len(input)?;
-        finish(input, patch_path::parse_complete_path(self, input))
+        finish(self, input, patch_path::parse_complete_path(self, input))
     }
 
     pub(crate) fn attr_path(self, input: &str) -> Result<AttrPath, ParseError> {
         self.check_len(input)?;
-        finish(input, attr_path::parse_complete_attr_path(input))
+        finish(self, input, attr_path::parse_complete_attr_path(input))
     }
 }
 
-fn finish<O>(original: &str, result: PResult<'_, O>) -> Result<O, ParseError> {
+fn finish<O>(limits: Limits, original: &str, result: PResult<'_, O>) -> Result<O, ParseError> {
     match result {
         Ok((_, out)) => Ok(out),
-        Err(Err::Error(e) | Err::Failure(e)) => Err(e.into_parse_error(original)),
+        Err(Err::Error(e) | Err::Failure(e)) => Err(e.into_parse_error(original, limits)),
         // Only complete-input parsers are used, which never ask for more.
         Err(Err::Incomplete(_)) => Err(ParseError::new(
             original.len(),
             "unexpected end of the input".to_owned(),
         )),
     }
-}
-
-/// Skips optional whitespace.
-pub(crate) fn ws0(i: &str) -> &str {
-    i.trim_start_matches([' ', '\t', '\r', '\n'])
 }
 
 /// `true` if `c` can continue a name or keyword, so that a keyword must not
@@ -265,16 +291,61 @@ pub(crate) fn is_word_char(c: char) -> bool {
 }
 
 /// Matches `kw` without regard to ASCII case, at a word boundary.
-pub(crate) fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
-    let head = i.get(..kw.len())?;
-    if !head.eq_ignore_ascii_case(kw) {
-        return None;
+pub(crate) fn keyword<'a>(
+    kw: &'static str,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    terminated(ascii_no_case(kw), not(satisfy(is_word_char)))
+}
+
+/// `tag_no_case` for an ASCII `tag`, comparing bytes: nom's `&str` version
+/// lower-cases every character through Unicode's tables, which made it the
+/// parser's hottest function, and also matches non-ASCII characters such
+/// as the Kelvin sign to `k`. A match is all ASCII, so the split after it
+/// falls on a character boundary.
+pub(crate) fn ascii_no_case<'a>(
+    tag: &'static str,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    tag_no_case(tag.as_bytes())
+}
+
+/// Runs `parser`; where it fails recoverably, reports `expected` at the
+/// input it started on (still recoverably, so `cut` decides).
+pub(crate) fn expect<'a, P>(
+    mut parser: P,
+    expected: Expected,
+) -> impl Parser<&'a str, Output = P::Output, Error = PError<'a>>
+where
+    P: Parser<&'a str, Error = PError<'a>>,
+{
+    move |i: &'a str| match parser.parse(i) {
+        Err(Err::Error(_)) => PError::error(i, expected),
+        other => other,
     }
-    let rest = &i[kw.len()..];
-    match rest.chars().next() {
-        Some(c) if is_word_char(c) => None,
-        _ => Some(rest),
-    }
+}
+
+/// Always fails, committed, with `expected` at its input: the last
+/// alternative of an `alt` that has seen its deciding token.
+pub(crate) fn refuse<'a, O>(
+    expected: Expected,
+) -> impl Parser<&'a str, Output = O, Error = PError<'a>> {
+    move |i: &'a str| PError::failure(i, expected)
+}
+
+/// Optional whitespace and then `close`, or a committed `expected` after
+/// the whitespace.
+pub(crate) fn closing<'a>(
+    close: char,
+    expected: Expected,
+) -> impl Parser<&'a str, Output = char, Error = PError<'a>> {
+    preceded(multispace0, cut(expect(char(close), expected)))
+}
+
+/// Optional whitespace and then the end of the input, or a committed
+/// `expected` after the whitespace.
+pub(crate) fn end_of_input<'a>(
+    expected: Expected,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    preceded(multispace0, cut(expect(eof, expected)))
 }
 
 #[cfg(test)]
@@ -283,11 +354,12 @@ mod tests {
 
     #[test]
     fn keywords_need_a_word_boundary() {
-        assert_eq!(keyword("and b", "and"), Some(" b"));
-        assert_eq!(keyword("AND(b", "and"), Some("(b"));
-        assert_eq!(keyword("andrew", "and"), None);
-        assert_eq!(keyword("an", "and"), None);
-        assert_eq!(keyword("añd", "and"), None);
+        let rest = |i| keyword("and").parse(i).ok().map(|(rest, _)| rest);
+        assert_eq!(rest("and b"), Some(" b"));
+        assert_eq!(rest("AND(b"), Some("(b"));
+        assert_eq!(rest("andrew"), None);
+        assert_eq!(rest("an"), None);
+        assert_eq!(rest("añd"), None);
     }
 
     #[test]

@@ -1,39 +1,37 @@
 //! `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
 
-use super::attr_path::{parse_attr_path, split_attr_name};
-use super::expr::{State, committed, parse_bracketed_filter};
-use super::{Expected, Limits, PError, PResult, ws0};
+use nom::Parser;
+use nom::character::complete::multispace0;
+use nom::combinator::cut;
+use nom::sequence::delimited;
+
+use super::attr_path::{parse_attr_path, parse_opt_sub_attr};
+use super::expr::{State, parse_bracketed_filter};
+use super::{Expected, Limits, PResult, end_of_input};
 use crate::PatchPath;
 
 /// `PATH = attrPath / valuePath [subAttr]`, spanning the whole input
 /// (surrounding whitespace is ignored). Trailing input is reported where
 /// its first token starts, as for filters.
 pub(crate) fn parse_complete_path(limits: Limits, i: &str) -> PResult<'_, PatchPath> {
-    let (rest, path) = committed(parse_path(State::new(limits), ws0(i)))?;
-    let rest = ws0(rest);
-    if !rest.is_empty() {
-        return PError::failure(rest, Expected::PathEnd);
-    }
-    Ok((rest, path))
+    let state = State::new(limits, i);
+    delimited(
+        multispace0,
+        cut(|i| parse_path(state, i)),
+        end_of_input(Expected::PathEnd),
+    )
+    .parse(i)
 }
 
 /// `PATH = attrPath / valuePath [subAttr]`.
-fn parse_path(state: State, i: &str) -> PResult<'_, PatchPath> {
+fn parse_path<'a>(state: State<'a>, i: &'a str) -> PResult<'a, PatchPath> {
     let (rest, attr) = parse_attr_path(i)?;
     if !rest.starts_with('[') {
         return Ok((rest, PatchPath::attr_path(attr)));
     }
     let (rest, value_path) = parse_bracketed_filter(state, i, attr, rest)?;
-    let Some(after_dot) = rest.strip_prefix('.') else {
-        return Ok((rest, PatchPath::from_value_path(value_path, None)));
-    };
-    let Some((sub, rest)) = split_attr_name(after_dot) else {
-        return PError::failure(after_dot, Expected::SubAttrName);
-    };
-    if rest.starts_with('.') {
-        return PError::failure(rest, Expected::SecondSubAttr);
-    }
-    Ok((rest, PatchPath::from_value_path(value_path, Some(sub))))
+    let (rest, sub) = parse_opt_sub_attr(rest)?;
+    Ok((rest, PatchPath::from_value_path(value_path, sub)))
 }
 
 #[cfg(test)]

@@ -2,9 +2,16 @@
 //! §3.4.2.2), with JSON's own rules for numbers and strings (RFC 8259 §6,
 //! §7).
 
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
+use nom::character::complete::{char, one_of, satisfy};
+use nom::combinator::{cut, eof, map_opt, not, opt, peek, recognize, value};
+use nom::multi::fold_many0;
+use nom::sequence::{preceded, terminated};
 use serde_json::Number;
 
-use super::{Expected, PError, PResult, is_word_char, keyword};
+use super::{Expected, PError, PResult, expect, is_word_char, keyword, refuse};
 use crate::CompValue;
 
 /// `compValue = false / null / true / number / string`.
@@ -12,65 +19,41 @@ use crate::CompValue;
 /// Always committed: the caller has already seen an operator that needs a
 /// value.
 pub(crate) fn parse_comp_value(i: &str) -> PResult<'_, CompValue> {
-    match i.as_bytes().first() {
-        Some(b'"') => {
-            let (rest, s) = parse_string(i)?;
-            Ok((rest, CompValue::String(s)))
-        }
-        Some(b'-' | b'0'..=b'9') => {
-            let (rest, n) = parse_number(i)?;
-            Ok((rest, CompValue::Number(n)))
-        }
-        _ => {
-            if let Some(rest) = keyword(i, "true") {
-                Ok((rest, CompValue::Bool(true)))
-            } else if let Some(rest) = keyword(i, "false") {
-                Ok((rest, CompValue::Bool(false)))
-            } else if let Some(rest) = keyword(i, "null") {
-                Ok((rest, CompValue::Null))
-            } else {
-                PError::failure(i, Expected::CompValue)
-            }
-        }
-    }
+    alt((
+        parse_string.map(CompValue::String),
+        parse_number.map(CompValue::Number),
+        value(CompValue::Bool(false), keyword("false")),
+        value(CompValue::Null, keyword("null")),
+        value(CompValue::Bool(true), keyword("true")),
+        refuse(Expected::CompValue),
+    ))
+    .parse(i)
 }
 
-/// `number = [ minus ] int [ frac ] [ exp ]` (RFC 8259 §6).
+/// `number = [ minus ] int [ frac ] [ exp ]` (RFC 8259 §6), where
+/// `int = zero / ( digit1-9 *DIGIT )`, `frac = decimal-point 1*DIGIT` and
+/// `exp = e [ minus / plus ] 1*DIGIT`, ending at a word boundary.
+///
+/// Fails recoverably unless the input starts with `-` or a digit; every
+/// error after that is reported where the number starts.
 fn parse_number(i: &str) -> PResult<'_, Number> {
-    let bytes = i.as_bytes();
-    let digits = |from: usize| {
-        bytes
-            .get(from..)
-            .map_or(0, |b| b.iter().take_while(|b| b.is_ascii_digit()).count())
-    };
-    let mut end = usize::from(bytes.first() == Some(&b'-'));
-    let int = digits(end);
-    if int == 0 || (int > 1 && bytes.get(end) == Some(&b'0')) {
-        return PError::failure(i, Expected::Number);
-    }
-    end += int;
-    if bytes.get(end) == Some(&b'.') {
-        let frac = digits(end + 1);
-        if frac == 0 {
-            return PError::failure(i, Expected::Number);
-        }
-        end += 1 + frac;
-    }
-    if matches!(bytes.get(end), Some(b'e' | b'E')) {
-        end += 1;
-        if matches!(bytes.get(end), Some(b'+' | b'-')) {
-            end += 1;
-        }
-        let exp = digits(end);
-        if exp == 0 {
-            return PError::failure(i, Expected::Number);
-        }
-        end += exp;
-    }
-    let (text, rest) = i.split_at(end);
-    if rest.chars().next().is_some_and(is_word_char) {
-        return PError::failure(i, Expected::Number);
-    }
+    // `take_while`, not `digit0`/`digit1`: in nom 8.0.0 those return an
+    // empty rest detached from the input when they run to its end inside
+    // `recognize`, which then measures the wrong length ("-12" as "-1").
+    let digits0 = || take_while(|c: char| c.is_ascii_digit());
+    let digits1 = || take_while1(|c: char| c.is_ascii_digit());
+    let int = alt((tag("0"), recognize((one_of("123456789"), digits0()))));
+    let frac = (char('.'), digits1());
+    let exp = (one_of("eE"), opt(one_of("+-")), digits1());
+    let number = recognize((opt(char('-')), int, opt(frac), opt(exp)));
+    let (rest, text) = preceded(
+        peek(one_of("-0123456789")),
+        cut(expect(
+            terminated(number, not(satisfy(is_word_char))),
+            Expected::Number,
+        )),
+    )
+    .parse(i)?;
     match json_number(text) {
         Some(n) => Ok((rest, n)),
         None => PError::failure(i, Expected::NumberRange),
@@ -96,70 +79,114 @@ fn json_number(text: &str) -> Option<Number> {
     text.parse::<f64>().ok().and_then(Number::from_f64)
 }
 
-/// `string = quotation-mark *char quotation-mark` (RFC 8259 §7), decoding
-/// every escape; `i` starts at the opening quote.
-fn parse_string(i: &str) -> PResult<'_, String> {
-    let body = &i[1..];
-    // Fast path: no escapes.
-    let Some(stop) = body.find(['"', '\\']) else {
-        return PError::failure(i, Expected::UnterminatedString);
-    };
-    if let Some(pos) = body[..stop].find(|c: char| c < ' ') {
-        return PError::failure(&body[pos..], Expected::ControlChar);
-    }
-    if body.as_bytes()[stop] == b'"' {
-        return Ok((&body[stop + 1..], body[..stop].to_owned()));
-    }
-    let mut out = String::with_capacity(stop + 16);
-    let mut rest = body;
-    loop {
-        let Some(stop) = rest.find(['"', '\\']) else {
-            return PError::failure(i, Expected::UnterminatedString);
-        };
-        let chunk = &rest[..stop];
-        if let Some(pos) = chunk.find(|c: char| c < ' ') {
-            return PError::failure(&rest[pos..], Expected::ControlChar);
-        }
-        out.push_str(chunk);
-        rest = &rest[stop..];
-        if let Some(after) = rest.strip_prefix('"') {
-            return Ok((after, out));
-        }
-        // `rest` starts with a backslash.
-        let escape = rest;
-        let decoded = match rest.as_bytes().get(1) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{08}',
-            Some(b'f') => '\u{0c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
-            Some(b'u') => {
-                let (after, c) = parse_unicode_escape(rest)?;
-                out.push(c);
-                rest = after;
-                continue;
-            }
-            None => return PError::failure(i, Expected::UnterminatedString),
-            Some(_) => return PError::failure(escape, Expected::Escape),
-        };
-        out.push(decoded);
-        rest = &rest[2..];
-    }
+/// A piece of a string literal's body.
+enum Piece<'a> {
+    /// A run of `unescaped` characters.
+    Unescaped(&'a str),
+    /// One decoded `escape` sequence.
+    Escaped(char),
 }
 
-/// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`; `i` starts at the
-/// backslash.
+/// `string = quotation-mark *char quotation-mark` (RFC 8259 §7), decoding
+/// every escape; fails recoverably unless the input starts with a quote,
+/// and is committed after it.
+fn parse_string(i: &str) -> PResult<'_, String> {
+    let body = fold_many0(
+        alt((
+            parse_unescaped.map(Piece::Unescaped),
+            (|j| parse_escape(i, j)).map(Piece::Escaped),
+        )),
+        String::new,
+        |mut out, piece| {
+            match piece {
+                Piece::Unescaped(run) => out.push_str(run),
+                Piece::Escaped(c) => out.push(c),
+            }
+            out
+        },
+    );
+    // Most strings have no escape: one run up to the closing quote, copied
+    // once, without the fold.
+    let plain = terminated(take_while(is_unescaped), char('"')).map(str::to_owned);
+    preceded(
+        char('"'),
+        cut(alt((
+            plain,
+            terminated(body, |j| parse_quotation_mark(i, j)),
+        ))),
+    )
+    .parse(i)
+}
+
+/// `unescaped = %x20-21 / %x23-5B / %x5D-10FFFF`, one or more.
+fn parse_unescaped(i: &str) -> PResult<'_, &str> {
+    take_while1(is_unescaped).parse(i)
+}
+
+/// `true` for the characters of `unescaped`.
+fn is_unescaped(c: char) -> bool {
+    c != '"' && c != '\\' && c >= ' '
+}
+
+/// `escape ( %x22 / %x5C / %x2F / %x62 / %x66 / %x6E / %x72 / %x74 /
+/// %x75 4HEXDIG )`, where `escape = %x5C`; `opening` is the string's
+/// opening quote. Fails recoverably unless `i` starts with a backslash.
+fn parse_escape<'a>(opening: &'a str, i: &'a str) -> PResult<'a, char> {
+    let simple = preceded(
+        char('\\'),
+        alt((
+            value('"', char('"')),
+            value('\\', char('\\')),
+            value('/', char('/')),
+            value('\u{08}', char('b')),
+            value('\u{0c}', char('f')),
+            value('\n', char('n')),
+            value('\r', char('r')),
+            value('\t', char('t')),
+        )),
+    );
+    preceded(
+        peek(char('\\')),
+        cut(alt((
+            parse_unicode_escape,
+            simple,
+            // A backslash at the very end: the string never closes.
+            preceded((char('\\'), eof), move |_| {
+                PError::failure(opening, Expected::UnterminatedString)
+            }),
+            refuse(Expected::Escape),
+        ))),
+    )
+    .parse(i)
+}
+
+/// The closing `quotation-mark`; `opening` is the opening one. What stops
+/// a string's body short of it is a raw control character, or the end of
+/// the input; a control character that no quote or backslash follows is
+/// reported as the missing quote, since that is the first thing wrong.
+fn parse_quotation_mark<'a>(opening: &'a str, i: &'a str) -> PResult<'a, char> {
+    alt((char('"'), move |j: &'a str| {
+        if j.contains(['"', '\\']) {
+            PError::failure(j, Expected::ControlChar)
+        } else {
+            PError::failure(opening, Expected::UnterminatedString)
+        }
+    }))
+    .parse(i)
+}
+
+/// `%x75 4HEXDIG` after the backslash, or a UTF-16 surrogate pair of two
+/// (`\uD83D\uDE00`); `i` starts at the backslash. Fails recoverably unless
+/// `i` starts with `\u`.
 fn parse_unicode_escape(i: &str) -> PResult<'_, char> {
-    let (rest, high) = hex4(i)?;
+    let (_, _) = tag("\\u").parse(i)?;
+    let (rest, high) = parse_hex4(i)?;
     match high {
         0xD800..=0xDBFF => {
             if !rest.starts_with("\\u") {
                 return PError::failure(i, Expected::LoneSurrogate);
             }
-            let (after, low) = hex4(rest)?;
+            let (after, low) = parse_hex4(rest)?;
             if !(0xDC00..=0xDFFF).contains(&low) {
                 return PError::failure(i, Expected::LoneSurrogate);
             }
@@ -177,15 +204,13 @@ fn parse_unicode_escape(i: &str) -> PResult<'_, char> {
     }
 }
 
-/// `\u` followed by four hex digits; `i` starts at the backslash.
-fn hex4(i: &str) -> PResult<'_, u32> {
-    let digits = i
-        .get(2..6)
-        .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
-    match digits.and_then(|d| u32::from_str_radix(d, 16).ok()) {
-        Some(code) => Ok((&i[6..], code)),
-        None => PError::failure(i, Expected::UnicodeEscape),
-    }
+/// `\u` and `4HEXDIG`, committed, reported at the backslash.
+fn parse_hex4(i: &str) -> PResult<'_, u32> {
+    let hex4 = map_opt(
+        take_while_m_n(4, 4, |c: char| c.is_ascii_hexdigit()),
+        |digits| u32::from_str_radix(digits, 16).ok(),
+    );
+    cut(expect(preceded(tag("\\u"), hex4), Expected::UnicodeEscape)).parse(i)
 }
 
 #[cfg(test)]
@@ -246,6 +271,17 @@ mod tests {
         assert_eq!(fails("+1"), Expected::CompValue);
         assert_eq!(fails(".5"), Expected::CompValue);
         assert_eq!(fails("1e400"), Expected::NumberRange);
+    }
+
+    #[test]
+    fn numbers_at_the_end_of_the_input_keep_every_digit() {
+        assert_eq!(value("-12"), CompValue::Number((-12).into()));
+        assert_eq!(value("120"), CompValue::Number(120.into()));
+        assert_eq!(
+            value("1.25"),
+            CompValue::from(Number::from_f64(1.25).unwrap())
+        );
+        assert_eq!(value("1e10").to_string(), "10000000000.0");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 use std::fmt::Debug;
 
-use scim2_filter::{AttrPath, ParseError, Parser};
+use scim2_filter::{
+    AttrPath, Filter, ParseError, Parser, PatchPath, PathError, PathErrorKind, ValuePath,
+};
 
 /// One input that must fail to parse.
 struct Case<'a> {
@@ -339,14 +341,62 @@ fn over_long_input_is_refused_at_the_limit() {
 
 #[test]
 fn attribute_path_constructors_refuse_invalid_parts() {
-    assert_eq!(AttrPath::new("user$Name").unwrap_err().position(), 4);
-    assert_eq!(AttrPath::new("").unwrap_err().position(), 0);
-    assert_eq!(AttrPath::new("1abc").unwrap_err().position(), 0);
+    let name_error = |name: &str| {
+        let err = AttrPath::new(name).unwrap_err();
+        assert_eq!(err.kind(), PathErrorKind::AttrName, "{name:?}");
+        err.position()
+    };
+    assert_eq!(name_error("user$Name"), Some(4));
+    assert_eq!(name_error(""), Some(0));
+    assert_eq!(name_error("1abc"), Some(0));
     let name = AttrPath::new("name").unwrap();
-    assert!(name.clone().with_sub_attr("given.Name").is_err());
-    assert!(name.clone().with_schema("urn:a").is_err());
-    assert!(name.clone().with_schema("urn:a::b").is_err());
-    assert!(name.with_schema("http://example.com").is_err());
+    let err = name.clone().with_sub_attr("given.Name").unwrap_err();
+    assert_eq!(
+        (err.kind(), err.position()),
+        (PathErrorKind::SubAttr, Some(5))
+    );
+    for urn in ["urn:a", "urn:a::b", "http://example.com"] {
+        let err = name.clone().with_schema(urn).unwrap_err();
+        assert_eq!(err.kind(), PathErrorKind::SchemaUrn, "{urn:?}");
+    }
+}
+
+#[test]
+fn value_and_patch_path_constructors_refuse_with_the_same_error_type() {
+    let attr = |s: &str| s.parse::<AttrPath>().unwrap();
+    let inner = Filter::present(attr("type"));
+    let kind = |result: Result<ValuePath, PathError>| result.unwrap_err().kind();
+    assert_eq!(
+        kind(ValuePath::new(attr("name.givenName"), inner.clone())),
+        PathErrorKind::SubAttrBeforeBracket
+    );
+    let nested = Filter::ValuePath(ValuePath::new(attr("b"), inner.clone()).unwrap());
+    assert_eq!(
+        kind(ValuePath::new(attr("emails"), nested)),
+        PathErrorKind::NestedValuePath
+    );
+    assert_eq!(
+        kind(ValuePath::new(
+            attr("emails"),
+            Filter::present(attr("urn:a:b:type"))
+        )),
+        PathErrorKind::UrnInValueFilter
+    );
+    let err = ValuePath::new(attr("emails"), Filter::present(attr("urn:a:b:type"))).unwrap_err();
+    assert_eq!(err.position(), None);
+    assert_eq!(
+        err.to_string(),
+        "attribute paths inside a value filter are relative and cannot carry a schema URN"
+    );
+
+    let value_path = ValuePath::new(attr("emails"), inner).unwrap();
+    let err = PatchPath::value_path(value_path.clone(), Some("1x")).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.position()),
+        (PathErrorKind::SubAttr, Some(0))
+    );
+    let path = PatchPath::value_path(value_path, Some("value")).unwrap();
+    assert_eq!(path.to_string(), "emails[type pr].value");
 }
 
 #[test]
