@@ -64,3 +64,46 @@ async fn a_content_length_over_the_limit_gets_413_before_the_body_is_sent() {
     drop(server);
     cleanup(&storage);
 }
+
+/// The resident set of a process, in KiB, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn unauthenticated_bodies_do_not_grow_the_server() {
+    let storage = Storage::sqlite();
+    let server = Server::start(&storage, &[]);
+    let before = rss_kib(server.pid());
+    // 400 callers at once announcing almost 1 MiB each (400 MB in all,
+    // once held in memory by a server that read bodies first), in rounds
+    // of 100 concurrent connections.
+    for _ in 0..4 {
+        std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..100)
+                .map(|_| scope.spawn(|| post_head_and_4_kib(&server, "not-the-token", 1000 * 1000)))
+                .collect();
+            for call in calls {
+                let response = call.join().unwrap();
+                assert!(
+                    response.starts_with("HTTP/1.1 401") || response.starts_with("HTTP/1.1 429"),
+                    "{response}"
+                );
+            }
+        });
+    }
+    let after = rss_kib(server.pid());
+    eprintln!("400 unauthenticated 1 MB bodies: server RSS {before} KiB before, {after} KiB after");
+    // Generous: a tenth of what reading the bodies would take.
+    assert!(
+        after < before + 40 * 1024,
+        "the server grew from {before} KiB to {after} KiB"
+    );
+    drop(server);
+    cleanup(&storage);
+}
