@@ -77,7 +77,7 @@ pub enum Tolerance {
     ExtraSchemaUris,
     /// An extension object in a create or replace body whose URN
     /// `schemas` does not list is accepted, and its URN added (Entra ID
-    /// never lists custom extensions, entra.md Q10).
+    /// never lists custom extensions).
     UnlistedExtension,
     /// Attributes no schema of the resource type defines — a top-level
     /// attribute (`extensionAttribute7`), an attribute of an extension, a
@@ -86,9 +86,8 @@ pub enum Tolerance {
     /// kept, stored and returned verbatim, instead of refused; alike by
     /// POST, PUT and PATCH (where they are set, replaced and removed like
     /// any attribute). Entra ID sends attributes an admin mapped that the
-    /// service does not define; refusing one fails the whole request
-    /// (entra.md R8), and skipping it makes Entra ID re-send it every cycle
-    /// (Q16). A value filter on an unknown attribute stays `invalidPath`:
+    /// service does not define; refusing one fails the whole request,
+    /// and skipping it makes Entra ID re-send it every cycle. A value filter on an unknown attribute stays `invalidPath`:
     /// without a schema nothing says what its values are.
     KeepUnknownAttributes,
 }

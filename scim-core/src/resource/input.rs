@@ -494,7 +494,7 @@ fn schemas_list(value: Value) -> Result<Option<Vec<String>>, Error> {
 /// [`Tolerance::ExtraSchemaUris`] ignores it (Entra ID's
 /// `…/ADSCIM/2.0/Group`, typo URNs); an extension object the body carries
 /// must be listed unless [`Tolerance::UnlistedExtension`] lists it
-/// (Entra ID's custom extensions, entra.md Q10). `schemas` is then rebuilt
+/// (Entra ID never lists the URNs of custom extensions). `schemas` is then rebuilt
 /// from what the body holds.
 fn check_schemas(
     schema: &ResourceSchema,

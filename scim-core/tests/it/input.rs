@@ -297,7 +297,7 @@ fn shapes_only_tolerances_accept_are_refused_by_the_strict_policy() {
     }
 }
 
-/// The shape tolerances cover only what entra.md documents for Entra ID
+/// The shape tolerances cover only what Entra ID is documented to send
 /// (a bare or one-element-array `manager`); the same shapes elsewhere are
 /// refused under the Entra policy too, naming the attribute.
 #[test]
