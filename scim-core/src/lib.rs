@@ -86,6 +86,8 @@
 //!   resource's life through them.
 //! * [Mounting the service in your framework](guide::mounting): hyper and
 //!   axum.
+//! * [Adding a custom schema extension](guide::custom_extension): your own
+//!   attributes on User, validated, filterable and served in `/Schemas`.
 //! * [Writing a storage backend](guide::writing_a_store): the
 //!   [`ResourceStore`] contract and its conformance suite.
 //! * [PATCH semantics and Entra ID's variants](guide::patch).
