@@ -76,6 +76,7 @@ pub mod custom_extension {}
 )]
 #[doc = "[`evaluate`]: crate::list::evaluate"]
 #[doc = "[`index`]: crate::index"]
+#[doc = "[`RegistryBuilder::schema`]: crate::schema::RegistryBuilder::schema"]
 #[doc = ""]
 #[doc = include_str!("../docs/writing-a-store.md")]
 pub mod writing_a_store {}
