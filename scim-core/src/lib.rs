@@ -86,8 +86,11 @@
 //!   resource's life through them.
 //! * [Mounting the service in your framework](guide::mounting): hyper and
 //!   axum.
+//! * [Adding a custom schema extension](guide::custom_extension): your own
+//!   attributes on User, validated, filterable and served in `/Schemas`.
 //! * [Writing a storage backend](guide::writing_a_store): the
-//!   [`ResourceStore`] contract and its conformance suite.
+//!   [`ResourceStore`] contract, its conformance suite, and a store over
+//!   an application's existing typed tables.
 //! * [PATCH semantics and Entra ID's variants](guide::patch).
 //!
 //! # Features
