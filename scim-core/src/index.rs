@@ -447,10 +447,16 @@ impl Key {
     /// The key of one JSON value of `def`'s attribute; `None` for `null`,
     /// objects and arrays.
     fn of(def: &IndexDef, value: &Value) -> Option<Self> {
+        Self::from_json(def.kind, def.case_exact, value)
+    }
+
+    /// The key of one JSON value of an attribute of type `kind`; `None`
+    /// for `null`, objects and arrays.
+    pub(crate) fn from_json(kind: AttrType, case_exact: bool, value: &Value) -> Option<Self> {
         Some(match value {
             Value::Bool(b) => Self::Boolean(*b),
             Value::Number(n) => Self::Number(n.as_f64()?),
-            Value::String(s) => text_or_datetime(def.kind, def.case_exact, s),
+            Value::String(s) => text_or_datetime(kind, case_exact, s),
             Value::Null | Value::Array(_) | Value::Object(_) => return None,
         })
     }

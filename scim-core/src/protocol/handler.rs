@@ -698,7 +698,8 @@ async fn list(
     rt: &ResourceSchema,
     params: &Params,
 ) -> Result<Response<Vec<u8>>, Error> {
-    let query = params.list_query(rt, &call.inner.config)?;
+    let mut query = params.list_query(rt, &call.inner.config)?;
+    query.bind_cursors(call.tenant()?, rt);
     let result = call
         .inner
         .store

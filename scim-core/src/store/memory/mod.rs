@@ -545,6 +545,7 @@ impl Tenant {
             sort: query.sort.clone(),
             page: query.page.clone(),
             projection: Projection::all(),
+            cursor_scope: query.cursor_scope,
         };
         let mut result = evaluate(schema, matched.iter().map(|r| &**r), &rest)
             .map_err(StoreError::invalid_query)?;

@@ -11,9 +11,15 @@ use serde_json::Value;
 use crate::Error;
 use crate::filter::eval::SchemaFacts;
 use crate::filter::{AttrPath, Filter};
+use crate::index::Key;
 use crate::project::Projection;
 use crate::resource::Resource;
 use crate::schema::{AttrType, ResourceSchema, SchemaUrn};
+use crate::store::TenantId;
+
+mod cursor;
+
+pub use cursor::{Cursor, CursorScope, Position, SortPosition};
 
 /// `sortOrder` (RFC 7644 §3.4.2.3).
 // Closed by the RFC.
@@ -143,6 +149,10 @@ pub struct ListQuery {
     pub page: Page,
     /// The attributes the response will carry.
     pub projection: Projection,
+    /// What the cursors of this query are bound to; set by
+    /// [`ListQuery::bind_cursors`] once the query is complete. Stores issue
+    /// and accept only cursors of this scope ([`Cursor`]).
+    pub cursor_scope: CursorScope,
 }
 
 impl ListQuery {
@@ -153,7 +163,16 @@ impl ListQuery {
             sort: None,
             page,
             projection: Projection::all(),
+            cursor_scope: CursorScope::default(),
         }
+    }
+
+    /// Binds this query's cursors to `tenant` and to the filter and sort
+    /// it holds now ([`CursorScope::of`]). The protocol service calls it
+    /// for every list and search; call it after changing the filter or
+    /// the sort of a query built by hand.
+    pub fn bind_cursors(&mut self, tenant: &TenantId, schema: &ResourceSchema) {
+        self.cursor_scope = CursorScope::of(tenant, schema, self);
     }
 }
 
@@ -230,7 +249,7 @@ pub fn evaluate<'a>(
     resources: impl IntoIterator<Item = &'a Resource>,
     query: &ListQuery,
 ) -> Result<QueryResult, Error> {
-    let mut matched: Vec<&Resource> = match &query.filter {
+    let matched: Vec<&Resource> = match &query.filter {
         Some(filter) => {
             let matcher = filter.matcher(schema as &dyn SchemaFacts)?;
             let mut out = Vec::new();
@@ -243,105 +262,64 @@ pub fn evaluate<'a>(
         }
         None => resources.into_iter().collect(),
     };
-    sort(schema, &mut matched, query.sort.as_ref());
-    page(matched, &query.page)
+    let mut keyed: Vec<(Option<Vec<u8>>, &Resource)> = match &query.sort {
+        Some(s) => matched
+            .into_iter()
+            .map(|r| (sort_key(schema, r, &s.by).map(|k| k.encoded()), r))
+            .collect(),
+        None => matched.into_iter().map(|r| (None, r)).collect(),
+    };
+    let order = query.sort.as_ref().map(|s| s.order);
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        compare(
+            order,
+            (ka.as_deref(), a.id().as_str()),
+            (kb.as_deref(), b.id().as_str()),
+        )
+    });
+    page(keyed, order, query)
 }
 
-/// Sorts resources per `sort` (ties and the unsorted order: by `id`).
-pub fn sort(schema: &ResourceSchema, resources: &mut [&Resource], sort: Option<&Sort>) {
-    match sort {
-        None => resources.sort_by(|a, b| a.id().cmp(b.id())),
-        Some(sort) => {
-            let case_exact = schema
-                .resolve(&sort.by)
-                .is_some_and(|r| r.leaf().case_exact);
-            let mut keyed: Vec<(Option<SortKey>, &Resource)> = resources
-                .iter()
-                .map(|r| (sort_key(schema, r, &sort.by, case_exact), *r))
-                .collect();
-            keyed.sort_by(|(ka, a), (kb, b)| {
-                let ord = match (ka, kb) {
-                    (Some(x), Some(y)) => x.cmp(y),
-                    // Missing values sort last in ascending order.
-                    (Some(_), None) => Ordering::Less,
-                    (None, Some(_)) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                };
-                let ord = if sort.order == SortOrder::Descending {
-                    ord.reverse()
-                } else {
-                    ord
-                };
-                ord.then_with(|| a.id().cmp(b.id()))
-            });
-            for (slot, (_, r)) in resources.iter_mut().zip(keyed) {
-                *slot = r;
-            }
-        }
-    }
+/// The evaluator's order (and every store's): by `id` in byte order when
+/// unsorted; else by the encoded sort keys, resources without a sort value
+/// last in ascending order and first in descending order, ties by `id`
+/// ascending either way.
+fn compare(
+    order: Option<SortOrder>,
+    (ka, ia): (Option<&[u8]>, &str),
+    (kb, ib): (Option<&[u8]>, &str),
+) -> Ordering {
+    let Some(order) = order else {
+        return ia.cmp(ib);
+    };
+    let ord = match (ka, kb) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    let ord = match order {
+        SortOrder::Ascending => ord,
+        SortOrder::Descending => ord.reverse(),
+    };
+    ord.then_with(|| ia.cmp(ib))
 }
 
-/// A comparable sort key: numbers numerically, booleans false < true,
-/// strings by the attribute's case-exactness (Unicode lower-casing
-/// otherwise), date-times as instants (nanoseconds since the epoch).
-#[derive(Clone, Debug)]
-enum SortKey {
-    Bool(bool),
-    Number(f64),
-    Instant(i128),
-    Text(String),
-}
-
-impl SortKey {
-    /// Keys of different kinds (a malformed value) order by kind.
-    fn rank(&self) -> u8 {
-        match self {
-            Self::Bool(_) => 0,
-            Self::Number(_) => 1,
-            Self::Instant(_) => 2,
-            Self::Text(_) => 3,
-        }
-    }
-}
-
-impl PartialEq for SortKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for SortKey {}
-
-impl PartialOrd for SortKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SortKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Self::Bool(a), Self::Bool(b)) => a.cmp(b),
-            (Self::Number(a), Self::Number(b)) => a.total_cmp(b),
-            (Self::Instant(a), Self::Instant(b)) => a.cmp(b),
-            (Self::Text(a), Self::Text(b)) => a.cmp(b),
-            (a, b) => a.rank().cmp(&b.rank()),
-        }
-    }
-}
-
-fn sort_key(
-    schema: &ResourceSchema,
-    r: &Resource,
-    by: &AttrPath,
-    case_exact: bool,
-) -> Option<SortKey> {
+/// The value a resource sorts by (RFC 7644 §3.4.2.3), as an index key:
+/// numbers numerically, booleans `false` before `true`, strings by the
+/// attribute's case-exactness (Unicode lower-cased otherwise), date-times
+/// chronologically; [`Key::encoded`] orders them. A multi-valued attribute
+/// sorts by its primary value, else its first. `None` when the resource has
+/// no value there.
+///
+/// Stores that sort in a database order by the encoded key of exactly this
+/// value, and resume a cursor walk after it ([`Position`]).
+pub fn sort_key(schema: &ResourceSchema, r: &Resource, by: &AttrPath) -> Option<Key> {
     let resolved = schema.resolve(by)?;
     let container = match resolved.extension {
         Some(ext) => r.get(ext.id.as_str())?.get(&resolved.attr.name)?,
         None => r.get(&resolved.attr.name)?,
     };
-    // A multi-valued attribute sorts by its primary value, else its first.
     let value = match container {
         Value::Array(items) => items
             .iter()
@@ -354,59 +332,88 @@ fn sort_key(
         (None, Value::Object(o)) => o.get("value")?,
         (None, v) => v,
     };
-    let kind = resolved.leaf().kind;
-    Some(match value {
-        Value::Bool(b) => SortKey::Bool(*b),
-        Value::Number(n) => SortKey::Number(n.as_f64()?),
-        Value::String(s) if kind == AttrType::DateTime => {
-            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .ok()?;
-            SortKey::Instant(t.unix_timestamp_nanos())
-        }
-        Value::String(s) if case_exact => SortKey::Text(s.clone()),
-        Value::String(s) => SortKey::Text(s.to_lowercase()),
-        _ => return None,
-    })
+    let leaf = resolved.leaf();
+    let kind = if leaf.kind == AttrType::Complex {
+        // A complex attribute sorts by its `value` sub-attribute.
+        resolved
+            .attr
+            .sub_attribute("value")
+            .map_or(AttrType::String, |s| s.kind)
+    } else {
+        leaf.kind
+    };
+    let case_exact = if leaf.kind == AttrType::Complex {
+        resolved
+            .attr
+            .sub_attribute("value")
+            .is_some_and(|s| s.case_exact)
+    } else {
+        leaf.case_exact
+    };
+    Key::from_json(kind, case_exact, value)
 }
 
-const CURSOR_PREFIX: &str = "o";
-
-/// Cuts one page out of sorted results.
-fn page(matched: Vec<&Resource>, page: &Page) -> Result<QueryResult, Error> {
-    let total = matched.len() as u64;
-    let (skip, count) = match page {
-        Page::Index { start_index, count } => (start_index.saturating_sub(1), *count),
+/// Cuts one page out of sorted results: from `startIndex`, or after the
+/// cursor's position.
+fn page(
+    sorted: Vec<(Option<Vec<u8>>, &Resource)>,
+    order: Option<SortOrder>,
+    query: &ListQuery,
+) -> Result<QueryResult, Error> {
+    let total = sorted.len() as u64;
+    let (skip, count) = match &query.page {
+        Page::Index { start_index, count } => (
+            usize::try_from(start_index.saturating_sub(1)).unwrap_or(usize::MAX),
+            *count,
+        ),
         Page::Cursor { cursor, count } => (
             match cursor {
-                Some(c) => decode_cursor(c)?,
+                Some(text) => {
+                    let cursor = Cursor::decode(text, &query.cursor_scope)?;
+                    let (key, id) = position_parts(cursor.position(), order)?;
+                    sorted.partition_point(|(k, r)| {
+                        compare(order, (k.as_deref(), r.id().as_str()), (key, id))
+                            != Ordering::Greater
+                    })
+                }
                 None => 0,
             },
             *count,
         ),
     };
-    let skip = usize::try_from(skip).unwrap_or(usize::MAX);
     let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let resources: Vec<Resource> = matched
-        .into_iter()
-        .skip(skip)
-        .take(count)
-        .cloned()
-        .collect();
-    let end = skip.saturating_add(resources.len());
-    let mut result = QueryResult::new(total, resources);
-    if matches!(page, Page::Cursor { .. }) && (end as u64) < total && count > 0 {
-        result.next_cursor = Some(format!("{CURSOR_PREFIX}{end}"));
-    }
+    let end = skip.saturating_add(count).min(sorted.len());
+    let page = sorted.get(skip..end).unwrap_or_default();
+    let next = match (&query.page, page.last()) {
+        (Page::Cursor { .. }, Some((key, last))) if end < sorted.len() => {
+            let id = last.id().as_str();
+            Some(Cursor::new(
+                &query.cursor_scope,
+                match (order, key) {
+                    (None, _) => Position::after_id(id),
+                    (Some(_), Some(key)) => Position::after_key(key.clone(), id),
+                    (Some(_), None) => Position::after_missing(id),
+                },
+            ))
+        }
+        _ => None,
+    };
+    let mut result = QueryResult::new(total, page.iter().map(|(_, r)| (*r).clone()).collect());
+    result.next_cursor = next.map(|c| c.encode());
     Ok(result)
 }
 
-fn decode_cursor(cursor: &str) -> Result<u64, Error> {
-    cursor
-        .strip_prefix(CURSOR_PREFIX)
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| {
-            Error::InvalidCursor(format!("{cursor:?} is not a cursor this service issued"))
-        })
+/// A position as the parts [`compare`] takes; a sorted position for an
+/// unsorted query (or the reverse) is not one this query issued.
+fn position_parts(p: &Position, order: Option<SortOrder>) -> Result<(Option<&[u8]>, &str), Error> {
+    match (order, p.sort()) {
+        (None, SortPosition::Unsorted) => Ok((None, p.id())),
+        (Some(_), SortPosition::Key(k)) => Ok((Some(k), p.id())),
+        (Some(_), SortPosition::Missing) => Ok((None, p.id())),
+        _ => Err(Error::InvalidCursor(
+            "this cursor belongs to another query; start again with an empty \"cursor\"".to_owned(),
+        )),
+    }
 }
 
 #[cfg(test)]
