@@ -254,6 +254,7 @@ where
             sorting_agrees_with_evaluate,
             index_paging,
             cursor_paging,
+            cursor_walk_under_writes,
             membership,
             membership_under_concurrency,
             large_group,

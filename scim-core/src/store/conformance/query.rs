@@ -319,6 +319,157 @@ where
             "a cursor the store did not issue must be refused: {r:?}"
         );
     }
+    /// A cursor walk while another client creates and deletes: every
+    /// resource present for the whole walk is returned exactly once, none
+    /// twice, in the query's order (RFC 9865 keyset cursors), unsorted and
+    /// sorted both ways; and a cursor is refused by a query with another
+    /// filter, sort or tenant.
+    pub async fn cursor_walk_under_writes(&self) {
+        let cx = self.check("cursor_walk_under_writes").await;
+        let users = &*cx.users;
+        let t = cx.tenant("walk");
+        let sort =
+            |order| Some(Sort::new(users, "userName".parse().expect("path"), order).expect("sort"));
+        for (filter, sort) in [
+            (None, None),
+            (None, sort(SortOrder::Ascending)),
+            (Some("userName sw \"w\""), sort(SortOrder::Descending)),
+        ] {
+            let what = format!(
+                "a cursor walk (filter {filter:?}, sortBy userName {:?}) while users are \
+                 created and deleted",
+                sort.as_ref().map(|s| s.order)
+            );
+            // Names spread out, so that the creations below land before
+            // and after the walk's position in either order.
+            let mut stable = Vec::new();
+            let mut doomed = Vec::new();
+            for i in 0..24 {
+                let u = cx
+                    .create_user(&t, &format!("w{:02}-{}", i * 4, cx.run))
+                    .await;
+                if i % 3 == 0 {
+                    doomed.push(u.id().clone());
+                } else {
+                    stable.push(u.id().clone());
+                }
+            }
+            let mut q = ListQuery::new(Page::Cursor {
+                cursor: None,
+                count: 3,
+            });
+            q.filter = filter.map(|f| f.parse().expect("filter"));
+            q.sort = sort;
+            q.projection = Projection::id_only();
+            q.bind_cursors(&t, users);
+            let mut seen: Vec<String> = Vec::new();
+            let mut created = Vec::new();
+            let mut ended = false;
+            for step in 0..100 {
+                let page = cx.query(&t, users, &q).await;
+                seen.extend(ids(&page));
+                // Between pages: two creations (one sorting early, one
+                // late) and a deletion.
+                for name in [format!("w{:02}x", step % 97), format!("w9{step:02}")] {
+                    let u = cx.create_user(&t, &format!("{name}-{}", cx.run)).await;
+                    created.push(u.id().clone());
+                }
+                if let Some(id) = doomed.pop() {
+                    cx.ok(
+                        cx.store.delete(&t, users, &id, None).await,
+                        format_args!("{what}: deleting {id}"),
+                    );
+                }
+                match page.next_cursor {
+                    Some(next) => {
+                        q.page = Page::Cursor {
+                            cursor: Some(next),
+                            count: 3,
+                        };
+                    }
+                    None => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            ensure!(cx, ended, "{what}: the pages never end");
+            let mut unique = seen.clone();
+            unique.sort();
+            unique.dedup();
+            ensure_eq!(
+                cx,
+                unique.len(),
+                seen.len(),
+                "{what}: a resource was returned twice: {seen:?}"
+            );
+            for id in &stable {
+                ensure!(
+                    cx,
+                    seen.iter().any(|s| s == id.as_str()),
+                    "{what}: {id}, present for the whole walk, was never returned"
+                );
+            }
+            for id in created.iter().chain(&stable).chain(&doomed) {
+                cx.ok(
+                    cx.store.delete(&t, users, id, None).await,
+                    format_args!("{what}: cleaning up {id}"),
+                );
+            }
+        }
+
+        // A cursor is bound to its query and tenant.
+        for i in 0..4 {
+            cx.create_user(&t, &format!("bound{i}-{}", cx.run)).await;
+        }
+        let mut q = ListQuery::new(Page::Cursor {
+            cursor: None,
+            count: 2,
+        });
+        q.filter = Some("userName sw \"bound\"".parse().expect("filter"));
+        q.bind_cursors(&t, users);
+        let first = cx.query(&t, users, &q).await;
+        let Some(next) = first.next_cursor else {
+            cx.fail("four matches in pages of two must give a next cursor")
+        };
+        let other_tenant = cx.tenant("walk-elsewhere");
+        let mut other_filter = q.clone();
+        other_filter.filter = Some("userName sw \"boun\"".parse().expect("filter"));
+        let mut other_sort = q.clone();
+        other_sort.sort = sort(SortOrder::Ascending);
+        for (tenant, mut other, what) in [
+            (&other_tenant, q.clone(), "in another tenant"),
+            (&t, other_filter, "with another filter"),
+            (&t, other_sort, "with another sort"),
+        ] {
+            other.bind_cursors(tenant, users);
+            other.page = Page::Cursor {
+                cursor: Some(next.clone()),
+                count: 2,
+            };
+            let r = cx.store.query(tenant, users, &other).await;
+            ensure!(
+                cx,
+                matches!(
+                    &r,
+                    Err(crate::store::StoreError::InvalidQuery(e))
+                        if matches!(**e, crate::Error::InvalidCursor(_))
+                ),
+                "a cursor used {what} must be refused with invalidCursor: {r:?}"
+            );
+        }
+        q.page = Page::Cursor {
+            cursor: Some(next),
+            count: 2,
+        };
+        let second = cx.query(&t, users, &q).await;
+        ensure_eq!(
+            cx,
+            second.resources.len(),
+            2,
+            "the cursor's own query continues the walk"
+        );
+    }
 }
 
 /// User filters of the query checks; `{u1}`…`{g3}` stand for the seeded
