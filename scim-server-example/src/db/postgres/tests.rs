@@ -177,6 +177,7 @@ conformance!(
     sorting_agrees_with_evaluate,
     index_paging,
     cursor_paging,
+    cursor_walk_under_writes,
     membership,
     membership_under_concurrency,
     large_group,
