@@ -33,11 +33,13 @@
 //!
 //! [`access`] decides how a filtered query reads:
 //!
-//! * [`Access::Exact`]: the plan is exact, unsorted, index-paged: count and
-//!   page the candidate ids in SQL, read documents for the page only
-//!   (`count=0` reads none);
+//! * [`Access::Walk`]: the plan is exact and unsorted or sorted by an
+//!   indexed single-valued attribute: count, sort and page the ids in SQL
+//!   with index or cursor paging (`walk.rs`), read documents for the page
+//!   only (`count=0` reads none);
 //! * [`Access::Candidates`]: read the candidate documents in batches, keep
-//!   those the filter matches, then let the evaluator sort and page;
+//!   those the filter matches, then let the evaluator sort and page; more
+//!   candidates than the scan budget are refused with `400 tooMany`;
 //! * [`Access::Scan`]: no index narrows the filter: read the tenant's
 //!   documents in batches, unless it has more than the scan budget, then
 //!   refuse with `400 tooMany` naming the unindexed attributes.
@@ -49,12 +51,13 @@ use std::sync::Arc;
 
 use scim_core::filter::Filter;
 use scim_core::index::{self, IndexDef, Key, KeyTest, Node, prefix_end};
-use scim_core::list::{ListQuery, Page};
+use scim_core::list::ListQuery;
 use scim_core::schema::{JsonObject, Registry, ResourceSchema};
 use scim_core::store::StoreError;
 use serde_json::Value;
 
 use super::host::{Kind, key};
+use super::walk::{self, Walk};
 
 /// Documents read per statement when scanning, backfilling or loading
 /// candidates, so memory does not grow with the tenant.
@@ -102,17 +105,18 @@ pub(crate) struct IdSet {
 /// How a filtered query reads; see the module docs.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) enum Access {
-    /// Count and page the ids in SQL.
-    Exact {
-        /// The matches, exactly.
+    /// The matches are exactly an id set whose sort an index serves:
+    /// count, sort and page the ids in SQL.
+    Walk(Walk),
+    /// Read these candidates (a superset) and evaluate, within the scan
+    /// budget.
+    Candidates {
+        /// The candidates.
         set: IdSet,
-        /// Rows to skip.
-        offset: i64,
-        /// Rows to return.
-        limit: i64,
+        /// What has no index: the attributes the filter tests without
+        /// one, or the sort attribute.
+        unindexed: Vec<String>,
     },
-    /// Read these candidates (a superset) and evaluate.
-    Candidates(IdSet),
     /// Read everything, within the scan budget.
     Scan {
         /// The attributes the filter tests without an index.
@@ -398,14 +402,15 @@ pub(crate) fn access(
         sql,
         params: r.params,
     };
-    match (&query.page, &query.sort) {
-        (Page::Index { start_index, count }, None) if plan.is_exact() => Ok(Access::Exact {
-            set,
-            offset: to_i64(start_index.saturating_sub(1)),
-            limit: to_i64(*count),
-        }),
-        _ => Ok(Access::Candidates(set)),
+    let mut unindexed = plan.unindexed().to_vec();
+    if plan.is_exact() {
+        if let Some(walk) = walk::plan(m, schema, query, Some(set.clone()))? {
+            return Ok(Access::Walk(walk));
+        }
+        // Only the sort keeps it from being a walk.
+        unindexed.extend(query.sort.as_ref().map(|s| s.by.to_string()));
     }
+    Ok(Access::Candidates { set, unindexed })
 }
 
 /// The `400 tooMany` for a filter no index narrows, in a tenant with more
@@ -452,10 +457,6 @@ fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Renders [`Node`]s as id sets.
@@ -793,8 +794,8 @@ impl Renderer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use scim_core::list::Sort;
     use scim_core::list::SortOrder;
+    use scim_core::list::{Page, Sort};
 
     use super::*;
 
@@ -848,22 +849,48 @@ mod tests {
     }
 
     #[test]
-    fn exact_unsorted_index_pages_are_cut_in_sql() {
+    fn exact_plans_are_sorted_and_paged_in_sql() {
         let a = access_of(Kind::Host, r#"emails.value eq "A@x""#, &index_page());
-        let Access::Exact { set, offset, limit } = a else {
+        let Access::Walk(walk) = a else {
             panic!("{a:?}")
         };
-        assert_eq!((offset, limit), (0, 100));
+        assert_eq!(
+            walk.slice,
+            walk::Slice::Offset {
+                offset: 0,
+                limit: 100
+            }
+        );
+        assert_eq!(walk.order, walk::Order::Id);
+        let set = walk.set.unwrap();
         assert!(set.sql.contains("FROM host_keys"), "{}", set.sql);
         assert_eq!(set.params, [Param::Bytes(b"\x04a@x".to_vec())]);
         let mut sorted = index_page();
         let (_, schema) = maintained(Kind::Host);
         sorted.sort =
             Some(Sort::new(&schema, "userName".parse().unwrap(), SortOrder::Ascending).unwrap());
+        let Access::Walk(walk) = access_of(Kind::Host, r#"emails.value eq "A@x""#, &sorted) else {
+            panic!("a sort by an indexed single-valued attribute is a walk")
+        };
         assert!(matches!(
-            access_of(Kind::Host, r#"emails.value eq "A@x""#, &sorted),
-            Access::Candidates(_)
+            walk.order,
+            walk::Order::Key {
+                descending: false,
+                ..
+            }
         ));
+        // A multi-valued attribute sorts by its primary value, which no
+        // index row tells: the evaluator sorts, and the sort is named as
+        // what has no index.
+        sorted.sort =
+            Some(Sort::new(&schema, "emails".parse().unwrap(), SortOrder::Ascending).unwrap());
+        assert_eq!(
+            access_of(Kind::Host, r#"emails.value eq "A@x""#, &sorted),
+            Access::Candidates {
+                set,
+                unindexed: vec!["emails".to_owned()]
+            }
+        );
     }
 
     #[test]
@@ -882,7 +909,7 @@ mod tests {
     #[test]
     fn group_members_are_answered_from_memberships() {
         let a = access_of(Kind::HostGroup, r#"members[value eq "U1"]"#, &index_page());
-        let Access::Exact { set, .. } = a else {
+        let Access::Walk(Walk { set: Some(set), .. }) = a else {
             panic!("{a:?}")
         };
         assert!(set.sql.contains("FROM memberships"), "{}", set.sql);
@@ -902,7 +929,7 @@ mod tests {
             Dialect::Postgres,
         )
         .unwrap();
-        let Access::Exact { set, .. } = a else {
+        let Access::Walk(Walk { set: Some(set), .. }) = a else {
             panic!("{a:?}")
         };
         assert!(set.sql.contains("full_key = $3"), "{}", set.sql);
@@ -919,11 +946,76 @@ mod tests {
             r#"not (userName sw "a") and (emails co "xample" or active eq true)"#,
             &index_page(),
         );
-        let Access::Exact { set, .. } = a else {
+        let Access::Walk(Walk { set: Some(set), .. }) = a else {
             panic!("{a:?}")
         };
         for part in ["EXCEPT", "INTERSECT", "UNION", "instr("] {
             assert!(set.sql.contains(part), "{part}: {}", set.sql);
         }
+    }
+
+    #[test]
+    fn sorts_by_single_valued_indexed_attributes_are_walks() {
+        let (m, schema) = maintained(Kind::Host);
+        let walk_of = |by: &str, order: SortOrder| {
+            let mut q = index_page();
+            q.sort = Some(Sort::new(&schema, by.parse().unwrap(), order).unwrap());
+            walk::plan(&m, &schema, &q, None).unwrap()
+        };
+        for by in [
+            "userName",
+            "USERNAME",
+            "name.familyName",
+            "meta.lastModified",
+            "meta.created",
+            "externalId",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        ] {
+            let walk = walk_of(by, SortOrder::Descending).unwrap_or_else(|| panic!("{by}"));
+            assert!(
+                matches!(
+                    walk.order,
+                    walk::Order::Key {
+                        descending: true,
+                        ..
+                    }
+                ),
+                "{by}"
+            );
+        }
+        // Multi-valued (sorted by the primary value) or not indexed.
+        for by in ["emails", "emails.value", "title", "phoneNumbers.value"] {
+            assert_eq!(walk_of(by, SortOrder::Ascending), None, "{by}");
+        }
+    }
+
+    #[test]
+    fn an_unfiltered_cursor_walk_is_a_primary_key_range() {
+        let (m, schema) = maintained(Kind::Host);
+        let mut q = ListQuery::new(Page::cursor(None, Some(50), 100, 100));
+        let first = walk::plan(&m, &schema, &q, None).unwrap().unwrap();
+        let st = first.render(Kind::Host, Dialect::Sqlite);
+        assert_eq!(
+            st.ids,
+            "SELECT x.id, NULL FROM hosts x WHERE x.tenant_id = ?1 ORDER BY x.id LIMIT 51"
+        );
+        let next = scim_core::list::Cursor::new(
+            &q.cursor_scope,
+            scim_core::list::Position::after_id("abc"),
+        );
+        q.page = Page::cursor(Some(next.encode()), Some(50), 100, 100);
+        let walk = walk::plan(&m, &schema, &q, None).unwrap().unwrap();
+        let st = walk.render(Kind::Host, Dialect::Sqlite);
+        assert_eq!(
+            st.ids,
+            "SELECT x.id, NULL FROM hosts x WHERE x.tenant_id = ?1 AND x.id > ?2 ORDER BY x.id LIMIT 51"
+        );
+        assert_eq!(st.params, [Param::Text("abc".to_owned())]);
+        assert_eq!(st.count_params, 0);
+        // A sorted query refuses the unsorted position (and the reverse).
+        q.sort =
+            Some(Sort::new(&schema, "userName".parse().unwrap(), SortOrder::Ascending).unwrap());
+        let e = walk::plan(&m, &schema, &q, None).unwrap_err();
+        assert!(format!("{e:?}").contains("InvalidCursor"), "{e:?}");
     }
 }

@@ -66,6 +66,7 @@ mod query;
 mod sqlite;
 #[cfg(test)]
 pub(crate) mod testing;
+mod walk;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 use bytes::BytesMut;
 use deadpool_postgres::GenericClient;
 use scim_core::filter::eval::Matcher;
+use scim_core::list::{ListQuery, QueryResult};
 use scim_core::resource::Resource;
 use scim_core::schema::{Registry, ResourceSchema};
 use scim_core::store::StoreError;
@@ -13,8 +14,11 @@ use super::nul::enc;
 use super::row::{attach_members, execute, resources, rows};
 use super::{Fail, sql};
 use crate::db::host::{Kind, assemble};
-use crate::db::index::{self, Access, BATCH, Declared, IdSet, Indexes, Maintained, Param, pg_key};
+use crate::db::index::{
+    self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param, pg_key,
+};
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
+use crate::db::walk::{self, Walk};
 
 impl ToSql for Param {
     fn to_sql(
@@ -277,14 +281,15 @@ async fn backfill<C: GenericClient>(
 
 /// What a filtered read returns.
 pub(super) enum Loaded {
-    /// The page, cut in SQL, and the total.
-    Page(u64, Vec<Resource>),
+    /// The page, cut in SQL, with the total and the next cursor.
+    Page(QueryResult),
     /// The resources the filter matches, for the evaluator to sort and
     /// page.
     Matches(Vec<Resource>),
 }
 
 /// Answers an index [`Access`] on `c` (a snapshot transaction).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn load<C: GenericClient>(
     c: &C,
     tenant: &str,
@@ -293,45 +298,18 @@ pub(super) async fn load<C: GenericClient>(
     access: &Access,
     matcher: &Matcher,
     budget: u64,
+    query: &ListQuery,
 ) -> Result<Loaded, Fail> {
     Ok(match access {
-        Access::Exact { set, offset, limit } => {
+        Access::Walk(walk) => Loaded::Page(walk_page(c, tenant, kind, plan, walk, query).await?),
+        Access::Candidates { set, unindexed } => {
             let params = bound(&tenant, set);
-            let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
-            let (found, total) = if *limit == 0 {
-                (Vec::new(), None)
-            } else {
-                // The page with its documents and the total in one
-                // statement.
-                let sql = exact_page(kind, set, join, *limit, *offset);
-                let found = c.query(sql.as_str(), &params).await?;
-                let total: Option<i64> = match found.first() {
-                    Some(r) => Some(r.try_get(if join { 6 } else { 4 })?),
-                    None => None,
-                };
-                (found, total)
-            };
-            let total = match total {
-                Some(t) => t,
-                None if *limit > 0 && *offset == 0 => 0,
-                None => {
-                    let count = format!("SELECT COUNT(*) FROM ({}) AS c", distinct(kind, set));
-                    match c.query(count.as_str(), &params).await?.first() {
-                        Some(r) => r.try_get(0)?,
-                        None => 0,
-                    }
-                }
-            };
-            let mut found = resources(&found, join)?;
-            if kind == Kind::HostGroup && plan.members == MemberLoad::All {
-                attach_members(c, tenant, &mut found, &MemberLoad::All, false).await?;
-            }
-            Loaded::Page(u64::try_from(total).unwrap_or(0), found)
-        }
-        Access::Candidates(set) => {
-            let params = bound(&tenant, set);
-            let sql = distinct(kind, set);
+            let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
+            let sql = format!("{} LIMIT {limit}", distinct(kind, set));
             let ids = id_column(&c.query(sql.as_str(), &params).await?)?;
+            if u64::try_from(ids.len()).unwrap_or(u64::MAX) > budget {
+                return Err(index::too_many(kind, unindexed, budget).into());
+            }
             Loaded::Matches(matching(c, tenant, kind, plan, &ids, matcher).await?)
         }
         Access::Scan { unindexed } => {
@@ -365,38 +343,57 @@ fn distinct(_kind: Kind, set: &IdSet) -> String {
     format!("SELECT DISTINCT id FROM ({}) AS s ORDER BY id", set.sql)
 }
 
-/// One index page of a set with the documents (and, with `join`, the
-/// hosts' groups as `hosts_with_groups!` reads them) and the total as the
-/// last column: the window counts the ids only, documents are read for
-/// the page.
-fn exact_page(kind: Kind, set: &IdSet, join: bool, limit: i64, offset: i64) -> String {
-    let table = match kind {
-        Kind::Host => "hosts",
-        Kind::HostGroup => "host_groups",
+/// One page of a [`Walk`] on `c` (a snapshot transaction): the total,
+/// the page's ids (and sort keys) cut in SQL, then the page's documents.
+pub(super) async fn walk_page<C: GenericClient>(
+    c: &C,
+    tenant: &str,
+    kind: Kind,
+    plan: &Plan,
+    walk: &Walk,
+    query: &ListQuery,
+) -> Result<QueryResult, Fail> {
+    let st = walk.render(kind, Dialect::Postgres);
+    let all = bound_params(&tenant, &st.params);
+    let total: i64 = match c
+        .query(st.count.as_str(), &all[..=st.count_params])
+        .await?
+        .first()
+    {
+        Some(r) => r.try_get(0)?,
+        None => 0,
     };
-    let ids = format!(
-        "SELECT d.id, COUNT(*) OVER () AS total FROM (SELECT DISTINCT id FROM ({}) AS s) AS d \
-         ORDER BY d.id LIMIT {limit} OFFSET {offset}",
-        set.sql
-    );
-    if join {
-        format!(
-            "SELECT h.id, h.revision, h.last_modified, h.doc, gs.ids, gs.names, p.total \
-             FROM ({ids}) p JOIN hosts h ON h.tenant_id = $1 AND h.id = p.id \
-             LEFT JOIN LATERAL ( \
-                SELECT array_agg(g.id ORDER BY g.id) AS ids, \
-                       array_agg(g.display_name ORDER BY g.id) AS names \
-                FROM memberships m \
-                JOIN host_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id \
-                WHERE m.tenant_id = h.tenant_id AND m.member_host = h.id \
-             ) gs ON true ORDER BY h.id"
-        )
+    let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
+        Vec::new()
     } else {
-        format!(
-            "SELECT h.id, h.revision, h.last_modified, h.doc, p.total \
-             FROM ({ids}) p JOIN {table} h ON h.tenant_id = $1 AND h.id = p.id ORDER BY h.id"
-        )
+        let mut out = Vec::new();
+        for r in c.query(st.ids.as_str(), &all).await? {
+            out.push((r.try_get(0)?, r.try_get(1)?));
+        }
+        out
+    };
+    let (ids, next) = walk.cut(query, rows);
+    let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
+    let mut page = by_ids(c, tenant, kind, &ids, join).await?;
+    if kind == Kind::HostGroup && plan.members == MemberLoad::All {
+        attach_members(c, tenant, &mut page, &MemberLoad::All, false).await?;
     }
+    Ok(walk::result(
+        u64::try_from(total).unwrap_or(0),
+        &ids,
+        page,
+        next,
+    ))
+}
+
+/// `$1` the tenant, then `params`.
+fn bound_params<'a>(tenant: &'a &'a str, params: &'a [Param]) -> Vec<&'a (dyn ToSql + Sync)> {
+    let mut out: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(params.len() + 1);
+    out.push(tenant);
+    for p in params {
+        out.push(p);
+    }
+    out
 }
 
 /// `$1` the tenant, then the set's parameters.

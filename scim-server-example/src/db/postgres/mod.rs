@@ -62,6 +62,7 @@ use super::host::{
 use super::index::{self, Dialect, Indexes};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, MemberLoad, Source};
+use super::walk;
 use super::{Database, DbError, Options};
 
 /// Connections per server process.
@@ -859,6 +860,17 @@ impl ResourceStore for PgDb {
                 .indexed_query(&mut client, tenant, kind, schema, &plan, filter, query)
                 .await;
         }
+        if let (Source::Scan, None) = (&plan.source, &query.filter) {
+            // No filter, with a cursor or a sort: a walk in SQL when an
+            // index serves the sort; else the evaluator sorts, within the
+            // scan budget.
+            if let Some(result) = self
+                .unfiltered_walk(&mut client, tenant, kind, schema, &plan, query)
+                .await?
+            {
+                return Ok(result);
+            }
+        }
         if statements(kind, &plan) == 1 {
             return Ok(run_query(&client, tenant, kind, schema, &plan, query).await?);
         }
@@ -963,6 +975,54 @@ impl ResourceStore for PgDb {
 }
 
 impl PgDb {
+    /// A query without a filter whose sort an index serves (or without a
+    /// sort) as a [`walk`]; `None` when the evaluator must sort, which the
+    /// scan budget allows.
+    async fn unfiltered_walk(
+        &self,
+        client: &mut deadpool_postgres::Client,
+        tenant: &str,
+        kind: Kind,
+        schema: &ResourceSchema,
+        plan: &query::Plan,
+        query: &ListQuery,
+    ) -> Result<Option<QueryResult>, StoreError> {
+        let walk = walk::plan(self.indexes.of(kind), schema, query, None)?;
+        let result: Result<Option<QueryResult>, Fail> = async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let result = match &walk {
+                Some(walk) => {
+                    tx.batch_execute(sql::NO_SEQUENTIAL_SCANS).await?;
+                    Some(keys::walk_page(&tx, tenant, kind, plan, walk, query).await?)
+                }
+                None => {
+                    let count = match kind {
+                        Kind::Host => sql::HOSTS_COUNT,
+                        Kind::HostGroup => sql::GROUPS_COUNT,
+                    };
+                    let total: i64 = match tx.query(count, &[&tenant]).await?.first() {
+                        Some(r) => r.try_get(0)?,
+                        None => 0,
+                    };
+                    if u64::try_from(total).unwrap_or(0) > self.scan_budget {
+                        let by: Vec<String> = query.sort.iter().map(|s| s.by.to_string()).collect();
+                        return Err(index::too_many(kind, &by, self.scan_budget).into());
+                    }
+                    None
+                }
+            };
+            tx.commit().await?;
+            Ok(result)
+        }
+        .await;
+        Ok(result?)
+    }
+
     /// A filtered query without a hint: the secondary indexes narrow it
     /// (or the tenant is scanned in batches within the budget), in one
     /// snapshot.
@@ -1001,12 +1061,21 @@ impl PgDb {
             // scans the whole table. Index rows are only ever read through
             // their primary key's (tenant, index) prefix.
             tx.batch_execute(sql::NO_SEQUENTIAL_SCANS).await?;
-            let loaded =
-                keys::load(&tx, tenant, kind, plan, &access, &matcher, self.scan_budget).await?;
+            let loaded = keys::load(
+                &tx,
+                tenant,
+                kind,
+                plan,
+                &access,
+                &matcher,
+                self.scan_budget,
+                query,
+            )
+            .await?;
             let matches = match loaded {
-                keys::Loaded::Page(total, page) => {
+                keys::Loaded::Page(result) => {
                     tx.commit().await?;
-                    return Ok(QueryResult::new(total, page));
+                    return Ok(result);
                 }
                 keys::Loaded::Matches(matches) => matches,
             };

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, ToSql, params, params_from_iter};
 use scim_core::filter::eval::Matcher;
+use scim_core::list::{ListQuery, QueryResult};
 use scim_core::resource::Resource;
 use scim_core::schema::Registry;
 use scim_core::store::StoreError;
@@ -10,8 +11,9 @@ use scim_core::store::StoreError;
 use super::row::{attach_members, read_groups, read_hosts};
 use super::{Fail, sql};
 use crate::db::host::{Kind, assemble};
-use crate::db::index::{self, Access, BATCH, Declared, IdSet, Indexes, Maintained, Param};
+use crate::db::index::{self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param};
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
+use crate::db::walk::{self, Walk};
 
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
@@ -192,14 +194,15 @@ fn backfill(
 
 /// What a filtered read returns.
 pub(super) enum Loaded {
-    /// The page, cut in SQL, and the total.
-    Page(u64, Vec<Resource>),
+    /// The page, cut in SQL, with the total and the next cursor.
+    Page(QueryResult),
     /// The resources the filter matches, for the evaluator to sort and
     /// page.
     Matches(Vec<Resource>),
 }
 
 /// Answers an index [`Access`] in one read transaction.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn load(
     conn: &mut Connection,
     tenant: &String,
@@ -208,34 +211,22 @@ pub(super) fn load(
     access: &Access,
     matcher: &Matcher,
     budget: u64,
+    query: &ListQuery,
 ) -> Result<Loaded, Fail> {
     let tx = conn.transaction()?;
     let loaded = match access {
-        Access::Exact { set, offset, limit } => {
-            let total: i64 = {
-                let sql = format!("SELECT COUNT(*) FROM ({}) AS c", distinct(kind, set));
-                let mut stmt = tx.prepare_cached(&sql)?;
-                stmt.query_row(params_from_iter(bound(tenant, set)), |r| r.get(0))?
-            };
+        Access::Walk(walk) => Loaded::Page(walk_page(&tx, tenant, kind, plan, walk, query)?),
+        Access::Candidates { set, unindexed } => {
             let ids: Vec<String> = {
-                let sql = format!("{} LIMIT {limit} OFFSET {offset}", distinct(kind, set));
+                let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
+                let sql = format!("{} LIMIT {limit}", distinct(kind, set));
                 let mut stmt = tx.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(bound(tenant, set)), |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
-            let join = plan.groups != GroupsLoad::None;
-            let mut page = by_ids(&tx, tenant, kind, &ids, join)?;
-            if kind == Kind::HostGroup && plan.members == MemberLoad::All {
-                attach_members(&tx, tenant, &mut page, &MemberLoad::All, false)?;
+            if ids.len() as u64 > budget {
+                return Err(index::too_many(kind, unindexed, budget).into());
             }
-            Loaded::Page(u64::try_from(total).unwrap_or(0), page)
-        }
-        Access::Candidates(set) => {
-            let ids: Vec<String> = {
-                let mut stmt = tx.prepare_cached(&distinct(kind, set))?;
-                let rows = stmt.query_map(params_from_iter(bound(tenant, set)), |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
             Loaded::Matches(matching(&tx, tenant, kind, plan, &ids, matcher)?)
         }
         Access::Scan { unindexed } => {
@@ -257,6 +248,56 @@ pub(super) fn load(
     };
     tx.finish()?;
     Ok(loaded)
+}
+
+/// One page of a [`Walk`], in one read transaction when `tx` is one: the
+/// total, the page's ids (and sort keys) cut in SQL, then the page's
+/// documents.
+pub(super) fn walk_page(
+    tx: &Connection,
+    tenant: &String,
+    kind: Kind,
+    plan: &Plan,
+    walk: &Walk,
+    query: &ListQuery,
+) -> Result<QueryResult, Fail> {
+    let st = walk.render(kind, Dialect::Sqlite);
+    let total: i64 = tx.prepare_cached(&st.count)?.query_row(
+        params_from_iter(bound_params(tenant, &st.params[..st.count_params])),
+        |r| r.get(0),
+    )?;
+    let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
+        Vec::new()
+    } else {
+        let mut stmt = tx.prepare_cached(&st.ids)?;
+        let rows = stmt.query_map(params_from_iter(bound_params(tenant, &st.params)), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let (ids, next) = walk.cut(query, rows);
+    let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
+    let mut page = by_ids(tx, tenant, kind, &ids, join)?;
+    if kind == Kind::HostGroup && plan.members == MemberLoad::All {
+        attach_members(tx, tenant, &mut page, &MemberLoad::All, false)?;
+    }
+    Ok(walk::result(
+        u64::try_from(total).unwrap_or(0),
+        &ids,
+        page,
+        next,
+    ))
+}
+
+/// `?1` the tenant, then `params`.
+#[allow(clippy::ptr_arg)]
+fn bound_params<'a>(tenant: &'a String, params: &'a [Param]) -> Vec<&'a dyn ToSql> {
+    let mut out: Vec<&dyn ToSql> = Vec::with_capacity(params.len() + 1);
+    out.push(tenant);
+    for p in params {
+        out.push(p);
+    }
+    out
 }
 
 /// The distinct ids of a set, in id (byte) order.

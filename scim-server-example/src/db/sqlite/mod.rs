@@ -49,6 +49,7 @@ use super::host::{
 use super::index::{self, Dialect, Indexes};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
+use super::walk;
 use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
@@ -807,17 +808,64 @@ impl ResourceStore for SqliteDb {
                     .matcher(schema as &dyn SchemaFacts)
                     .map_err(|e| StoreError::invalid_query(e.into()))?;
                 let budget = self.scan_budget;
+                let owned = query.clone();
                 let (plan, tenant, loaded) = self
                     .run(move |conn| {
-                        let loaded =
-                            keys::load(conn, &tenant, kind, &plan, &access, &matcher, budget)?;
+                        let loaded = keys::load(
+                            conn, &tenant, kind, &plan, &access, &matcher, budget, &owned,
+                        )?;
                         Ok((plan, tenant, loaded))
                     })
                     .await?;
                 match loaded {
-                    keys::Loaded::Page(total, page) => return Ok(QueryResult::new(total, page)),
+                    keys::Loaded::Page(result) => return Ok(result),
                     keys::Loaded::Matches(matches) => (plan, tenant, matches),
                 }
+            }
+            // No filter, with a cursor or a sort: a walk in SQL when an
+            // index serves the sort; else the evaluator sorts, within the
+            // scan budget.
+            (Source::Scan, None) => {
+                let walk = walk::plan(self.indexes.of(kind), schema, query, None)?;
+                let budget = self.scan_budget;
+                let owned = query.clone();
+                let (plan, tenant, walked) = self
+                    .run(move |conn| {
+                        let tx = conn.transaction()?;
+                        let walked = match &walk {
+                            Some(walk) => {
+                                Some(keys::walk_page(&tx, &tenant, kind, &plan, walk, &owned)?)
+                            }
+                            None => {
+                                let count = match kind {
+                                    Kind::Host => sql::HOSTS_COUNT,
+                                    Kind::HostGroup => sql::GROUPS_COUNT,
+                                };
+                                let total: i64 = tx
+                                    .prepare_cached(count)?
+                                    .query_row(params![tenant], |r| r.get(0))?;
+                                if u64::try_from(total).unwrap_or(0) > budget {
+                                    let by = owned.sort.as_ref().map(|s| s.by.to_string());
+                                    return Err(
+                                        index::too_many(kind, &Vec::from_iter(by), budget).into()
+                                    );
+                                }
+                                None
+                            }
+                        };
+                        tx.finish()?;
+                        Ok((plan, tenant, walked))
+                    })
+                    .await?;
+                if let Some(result) = walked {
+                    return Ok(result);
+                }
+                let load = {
+                    let (tenant, plan) = (tenant.clone(), plan.clone());
+                    move |conn: &mut Connection| load_candidates(conn, &tenant, kind, &plan)
+                };
+                let (candidates, _) = self.run(load).await?;
+                (plan, tenant, candidates)
             }
             _ => {
                 // Point reads (Entra ID's lookups) run inline on a reader

@@ -207,7 +207,7 @@ pub(crate) async fn filters_use_the_indexes(db: &Database) {
         ),
         r#"userName sw "a" or emails.value eq "carol@home.example""#.to_owned(),
         r#"userName sw "a" and active eq true"#.to_owned(),
-        r#"not (userName sw "a") and emails pr"#.to_owned(),
+        r#"not (userName sw "a") and emails pr and userName sw "bob""#.to_owned(),
         r#"name.givenName eq null and name.familyName eq "smith""#.to_owned(),
         r#"name.familyName eq "Smith" and title eq "Boss""#.to_owned(),
         format!(r#"id eq "{}" or userName eq "ab""#, hosts[1].id()),
@@ -216,6 +216,15 @@ pub(crate) async fn filters_use_the_indexes(db: &Database) {
     for f in &user_filters {
         agrees(db, &t, &users, f).await;
     }
+    // An index narrows this one to more candidates than the budget (2)
+    // allows, and `emails pr` has no index: refused, naming `emails`.
+    let q = list(
+        Some(r#"not (userName sw "a") and emails pr"#),
+        Projection::all(),
+        first_page(),
+    );
+    let detail = refused_detail(db.scim.query(&t, &users, &q).await.unwrap_err());
+    assert!(detail.contains("`emails`"), "{detail}");
     let groups = groups();
     let alice = hosts[0].id().as_str();
     let group_filters = [
