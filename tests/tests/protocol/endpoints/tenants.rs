@@ -169,3 +169,86 @@ async fn tenants_sharing_one_store_never_see_each_others_data() {
         .await
         .expect_error(401, None);
 }
+
+#[tokio::test]
+async fn a_cursor_is_refused_in_another_tenant_and_by_another_query() {
+    // RFC 9865 §2.2: a cursor the service cannot continue is 400
+    // invalidCursor; ours are bound to the tenant and the query.
+    let service = Service::new(
+        Arc::new(MemoryStore::new()),
+        Registry::standard(),
+        Arc::new(TwoTenants),
+        ServiceConfig::new(BASE),
+    );
+    let scim = Harness::from_service(service);
+    for token in ["alpha-token", "beta-token"] {
+        for i in 0..4 {
+            scim.send_as(
+                token,
+                Method::POST,
+                "/Users",
+                Some(user_body(&format!("walker{i}"))),
+            )
+            .await
+            .expect(201);
+        }
+    }
+    let first = scim
+        .send_as(
+            "alpha-token",
+            Method::GET,
+            "/Users?cursor=&count=2&filter=userName%20sw%20%22walker%22",
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    let next = first["nextCursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    let elsewhere = scim
+        .send_as(
+            "beta-token",
+            Method::GET,
+            &format!("/Users?cursor={next}&count=2&filter=userName%20sw%20%22walker%22"),
+            None,
+        )
+        .await
+        .expect_error(400, Some("invalidCursor"))
+        .body;
+    assert!(
+        elsewhere["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another query"),
+        "{elsewhere}"
+    );
+    for other in [
+        "filter=userName%20sw%20%22walk%22",
+        "filter=userName%20sw%20%22walker%22&sortBy=userName",
+        "",
+    ] {
+        scim.send_as(
+            "alpha-token",
+            Method::GET,
+            &format!("/Users?cursor={next}&count=2&{other}"),
+            None,
+        )
+        .await
+        .expect_error(400, Some("invalidCursor"));
+    }
+    // The same query continues, also with another page size.
+    let second = scim
+        .send_as(
+            "alpha-token",
+            Method::GET,
+            &format!("/Users?cursor={next}&count=5&filter=userName%20sw%20%22walker%22"),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(second["Resources"].as_array().unwrap().len(), 2);
+    assert!(second.get("nextCursor").is_none(), "{second}");
+}
