@@ -18,7 +18,7 @@ use crate::db::index::{
     self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param, pg_key,
 };
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
-use crate::db::walk::{self, Walk};
+use crate::db::walk::{self, Resume, Walk};
 
 impl ToSql for Param {
     fn to_sql(
@@ -299,9 +299,12 @@ pub(super) async fn load<C: GenericClient>(
     matcher: &Matcher,
     budget: u64,
     query: &ListQuery,
+    resume: &Resume,
 ) -> Result<Loaded, Fail> {
     Ok(match access {
-        Access::Walk(walk) => Loaded::Page(walk_page(c, tenant, kind, plan, walk, query).await?),
+        Access::Walk(walk) => {
+            Loaded::Page(walk_page(c, tenant, kind, plan, walk, query, resume).await?)
+        }
         Access::Candidates { set, unindexed } => {
             let params = bound(&tenant, set);
             let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
@@ -352,16 +355,22 @@ pub(super) async fn walk_page<C: GenericClient>(
     plan: &Plan,
     walk: &Walk,
     query: &ListQuery,
+    resume: &Resume,
 ) -> Result<QueryResult, Fail> {
+    let generation = resume.generation(tenant);
+    let walk = resume.continued(query, generation, walk.clone());
     let st = walk.render(kind, Dialect::Postgres);
     let all = bound_params(&tenant, &st.params);
-    let total: i64 = match c
-        .query(st.count.as_str(), &all[..=st.count_params])
-        .await?
-        .first()
-    {
-        Some(r) => r.try_get(0)?,
-        None => 0,
+    let total = match resume.total(query, generation) {
+        Some(total) => total,
+        None => {
+            let found = c.query(st.count.as_str(), &all[..=st.count_params]).await?;
+            let total: i64 = match found.first() {
+                Some(r) => r.try_get(0)?,
+                None => 0,
+            };
+            u64::try_from(total).unwrap_or(0)
+        }
     };
     let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
         Vec::new()
@@ -372,18 +381,14 @@ pub(super) async fn walk_page<C: GenericClient>(
         }
         out
     };
-    let (ids, next) = walk.cut(query, rows);
+    let cut = walk.cut(query, rows);
     let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
-    let mut page = by_ids(c, tenant, kind, &ids, join).await?;
+    let mut page = by_ids(c, tenant, kind, &cut.ids, join).await?;
     if kind == Kind::HostGroup && plan.members == MemberLoad::All {
         attach_members(c, tenant, &mut page, &MemberLoad::All, false).await?;
     }
-    Ok(walk::result(
-        u64::try_from(total).unwrap_or(0),
-        &ids,
-        page,
-        next,
-    ))
+    resume.ended(query, generation, total, cut.ended);
+    Ok(walk::result(total, &cut.ids, page, cut.next_cursor))
 }
 
 /// `$1` the tenant, then `params`.

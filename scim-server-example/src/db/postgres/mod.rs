@@ -62,7 +62,7 @@ use super::host::{
 use super::index::{self, Dialect, Indexes};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, MemberLoad, Source};
-use super::walk;
+use super::walk::{self, Resume};
 use super::{Database, DbError, Options};
 
 /// Connections per server process.
@@ -117,6 +117,8 @@ pub(crate) struct PgDb {
     indexes: Arc<Indexes>,
     /// The most resources a filter no index narrows may read.
     scan_budget: u64,
+    /// Where index-paged walks stopped, and their totals.
+    resume: Arc<Resume>,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -161,6 +163,7 @@ impl PgDb {
             member_reads: Arc::new(AtomicU64::new(0)),
             indexes: Arc::new(Indexes::default()),
             scan_budget: options.scan_budget,
+            resume: Arc::new(Resume::default()),
         };
         db.indexes = Arc::new(db.migrate(&options.registry).await?);
         Ok(db)
@@ -536,6 +539,7 @@ impl ResourceStore for PgDb {
         schema: &ResourceSchema,
         resource: Resource,
     ) -> Result<Resource, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str();
         let id = resource.id().as_str().to_owned();
@@ -690,6 +694,7 @@ impl ResourceStore for PgDb {
         resource: Resource,
         expected: &Version,
     ) -> Result<Resource, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str();
         let id = resource.id().as_str().to_owned();
@@ -803,6 +808,7 @@ impl ResourceStore for PgDb {
         id: &ResourceId,
         expected: Option<&Version>,
     ) -> Result<(), StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str();
         let id = id.as_str();
@@ -860,7 +866,7 @@ impl ResourceStore for PgDb {
                 .indexed_query(&mut client, tenant, kind, schema, &plan, filter, query)
                 .await;
         }
-        if let (Source::Scan, None) = (&plan.source, &query.filter) {
+        if let (Source::Scan | Source::Page { .. }, None) = (&plan.source, &query.filter) {
             // No filter, with a cursor or a sort: a walk in SQL when an
             // index serves the sort; else the evaluator sorts, within the
             // scan budget.
@@ -898,6 +904,7 @@ impl ResourceStore for PgDb {
         expected: Option<&Version>,
         last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         if Kind::of(schema)? != Kind::HostGroup {
             return Err(host::no_members(schema));
         }
@@ -998,7 +1005,7 @@ impl PgDb {
             let result = match &walk {
                 Some(walk) => {
                     tx.batch_execute(sql::NO_SEQUENTIAL_SCANS).await?;
-                    Some(keys::walk_page(&tx, tenant, kind, plan, walk, query).await?)
+                    Some(keys::walk_page(&tx, tenant, kind, plan, walk, query, &self.resume).await?)
                 }
                 None => {
                     let count = match kind {
@@ -1070,6 +1077,7 @@ impl PgDb {
                 &matcher,
                 self.scan_budget,
                 query,
+                &self.resume,
             )
             .await?;
             let matches = match loaded {

@@ -13,7 +13,7 @@ use super::{Fail, sql};
 use crate::db::host::{Kind, assemble};
 use crate::db::index::{self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param};
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
-use crate::db::walk::{self, Walk};
+use crate::db::walk::{self, Resume, Walk};
 
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
@@ -212,10 +212,13 @@ pub(super) fn load(
     matcher: &Matcher,
     budget: u64,
     query: &ListQuery,
+    resume: &Resume,
 ) -> Result<Loaded, Fail> {
     let tx = conn.transaction()?;
     let loaded = match access {
-        Access::Walk(walk) => Loaded::Page(walk_page(&tx, tenant, kind, plan, walk, query)?),
+        Access::Walk(walk) => {
+            Loaded::Page(walk_page(&tx, tenant, kind, plan, walk, query, resume)?)
+        }
         Access::Candidates { set, unindexed } => {
             let ids: Vec<String> = {
                 let limit = i64::try_from(budget.saturating_add(1)).unwrap_or(i64::MAX);
@@ -260,12 +263,21 @@ pub(super) fn walk_page(
     plan: &Plan,
     walk: &Walk,
     query: &ListQuery,
+    resume: &Resume,
 ) -> Result<QueryResult, Fail> {
+    let generation = resume.generation(tenant);
+    let walk = resume.continued(query, generation, walk.clone());
     let st = walk.render(kind, Dialect::Sqlite);
-    let total: i64 = tx.prepare_cached(&st.count)?.query_row(
-        params_from_iter(bound_params(tenant, &st.params[..st.count_params])),
-        |r| r.get(0),
-    )?;
+    let total = match resume.total(query, generation) {
+        Some(total) => total,
+        None => {
+            let total: i64 = tx.prepare_cached(&st.count)?.query_row(
+                params_from_iter(bound_params(tenant, &st.params[..st.count_params])),
+                |r| r.get(0),
+            )?;
+            u64::try_from(total).unwrap_or(0)
+        }
+    };
     let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
         Vec::new()
     } else {
@@ -275,18 +287,14 @@ pub(super) fn walk_page(
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let (ids, next) = walk.cut(query, rows);
+    let cut = walk.cut(query, rows);
     let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
-    let mut page = by_ids(tx, tenant, kind, &ids, join)?;
+    let mut page = by_ids(tx, tenant, kind, &cut.ids, join)?;
     if kind == Kind::HostGroup && plan.members == MemberLoad::All {
         attach_members(tx, tenant, &mut page, &MemberLoad::All, false)?;
     }
-    Ok(walk::result(
-        u64::try_from(total).unwrap_or(0),
-        &ids,
-        page,
-        next,
-    ))
+    resume.ended(query, generation, total, cut.ended);
+    Ok(walk::result(total, &cut.ids, page, cut.next_cursor))
 }
 
 /// `?1` the tenant, then `params`.

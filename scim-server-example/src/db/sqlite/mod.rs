@@ -49,7 +49,7 @@ use super::host::{
 use super::index::{self, Dialect, Indexes};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
-use super::walk;
+use super::walk::{self, Resume};
 use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
@@ -87,6 +87,8 @@ pub(crate) struct SqliteDb {
     indexes: Arc<Indexes>,
     /// The most resources a filter no index narrows may read.
     scan_budget: u64,
+    /// Where index-paged walks stopped, and their totals.
+    resume: Arc<Resume>,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -146,6 +148,7 @@ impl SqliteDb {
             member_reads: Arc::new(AtomicU64::new(0)),
             indexes: Arc::new(Indexes::default()),
             scan_budget: options.scan_budget,
+            resume: Arc::new(Resume::default()),
         };
         let registry = options.registry.clone();
         db.indexes = Arc::new(db.run(move |conn| keys::sync(conn, &registry)).await?);
@@ -490,6 +493,7 @@ impl ResourceStore for SqliteDb {
         schema: &ResourceSchema,
         resource: Resource,
     ) -> Result<Resource, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str().to_owned();
         let id = resource.id().as_str().to_owned();
@@ -632,6 +636,7 @@ impl ResourceStore for SqliteDb {
         resource: Resource,
         expected: &Version,
     ) -> Result<Resource, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str().to_owned();
         let id = resource.id().as_str().to_owned();
@@ -746,6 +751,7 @@ impl ResourceStore for SqliteDb {
         id: &ResourceId,
         expected: Option<&Version>,
     ) -> Result<(), StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         let kind = Kind::of(schema)?;
         let tenant = tenant.as_str().to_owned();
         let id = id.as_str().to_owned();
@@ -809,10 +815,11 @@ impl ResourceStore for SqliteDb {
                     .map_err(|e| StoreError::invalid_query(e.into()))?;
                 let budget = self.scan_budget;
                 let owned = query.clone();
+                let resume = self.resume.clone();
                 let (plan, tenant, loaded) = self
                     .run(move |conn| {
                         let loaded = keys::load(
-                            conn, &tenant, kind, &plan, &access, &matcher, budget, &owned,
+                            conn, &tenant, kind, &plan, &access, &matcher, budget, &owned, &resume,
                         )?;
                         Ok((plan, tenant, loaded))
                     })
@@ -825,17 +832,18 @@ impl ResourceStore for SqliteDb {
             // No filter, with a cursor or a sort: a walk in SQL when an
             // index serves the sort; else the evaluator sorts, within the
             // scan budget.
-            (Source::Scan, None) => {
+            (Source::Scan | Source::Page { .. }, None) => {
                 let walk = walk::plan(self.indexes.of(kind), schema, query, None)?;
                 let budget = self.scan_budget;
                 let owned = query.clone();
+                let resume = self.resume.clone();
                 let (plan, tenant, walked) = self
                     .run(move |conn| {
                         let tx = conn.transaction()?;
                         let walked = match &walk {
-                            Some(walk) => {
-                                Some(keys::walk_page(&tx, &tenant, kind, &plan, walk, &owned)?)
-                            }
+                            Some(walk) => Some(keys::walk_page(
+                                &tx, &tenant, kind, &plan, walk, &owned, &resume,
+                            )?),
                             None => {
                                 let count = match kind {
                                     Kind::Host => sql::HOSTS_COUNT,
@@ -935,6 +943,7 @@ impl ResourceStore for SqliteDb {
         expected: Option<&Version>,
         last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
+        let _written = self.resume.write(tenant.as_str());
         if Kind::of(schema)? != Kind::HostGroup {
             return Err(host::no_members(schema));
         }

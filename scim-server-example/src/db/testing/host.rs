@@ -286,6 +286,78 @@ pub(crate) async fn paging_agrees_with_evaluate(db: &Database) {
     expected.sort();
     assert_eq!(seen, expected);
     sorted_cursor_walks_agree_with_evaluate(db).await;
+    index_walks_with_writes_agree_with_evaluate(db).await;
+}
+
+/// A `startIndex` walk of a bound query (continued from the last key of
+/// the previous page, its total remembered) is exactly the evaluator's
+/// page at every step, also when hosts are created and deleted between
+/// pages (a write ends the store's memos).
+async fn index_walks_with_writes_agree_with_evaluate(db: &Database) {
+    use scim_core::list::{Sort, SortOrder};
+    let users = users();
+    let t = new_tenant(db, "index-walks").await.1;
+    let tenant = TenantId::new(t.as_str());
+    let mut made = Vec::new();
+    for i in 0..14 {
+        let body =
+            json!({"userName": format!("stepper-{:02}", (i * 3) % 14), "active": i % 2 == 0});
+        made.push(
+            db.scim
+                .create(&t, &users, prepared(&users, body))
+                .await
+                .unwrap(),
+        );
+    }
+    let everything = || async {
+        db.scim
+            .query(&t, &users, &ListQuery::new(first_page()))
+            .await
+            .unwrap()
+            .resources
+    };
+    let mut created = 0;
+    for (filter, sort) in [
+        (None, None),
+        (Some("active eq true"), None),
+        (None, Some(SortOrder::Descending)),
+    ] {
+        for write_between in [false, true] {
+            let mut start = 1;
+            for step in 0..20 {
+                let mut q = list(
+                    filter,
+                    Projection::all(),
+                    Page::index(Some(start), Some(3), 100, 100),
+                );
+                q.sort = sort.map(|o| Sort::new(&users, "userName".parse().unwrap(), o).unwrap());
+                q.bind_cursors(&tenant, &users);
+                let got = db.scim.query(&t, &users, &q).await.unwrap();
+                let want = evaluate(&users, &everything().await, &q).unwrap();
+                assert_eq!(
+                    got, want,
+                    "{filter:?} sorted {sort:?}, writes {write_between}, page {step} at {start}"
+                );
+                if got.resources.is_empty() {
+                    break;
+                }
+                start += got.resources.len() as i64;
+                if write_between && step % 2 == 0 {
+                    created += 1;
+                    let body =
+                        json!({"userName": format!("stepper-new-{created}"), "active": true});
+                    made.push(
+                        db.scim
+                            .create(&t, &users, prepared(&users, body))
+                            .await
+                            .unwrap(),
+                    );
+                    let gone = made.remove(0);
+                    db.scim.delete(&t, &users, gone.id(), None).await.unwrap();
+                }
+            }
+        }
+    }
 }
 
 /// Cursor walks sorted by indexed attributes, some resources without a
