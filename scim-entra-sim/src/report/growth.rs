@@ -72,13 +72,14 @@ pub(crate) struct Growth {
 }
 
 /// The shapes, in table order.
-const SHAPES: [&str; 9] = [
+const SHAPES: [&str; 10] = [
     "`userName eq` (indexed)",
     "`emails[type eq \"work\"].value eq`",
     "`userName sw`",
     "`userName co`",
     "`meta.lastModified gt`",
     "deep index page (the last `count` users by `startIndex`)",
+    "index walk step (the `startIndex` page after the middle one)",
     "cursor step (RFC 9865 `cursor`: the second page)",
     "`count=0` with a filter (`userName sw`)",
     "member add on the large group (half the hosts)",
@@ -311,6 +312,7 @@ pub(crate) async fn run(
         results.push(run.time_get(&co, false).await);
         results.push(time_modified_since(&run, &clock, &markers, size).await);
         results.push(time_deep_page(&run).await);
+        results.push(time_walk_step(&run).await);
         results.push(if cursor_supported {
             time_cursor_step(&run).await
         } else {
@@ -433,6 +435,39 @@ async fn time_deep_page(run: &Run<'_>) -> Cell {
     let start = (total + 1).saturating_sub(page).max(1).to_string();
     run.time_get(
         &query(&[("startIndex", &start), ("count", &run.page)]),
+        false,
+    )
+    .await
+}
+
+/// The next page of an index-paged walk through the middle of the
+/// directory: the page at the middle is read once (untimed), then the page
+/// after it again and again, as a client walking `startIndex` page after
+/// page asks for it.
+async fn time_walk_step(run: &Run<'_>) -> Cell {
+    let total = run
+        .json(Exchange::get(Op::Query, "/Users?count=0"))
+        .await
+        .and_then(|b| b["totalResults"].as_u64());
+    let Some(total) = total else {
+        return (None, None, 0);
+    };
+    let page: u64 = run.page.parse().unwrap_or(1);
+    let middle = (total / 2).max(1);
+    let before = middle.to_string();
+    if run
+        .json(Exchange::get(
+            Op::Query,
+            &query(&[("startIndex", &before), ("count", &run.page)]),
+        ))
+        .await
+        .is_none()
+    {
+        return (None, None, 0);
+    }
+    let next = (middle + page).to_string();
+    run.time_get(
+        &query(&[("startIndex", &next), ("count", &run.page)]),
         false,
     )
     .await
