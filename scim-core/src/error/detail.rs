@@ -79,6 +79,12 @@ impl StdError for Detail {
     }
 }
 
+impl AsRef<str> for Detail {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
 impl From<String> for Detail {
     fn from(text: String) -> Self {
         Self::new(text)
