@@ -39,7 +39,7 @@ impl SortOrder {
         } else if s.eq_ignore_ascii_case("descending") {
             Ok(Self::Descending)
         } else {
-            Err(Error::InvalidValue(format!(
+            Err(Error::invalid_value(format!(
                 "sortOrder must be \"ascending\" or \"descending\", not {s:?}"
             )))
         }
@@ -65,10 +65,10 @@ impl Sort {
     /// a sub-attribute.
     pub fn new(schema: &ResourceSchema, by: AttrPath, order: SortOrder) -> Result<Self, Error> {
         let resolved = schema.resolve(&by).ok_or_else(|| {
-            Error::InvalidPath(format!("cannot sort by unknown attribute \"{by}\""))
+            Error::invalid_path(format!("cannot sort by unknown attribute \"{by}\""))
         })?;
         if resolved.leaf().kind == AttrType::Complex && !resolved.attr.has_value_sub_attribute() {
-            return Err(Error::InvalidPath(format!(
+            return Err(Error::invalid_path(format!(
                 "cannot sort by complex attribute \"{by}\"; name a sub-attribute"
             )));
         }
@@ -405,7 +405,7 @@ fn decode_cursor(cursor: &str) -> Result<u64, Error> {
         .strip_prefix(CURSOR_PREFIX)
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| {
-            Error::InvalidCursor(format!("{cursor:?} is not a cursor this service issued"))
+            Error::invalid_cursor(format!("{cursor:?} is not a cursor this service issued"))
         })
 }
 
