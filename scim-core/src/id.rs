@@ -32,7 +32,7 @@ impl ResourceId {
             || id.len() > Self::MAX_LEN
             || id.chars().any(|c| c.is_control() || c == '/')
         {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "{id:?} is not a valid resource id"
             )));
         }
@@ -101,7 +101,9 @@ impl Version {
             });
         match inner {
             Some(inner) => Ok(Self(format!("W/\"{inner}\""))),
-            None => Err(Error::InvalidValue(format!("{tag:?} is not an entity tag"))),
+            None => Err(Error::invalid_value(format!(
+                "{tag:?} is not an entity tag"
+            ))),
         }
     }
 

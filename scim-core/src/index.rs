@@ -131,7 +131,7 @@ pub struct IndexDef {
 impl IndexDef {
     /// Parses and checks a configured path against `schema`.
     pub(crate) fn resolve(schema: &ResourceSchema, path: &str) -> Result<Self, Error> {
-        let refuse = |why: String| Error::InvalidValue(format!("cannot index {path:?}: {why}"));
+        let refuse = |why: String| Error::invalid_value(format!("cannot index {path:?}: {why}"));
         let parsed = crate::filter::parse_path(path).map_err(|e| refuse(e.to_string()))?;
         let resolved = schema
             .resolve(parsed.attr())
@@ -1699,7 +1699,7 @@ mod tests {
             let evaluator = filter.matcher(&*users as &dyn SchemaFacts).unwrap_err();
             let err = plan(&users, &filter).unwrap_err();
             assert!(
-                matches!(&err, Error::InvalidFilter(m) if *m == evaluator.to_string()),
+                matches!(&err, Error::InvalidFilter(m) if m.message() == evaluator.to_string()),
                 "{f}: {err:?}"
             );
         }

@@ -7,6 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::Error;
+use crate::error::Detail;
 use crate::filter::AttrPath;
 use crate::resource::Resource;
 use crate::schema::{Attribute, JsonObject, ResourceSchema, Returned};
@@ -98,7 +99,7 @@ impl Projection {
         let attributes = attributes.filter(|s| !s.trim().is_empty());
         let excluded = excluded.filter(|s| !s.trim().is_empty());
         match (attributes, excluded) {
-            (Some(_), Some(_)) => Err(Error::InvalidValue(
+            (Some(_), Some(_)) => Err(Error::invalid_value(
                 "give either \"attributes\" or \"excludedAttributes\", not both".to_owned(),
             )),
             (Some(list), None) => Ok(Self {
@@ -409,9 +410,11 @@ fn parse_list(schema: &ResourceSchema, list: &str) -> Result<Vec<Selected>, Erro
         if raw.is_empty() {
             continue;
         }
-        let path: AttrPath = raw
-            .parse()
-            .map_err(|e| Error::InvalidPath(format!("invalid attribute path {raw:?}: {e}")))?;
+        let path: AttrPath = raw.parse().map_err(|e| {
+            Error::InvalidPath(
+                Detail::new(format!("invalid attribute path {raw:?}: {e}")).with_source(e),
+            )
+        })?;
         if let Some(ext) = schema.extension_of_path(&path) {
             out.push(Selected {
                 top: ext.id.as_str().to_owned(),

@@ -24,7 +24,7 @@ use rustls_pki_types::pem::{self, PemObject as _};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use scim_core::Error;
-use scim_core::error::ScimType;
+use scim_core::error::{Refusal, ScimType};
 use scim_core::protocol::{ErrorInfo, RequestInfo, Service, error_response};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -564,10 +564,7 @@ async fn run_scim(app: &App, request: Request<Incoming>, started: Instant) -> Re
         Ok(Ok(read)) => read,
         Ok(Err(rejected)) => return rejected,
         Err(_) => {
-            return closing(local_error(&Error::RequestTimeout(format!(
-                "the request was not received within {} s; nothing was changed",
-                app.timeout.as_secs()
-            ))));
+            return closing(local_error(&Refusal::timeout(app.timeout).into()));
         }
     };
     let response = request.handle(body).await;

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scim_core::Error;
+use scim_core::error::Refusal;
 use scim_core::protocol::{Authenticator, Principal, bearer_token};
 use scim_core::store::TenantId;
 use sha2::{Digest, Sha256};
@@ -213,9 +214,12 @@ impl TenantAuth {
         };
         failures
             .peek(client)
-            .map_err(|retry_after| Error::TooManyRequests {
-                detail: "too many requests without a valid bearer token from this address; retry later with the tenant's token".to_owned(),
-                retry_after,
+            .map_err(|retry_after| {
+                Refusal::rate_limited(
+                    retry_after,
+                    "too many requests without a valid bearer token from this address; retry later with the tenant's token",
+                )
+                .into()
             })
     }
 
@@ -276,14 +280,14 @@ impl Authenticator for TenantAuth {
             self.check_failures(client)?;
             return Err(self.failed(
                 client,
-                Error::Unauthorized(
+                Error::unauthorized(
                     "send the tenant's token as \"Authorization: Bearer <token>\"".to_owned(),
                 ),
             ));
         };
         let token_hash = hash(token);
         let now = Instant::now();
-        let bad = || Error::Unauthorized("the bearer token is not valid for any tenant".to_owned());
+        let bad = || Error::unauthorized("the bearer token is not valid for any tenant".to_owned());
         if self.cached(&token_hash, now).is_none() {
             self.check_failures(client)?;
             if self.recently_rejected(&token_hash, now) {
@@ -301,10 +305,11 @@ impl Authenticator for TenantAuth {
         }
         if let Some(limiter) = &self.limiter {
             if let Err(retry_after) = limiter.check(&tenant.id) {
-                return Err(Error::TooManyRequests {
-                    detail: "too many requests for this tenant; retry later".to_owned(),
+                return Err(Refusal::rate_limited(
                     retry_after,
-                });
+                    "too many requests for this tenant; retry later",
+                )
+                .into());
             }
         }
         let mut principal = Principal::new(TenantId::new(tenant.id.clone()));

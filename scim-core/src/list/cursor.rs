@@ -212,7 +212,7 @@ impl Cursor {
     /// for a cursor issued for another query or tenant.
     pub fn decode(text: &str, scope: &CursorScope) -> Result<Self, Error> {
         let not_ours = || {
-            Error::InvalidCursor(format!(
+            Error::invalid_cursor(format!(
                 "{} is not a cursor this service issued; leave \"cursor\" empty for the first \
                  page and pass each response's \"nextCursor\" unchanged",
                 shown(text)
@@ -230,11 +230,10 @@ impl Cursor {
         }
         let (issued_for, rest) = rest.split_at(SCOPE_LEN);
         if issued_for != scope.0 {
-            return Err(Error::InvalidCursor(
+            return Err(Error::invalid_cursor(
                 "this cursor belongs to another query: a walk must keep the filter, sortBy and \
                  sortOrder of its first page, in the same tenant; start again with an empty \
-                 \"cursor\""
-                    .to_owned(),
+                 \"cursor\"",
             ));
         }
         let (&tag, rest) = rest.split_first().ok_or_else(not_ours)?;
@@ -356,7 +355,7 @@ mod tests {
         for other in others {
             let e = Cursor::decode(&issued, &other).unwrap_err();
             assert!(
-                matches!(&e, Error::InvalidCursor(d) if d.contains("another query")),
+                matches!(&e, Error::InvalidCursor(d) if d.as_str().contains("another query")),
                 "{e}"
             );
         }
@@ -414,7 +413,7 @@ mod tests {
         for text in texts {
             let e = Cursor::decode(&text, &s).unwrap_err();
             assert!(
-                matches!(&e, Error::InvalidCursor(d) if d.contains("not a cursor this service issued")),
+                matches!(&e, Error::InvalidCursor(d) if d.as_str().contains("not a cursor this service issued")),
                 "{text:.60}: {e}"
             );
         }

@@ -45,7 +45,7 @@ impl SortOrder {
         } else if s.eq_ignore_ascii_case("descending") {
             Ok(Self::Descending)
         } else {
-            Err(Error::InvalidValue(format!(
+            Err(Error::invalid_value(format!(
                 "sortOrder must be \"ascending\" or \"descending\", not {s:?}"
             )))
         }
@@ -71,10 +71,10 @@ impl Sort {
     /// a sub-attribute.
     pub fn new(schema: &ResourceSchema, by: AttrPath, order: SortOrder) -> Result<Self, Error> {
         let resolved = schema.resolve(&by).ok_or_else(|| {
-            Error::InvalidPath(format!("cannot sort by unknown attribute \"{by}\""))
+            Error::invalid_path(format!("cannot sort by unknown attribute \"{by}\""))
         })?;
         if resolved.leaf().kind == AttrType::Complex && !resolved.attr.has_value_sub_attribute() {
-            return Err(Error::InvalidPath(format!(
+            return Err(Error::invalid_path(format!(
                 "cannot sort by complex attribute \"{by}\"; name a sub-attribute"
             )));
         }
@@ -410,8 +410,8 @@ fn position_parts(p: &Position, order: Option<SortOrder>) -> Result<(Option<&[u8
         (None, SortPosition::Unsorted) => Ok((None, p.id())),
         (Some(_), SortPosition::Key(k)) => Ok((Some(k), p.id())),
         (Some(_), SortPosition::Missing) => Ok((None, p.id())),
-        _ => Err(Error::InvalidCursor(
-            "this cursor belongs to another query; start again with an empty \"cursor\"".to_owned(),
+        _ => Err(Error::invalid_cursor(
+            "this cursor belongs to another query; start again with an empty \"cursor\"",
         )),
     }
 }

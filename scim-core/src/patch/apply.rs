@@ -14,6 +14,7 @@ mod unknown;
 use self::unknown::{UnknownTarget, set_unknown};
 use super::{PatchOp, PatchOperation, PatchRequest};
 use crate::Error;
+use crate::error::Detail;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use crate::resource::validate_patched;
@@ -120,15 +121,7 @@ impl Run {
 /// Prefixes an operation's error with its index, so that a client sending
 /// ten operations learns which one failed.
 pub(super) fn in_operation(e: Error, index: usize) -> Error {
-    let prefix = |m: String| format!("operation {index}: {m}");
-    match e {
-        Error::InvalidPath(m) => Error::InvalidPath(prefix(m)),
-        Error::InvalidValue(m) => Error::InvalidValue(prefix(m)),
-        Error::NoTarget(m) => Error::NoTarget(prefix(m)),
-        Error::Mutability(m) => Error::Mutability(prefix(m)),
-        Error::InvalidFilter(m) => Error::InvalidFilter(prefix(m)),
-        other => other,
-    }
+    e.in_context(format_args!("operation {index}"))
 }
 
 /// The member listing a resource's schemas, computed from its attributes.
@@ -191,7 +184,7 @@ impl<'s> Patcher<'_, 's> {
                         Ok(changed)
                     }
                     // `parse` requires a value for add and replace.
-                    (PatchOp::Add | PatchOp::Replace, None) => Err(Error::InvalidValue(format!(
+                    (PatchOp::Add | PatchOp::Replace, None) => Err(Error::invalid_value(format!(
                         "{} needs a \"value\"",
                         op.as_str()
                     ))),
@@ -207,7 +200,7 @@ impl<'s> Patcher<'_, 's> {
         let Some(filter) = path.filter() else {
             if let Some(r) = schema.resolve(path.attr()) {
                 if r.legacy_dotted_urn && !self.cx.tolerate(Tolerance::LegacyDottedUrn) {
-                    return Err(Error::InvalidPath(format!(
+                    return Err(Error::invalid_path(format!(
                         "\"{path}\" uses a dot after the schema URN; write {}",
                         r.display()
                     )));
@@ -232,14 +225,14 @@ impl<'s> Patcher<'_, 's> {
             return self.unknown(doc, path);
         };
         if !r.attr.multi_valued || !r.attr.is_complex() {
-            return Err(Error::InvalidPath(format!(
+            return Err(Error::invalid_path(format!(
                 "\"{}\" is not a multi-valued complex attribute, so \"{path}\" cannot filter it",
                 r.display()
             )));
         }
         let sub = match path.sub_attr() {
             Some(name) => Some(r.attr.sub_attribute(name).ok_or_else(|| {
-                Error::InvalidPath(format!(
+                Error::invalid_path(format!(
                     "\"{}\" has no sub-attribute \"{name}\"",
                     r.display()
                 ))
@@ -307,10 +300,10 @@ impl<'s> Patcher<'_, 's> {
         value: Option<&Value>,
     ) -> Result<bool, Error> {
         if op == PatchOp::Remove {
-            return Err(Error::NoTarget("remove needs a \"path\"".to_owned()));
+            return Err(Error::no_target("remove needs a \"path\"".to_owned()));
         }
         let Some(Value::Object(members)) = value else {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "{} without a path needs an object \"value\"",
                 op.as_str()
             )));
@@ -321,7 +314,10 @@ impl<'s> Patcher<'_, 's> {
                 continue;
             }
             let path: PatchPath = key.parse().map_err(|e| {
-                Error::InvalidPath(format!("value member {key:?} is not an attribute: {e}"))
+                Error::InvalidPath(
+                    Detail::new(format!("value member {key:?} is not an attribute: {e}"))
+                        .with_source(e),
+                )
             })?;
             let target = self.resolve(doc, &path)?;
             let is_path_key = match &target {
@@ -332,7 +328,7 @@ impl<'s> Patcher<'_, 's> {
                 }
             };
             if is_path_key && !self.cx.tolerate(Tolerance::PathKeysInValue) {
-                return Err(Error::InvalidPath(format!(
+                return Err(Error::invalid_path(format!(
                     "value member {key:?} is a path; without a \"path\", members must be attribute names"
                 )));
             }
@@ -353,7 +349,7 @@ impl<'s> Patcher<'_, 's> {
             return Ok(doc.remove(ext.id.as_str()).is_some());
         }
         let Some(Value::Object(members)) = value else {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "the extension \"{}\" needs an object value",
                 ext.id
             )));
@@ -362,7 +358,7 @@ impl<'s> Patcher<'_, 's> {
         for (key, v) in members {
             let Some(attr) = ext.attribute(key) else {
                 if !self.cx.tolerate(Tolerance::KeepUnknownAttributes) {
-                    return Err(Error::InvalidPath(format!(
+                    return Err(Error::invalid_path(format!(
                         "the extension \"{}\" defines no attribute \"{key}\"",
                         ext.id
                     )));
@@ -423,7 +419,7 @@ impl<'s> Patcher<'_, 's> {
                             .iter()
                             .any(|e| e.get(&sub.name).is_some_and(|old| Some(old) != v.as_ref()))
                     {
-                        return Err(Error::Mutability(format!(
+                        return Err(Error::mutability(format!(
                             "\"{}\" is immutable and already set",
                             t.display
                         )));
@@ -434,7 +430,7 @@ impl<'s> Patcher<'_, 's> {
                         }
                     }
                     if sub.name == "primary" && v == Some(Value::Bool(true)) && items.len() > 1 {
-                        return Err(Error::InvalidValue(format!(
+                        return Err(Error::invalid_value(format!(
                             "setting \"{}\" on every value would make more than one primary",
                             t.display
                         )));
@@ -527,7 +523,7 @@ impl<'s> Patcher<'_, 's> {
                                 .get(&sub.name)
                                 .is_some_and(|old| Some(old) != v.as_ref())
                         {
-                            return Err(Error::Mutability(format!(
+                            return Err(Error::mutability(format!(
                                 "\"{}\" is immutable",
                                 t.display
                             )));
@@ -540,7 +536,7 @@ impl<'s> Patcher<'_, 's> {
                 let Some(Value::Object(fields)) =
                     normalize_one(t.attr, value, &t.display, self.cx)?
                 else {
-                    return Err(Error::InvalidValue(format!(
+                    return Err(Error::invalid_value(format!(
                         "\"{}\" needs an object value",
                         t.display
                     )));
@@ -551,7 +547,7 @@ impl<'s> Patcher<'_, 's> {
                         // in place (it is immutable).
                         if let Some(id) = identity_key(t.attr) {
                             if fields.get(id).is_some_and(|new| obj.get(id) != Some(new)) {
-                                return Err(Error::Mutability(format!(
+                                return Err(Error::mutability(format!(
                                     "\"{}.{id}\" is immutable; remove the value and add another",
                                     t.attr.name
                                 )));
@@ -588,7 +584,7 @@ impl<'s> Patcher<'_, 's> {
         value: Value,
     ) -> Result<bool, Error> {
         let no_target = || {
-            Error::NoTarget(format!(
+            Error::no_target(format!(
                 "no value of \"{}\" matches \"{}\"",
                 t.attr.name, t.display
             ))
@@ -611,7 +607,7 @@ impl<'s> Patcher<'_, 's> {
             }
             (None, Value::Object(fields)) => element.extend(fields),
             (None, _) => {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "\"{}\" needs an object value",
                     t.display
                 )));
@@ -651,7 +647,7 @@ impl<'s> Patcher<'_, 's> {
                 None => self.remove_filtered(doc, t, None),
                 Some(value) => {
                     if !self.cx.tolerate(Tolerance::RemoveByValue) {
-                        return Err(Error::InvalidValue(format!(
+                        return Err(Error::invalid_value(format!(
                             "remove does not take a \"value\"; \"{}\" already selects what to remove",
                             t.display
                         )));
@@ -668,7 +664,7 @@ impl<'s> Patcher<'_, 's> {
         }
         if let Some(value) = value {
             if !self.cx.tolerate(Tolerance::RemoveByValue) {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "remove does not take a \"value\"; to remove some values of \"{}\", use a filter such as {}[value eq \"…\"]",
                     t.display, t.attr.name
                 )));
@@ -882,7 +878,7 @@ fn same_value(attr: &Attribute, stored: &Value, given: &Value) -> bool {
 fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
     let leaf = t.sub.unwrap_or(t.attr);
     if t.attr.mutability == Mutability::ReadOnly || leaf.mutability == Mutability::ReadOnly {
-        return Err(Error::Mutability(format!(
+        return Err(Error::mutability(format!(
             "\"{}\" is read-only and cannot be changed with PATCH",
             t.display
         )));
@@ -891,7 +887,7 @@ fn check_writable(t: &AttrTarget<'_>, op: PatchOp) -> Result<(), Error> {
         && t.sub
             .is_some_and(|sub| sub.mutability == Mutability::Immutable)
     {
-        return Err(Error::Mutability(format!(
+        return Err(Error::mutability(format!(
             "\"{}\" is immutable and cannot be removed",
             t.display
         )));
@@ -923,7 +919,7 @@ fn container_mut<'d>(
 }
 
 fn not_object(t: &AttrTarget<'_>) -> Error {
-    Error::InvalidValue(format!(
+    Error::invalid_value(format!(
         "the extension holding \"{}\" is not an object",
         t.display
     ))
@@ -1078,7 +1074,7 @@ fn enforce_primary(items: &mut [Value], touched: &[usize], display: &str) -> Res
             }
             Ok(demoted)
         }
-        _ => Err(Error::InvalidValue(format!(
+        _ => Err(Error::invalid_value(format!(
             "at most one value of \"{display}\" may have \"primary\": true"
         ))),
     }

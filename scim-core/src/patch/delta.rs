@@ -56,7 +56,7 @@ pub fn member_delta(
             for item in &items {
                 if !item.get("value").is_some_and(Value::is_string) {
                     return Err(in_operation(
-                        Error::InvalidValue("every member needs a string \"value\"".to_owned()),
+                        Error::invalid_value("every member needs a string \"value\"".to_owned()),
                         index,
                     ));
                 }
@@ -85,7 +85,7 @@ pub fn member_delta(
             (PatchOp::Remove, None, Some(value)) => {
                 if !cx.tolerate(Tolerance::RemoveByValue) {
                     return Err(in_operation(
-                        Error::InvalidValue(format!(
+                        Error::invalid_value(format!(
                             "remove does not take a \"value\"; use {}[value eq \"…\"]",
                             members.name
                         )),

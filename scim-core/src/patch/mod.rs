@@ -44,6 +44,7 @@ pub(crate) use self::apply::apply_cooperatively;
 pub use self::apply::{PatchOutcome, apply};
 pub use self::delta::member_delta;
 use crate::Error;
+use crate::error::Detail;
 use crate::filter::PatchPath;
 use crate::schema::SchemaUrn;
 use crate::tolerance::{Context, Tolerance};
@@ -113,7 +114,7 @@ impl PatchRequest {
     ///   an empty `Operations` list.
     pub fn parse(body: Value, cx: &mut Context) -> Result<Self, Error> {
         let Value::Object(body) = body else {
-            return Err(Error::InvalidSyntax(
+            return Err(Error::invalid_syntax(
                 "a PATCH body must be a PatchOp JSON object".to_owned(),
             ));
         };
@@ -133,18 +134,18 @@ impl PatchRequest {
             _ => false,
         };
         if !has_schema {
-            return Err(Error::InvalidSyntax(format!(
+            return Err(Error::invalid_syntax(format!(
                 "a PATCH body must list \"{}\" in \"schemas\"",
                 SchemaUrn::PATCH_OP
             )));
         }
         let Some(Value::Array(raw_ops)) = operations else {
-            return Err(Error::InvalidSyntax(
+            return Err(Error::invalid_syntax(
                 "a PATCH body needs an \"Operations\" array".to_owned(),
             ));
         };
         if raw_ops.is_empty() {
-            return Err(Error::InvalidValue(
+            return Err(Error::invalid_value(
                 "\"Operations\" must contain at least one operation".to_owned(),
             ));
         }
@@ -159,7 +160,7 @@ impl PatchRequest {
 
 fn parse_operation(index: usize, raw: Value, cx: &mut Context) -> Result<PatchOperation, Error> {
     let Value::Object(raw) = raw else {
-        return Err(Error::InvalidSyntax(format!(
+        return Err(Error::invalid_syntax(format!(
             "operation {index} must be an object with \"op\", \"path\" and \"value\""
         )));
     };
@@ -178,7 +179,7 @@ fn parse_operation(index: usize, raw: Value, cx: &mut Context) -> Result<PatchOp
     let op = match op {
         Some(Value::String(s)) => parse_op(&s, index, cx)?,
         _ => {
-            return Err(Error::InvalidSyntax(format!(
+            return Err(Error::invalid_syntax(format!(
                 "operation {index} needs \"op\": \"add\", \"remove\" or \"replace\""
             )));
         }
@@ -187,16 +188,19 @@ fn parse_operation(index: usize, raw: Value, cx: &mut Context) -> Result<PatchOp
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => Some(s.parse::<PatchPath>().map_err(|e| {
-            Error::InvalidPath(format!("operation {index} has an invalid path {s:?}: {e}"))
+            Error::InvalidPath(
+                Detail::new(format!("operation {index} has an invalid path {s:?}: {e}"))
+                    .with_source(e),
+            )
         })?),
         Some(_) => {
-            return Err(Error::InvalidPath(format!(
+            return Err(Error::invalid_path(format!(
                 "operation {index}: \"path\" must be a string"
             )));
         }
     };
     if op != PatchOp::Remove && value.is_none() {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "operation {index} ({}) needs a \"value\"",
             op.as_str()
         )));
@@ -213,7 +217,7 @@ fn parse_op(s: &str, index: usize, cx: &mut Context) -> Result<PatchOp, Error> {
         s if s.eq_ignore_ascii_case("remove") => PatchOp::Remove,
         s if s.eq_ignore_ascii_case("replace") => PatchOp::Replace,
         other => {
-            return Err(Error::InvalidSyntax(format!(
+            return Err(Error::invalid_syntax(format!(
                 "operation {index} has unknown op {other:?}; use \"add\", \"remove\" or \"replace\""
             )));
         }
@@ -221,7 +225,7 @@ fn parse_op(s: &str, index: usize, cx: &mut Context) -> Result<PatchOp, Error> {
     if cx.tolerate(Tolerance::CaseInsensitiveOp) {
         Ok(op)
     } else {
-        Err(Error::InvalidSyntax(format!(
+        Err(Error::invalid_syntax(format!(
             "operation {index} has op {s:?}; PATCH ops are lower-case (\"{}\")",
             op.as_str()
         )))

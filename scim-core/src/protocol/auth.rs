@@ -142,10 +142,10 @@ impl Authenticator for SingleTenant {
             Some(token) if constant_time_eq(token.as_bytes(), &self.token) => {
                 Ok(Principal::new(self.tenant.clone()))
             }
-            Some(_) => Err(Error::Unauthorized(
+            Some(_) => Err(Error::unauthorized(
                 "the bearer token is not valid".to_owned(),
             )),
-            None => Err(Error::Unauthorized(
+            None => Err(Error::unauthorized(
                 "send \"Authorization: Bearer <token>\"".to_owned(),
             )),
         }

@@ -13,7 +13,7 @@ use super::handler::{Call, dispatch, route};
 use super::json::parse_body;
 use super::response::{self, ErrorInfo, RequestInfo, SCIM_JSON};
 use crate::Error;
-use crate::error::ErrorResponse;
+use crate::error::{ErrorResponse, Payload, Refusal};
 use crate::schema::SchemaUrn;
 
 const BULK_ID_PREFIX: &str = "bulkId:";
@@ -30,12 +30,12 @@ struct Operation {
 pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
     let max_operations = call.inner.config.bulk_max_operations;
     if max_operations == 0 {
-        return Err(Error::NotImplemented(
+        return Err(Error::not_implemented(
             "this service does not support /Bulk".to_owned(),
         ));
     }
     let Value::Object(body) = parse_body(body)? else {
-        return Err(Error::InvalidSyntax(
+        return Err(Error::invalid_syntax(
             "a bulk request must be a JSON object".to_owned(),
         ));
     };
@@ -58,13 +58,13 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                     Value::Number(n) => match n.as_u64() {
                         Some(n) if n >= 1 => Some(n),
                         _ => {
-                            return Err(Error::InvalidValue(
+                            return Err(Error::invalid_value(
                                 "\"failOnErrors\" must be an integer of at least 1".to_owned(),
                             ));
                         }
                     },
                     _ => {
-                        return Err(Error::InvalidValue(
+                        return Err(Error::invalid_value(
                             "\"failOnErrors\" must be an integer of at least 1".to_owned(),
                         ));
                     }
@@ -75,21 +75,24 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
         }
     }
     if !schemas_ok {
-        return Err(Error::InvalidSyntax(format!(
+        return Err(Error::invalid_syntax(format!(
             "a bulk request must list \"{}\" in \"schemas\"",
             SchemaUrn::BULK_REQUEST
         )));
     }
     let Some(Value::Array(raw_ops)) = raw_ops else {
-        return Err(Error::InvalidSyntax(
+        return Err(Error::invalid_syntax(
             "a bulk request needs an \"Operations\" array".to_owned(),
         ));
     };
     if raw_ops.len() > max_operations {
-        return Err(Error::PayloadTooLarge(format!(
-            "the bulk request has {} operations; the limit is {max_operations}",
-            raw_ops.len()
-        )));
+        return Err(Refusal::payload_too_large(
+            Payload::BulkOperations {
+                count: raw_ops.len() as u64,
+            },
+            max_operations as u64,
+        )
+        .into());
     }
     let ops = raw_ops
         .into_iter()
@@ -100,7 +103,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
     for op in &ops {
         if let Some(id) = &op.bulk_id {
             if !seen.insert(id.clone()) {
-                return Err(Error::InvalidValue(format!("bulkId {id:?} is used twice")));
+                return Err(Error::invalid_value(format!("bulkId {id:?} is used twice")));
             }
         }
     }
@@ -133,7 +136,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
             .find(|r| failed_ids.contains(r.as_str()))
         {
             let error =
-                Error::InvalidValue(format!("bulkId {bad:?} refers to an operation that failed"));
+                Error::invalid_value(format!("bulkId {bad:?} refers to an operation that failed"));
             results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
             errors += 1;
         } else {
@@ -183,13 +186,13 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
                 // with 409 after trying; an unknown bulkId is the client's
                 // mistake.
                 let error = match refs.iter().find(|r| !plan.defined.contains_key(r.as_str())) {
-                    Some(unknown) => Error::InvalidValue(format!(
+                    Some(unknown) => Error::invalid_value(format!(
                         "bulkId {unknown:?} is not defined by any operation of this request"
                     )),
-                    None if refs.is_empty() => Error::Conflict(
+                    None if refs.is_empty() => Error::conflict(
                         "an earlier operation on the same resource could not run, so this one did not either".to_owned(),
                     ),
-                    None => Error::Conflict(format!(
+                    None => Error::conflict(format!(
                         "the bulkIds {} refer to each other in a cycle; create the resources first, then link them",
                         refs.join(", ")
                     )),
@@ -280,7 +283,7 @@ impl<'a> Plan<'a> {
 
 fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
     let Value::Object(raw) = raw else {
-        return Err(Error::InvalidSyntax(format!(
+        return Err(Error::invalid_syntax(format!(
             "bulk operation {index} must be an object"
         )));
     };
@@ -305,23 +308,23 @@ fn parse_operation(index: usize, raw: Value) -> Result<Operation, Error> {
         Some("PATCH") => Method::PATCH,
         Some("DELETE") => Method::DELETE,
         other => {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "bulk operation {index} has method {other:?}; use POST, PUT, PATCH or DELETE"
             )));
         }
     };
     let Some(path) = path.filter(|p| p.starts_with('/')) else {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "bulk operation {index} needs a \"path\" such as \"/Users\""
         )));
     };
     if method == Method::POST && bulk_id.is_none() {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "bulk operation {index} is a POST and needs a \"bulkId\""
         )));
     }
     if method != Method::DELETE && data.is_none() {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "bulk operation {index} needs \"data\""
         )));
     }
@@ -413,7 +416,7 @@ async fn run_operation(
     let full_path = format!("{}{}", call.inner.config.base_path, path);
     let route = route(call.inner, &full_path)?;
     if matches!(route, super::handler::Route::Bulk) {
-        return Err(Error::InvalidValue(
+        return Err(Error::invalid_value(
             "a bulk operation cannot be another bulk request".to_owned(),
         ));
     }
@@ -428,18 +431,18 @@ async fn run_operation(
         builder = builder.header(
             IF_MATCH,
             HeaderValue::from_str(version)
-                .map_err(|_| Error::InvalidValue(format!("{version:?} is not a version")))?,
+                .map_err(|_| Error::invalid_value(format!("{version:?} is not a version")))?,
         );
     }
     let (parts, ()) = builder
         .body(())
-        .map_err(|e| Error::InvalidValue(format!("invalid bulk operation path: {e}")))?
+        .map_err(|e| Error::invalid_value(format!("invalid bulk operation path: {e}")))?
         .into_parts();
     let body = match &op.data {
         Some(data) => {
             let mut data = data.clone();
             substitute(&mut data, resolved);
-            serde_json::to_vec(&data).map_err(|e| Error::InvalidValue(e.to_string()))?
+            serde_json::to_vec(&data).map_err(|e| Error::invalid_value(e.to_string()))?
         }
         None => Vec::new(),
     };

@@ -52,7 +52,7 @@ pub(super) fn service_provider_config(call: &Call<'_>) -> Response<Vec<u8>> {
 /// respond with HTTP status code 403 (Forbidden)".
 fn refuse_filter(call: &Call<'_>) -> Result<(), Error> {
     if Params::from_query(call.parts.uri.query())?.filter.is_some() {
-        return Err(Error::Forbidden(
+        return Err(Error::forbidden(
             "discovery endpoints do not support filtering".to_owned(),
         ));
     }
@@ -88,7 +88,7 @@ pub(super) fn resource_types(
         Some(id) => {
             let rt = registry
                 .resource_type(id)
-                .ok_or_else(|| Error::NotFound(format!("no resource type {id:?}")))?;
+                .ok_or_else(|| Error::not_found(format!("no resource type {id:?}")))?;
             Ok(response::json(
                 StatusCode::OK,
                 &resource_type_doc(rt, &base),
@@ -148,7 +148,7 @@ pub(super) fn schemas(call: &Call<'_>, id: Option<&str>) -> Result<Response<Vec<
             let schema = served
                 .into_iter()
                 .find(|s| s.id.matches(id))
-                .ok_or_else(|| Error::NotFound(format!("no schema {id:?}")))?;
+                .ok_or_else(|| Error::not_found(format!("no schema {id:?}")))?;
             Ok(response::json(StatusCode::OK, &schema_doc(schema, &base)))
         }
         None => {

@@ -14,6 +14,7 @@ use super::query::Params;
 use super::response::{self, RequestInfo};
 use super::{Inner, PatchResponse, Principal, bulk, discovery, json::parse_body};
 use crate::Error;
+use crate::error::{Payload, Refusal};
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, ListResponse, Page, QueryResult};
 use crate::patch::{PatchRequest, apply_cooperatively, member_delta};
@@ -99,11 +100,13 @@ pub(super) async fn run(
     info: &mut RequestInfo,
 ) -> Result<Response<Vec<u8>>, Error> {
     if body.len() > inner.config.max_payload_size {
-        return Err(Error::PayloadTooLarge(format!(
-            "the request body is {} bytes; the limit is {}",
-            body.len(),
-            inner.config.max_payload_size
-        )));
+        return Err(Refusal::payload_too_large(
+            Payload::Body {
+                size: Some(body.len() as u64),
+            },
+            inner.config.max_payload_size as u64,
+        )
+        .into());
     }
     let mut call = Call {
         inner,
@@ -136,8 +139,8 @@ async fn dispatch_inner(
     body: &[u8],
 ) -> Result<Response<Vec<u8>>, Error> {
     let method = call.parts.method.clone();
-    let get_only = || response::method_not_allowed("GET", &method);
-    let post_only = || response::method_not_allowed("POST", &method);
+    let get_only = || response::method_not_allowed(&[Method::GET], &method);
+    let post_only = || response::method_not_allowed(&[Method::POST], &method);
     match route {
         Route::ServiceProviderConfig if method == Method::GET => {
             Ok(discovery::service_provider_config(call))
@@ -149,7 +152,7 @@ async fn dispatch_inner(
         Route::ServiceProviderConfig | Route::ResourceTypes(_) | Route::Schemas(_) => {
             Ok(get_only())
         }
-        Route::Me => Err(Error::NotImplemented(
+        Route::Me => Err(Error::not_implemented(
             "this service does not support /Me; address users by id".to_owned(),
         )),
         Route::Bulk if method == Method::POST => bulk::handle(call, body).await,
@@ -165,18 +168,21 @@ async fn dispatch_inner(
                 list(call, &rt, &params).await
             }
             Method::POST => create(call, &rt, body).await,
-            _ => Ok(response::method_not_allowed("GET, POST", &method)),
+            _ => Ok(response::method_not_allowed(
+                &[Method::GET, Method::POST],
+                &method,
+            )),
         },
         Route::Resource(rt, id) => {
             let id = ResourceId::new(id)
-                .map_err(|_| Error::NotFound(format!("no {} with that id", rt.name())))?;
+                .map_err(|_| Error::not_found(format!("no {} with that id", rt.name())))?;
             match method {
                 Method::GET => get(call, &rt, &id).await,
                 Method::PUT => replace(call, &rt, &id, body).await,
                 Method::PATCH => patch(call, &rt, &id, body).await,
                 Method::DELETE => delete(call, &rt, &id).await,
                 _ => Ok(response::method_not_allowed(
-                    "GET, PUT, PATCH, DELETE",
+                    &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
                     &method,
                 )),
             }
@@ -189,13 +195,13 @@ pub(super) fn route(inner: &Inner, path: &str) -> Result<Route, Error> {
     let base = inner.config.base_path.as_str();
     let rest = strip_prefix_ignore_case(path, base)
         .filter(|r| r.is_empty() || r.starts_with('/'))
-        .ok_or_else(|| Error::NotFound(format!("{path} is not below {base}")))?;
+        .ok_or_else(|| Error::not_found(format!("{path} is not below {base}")))?;
     let segments: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
-    let not_found = || Error::NotFound(format!("no SCIM endpoint at {path}"));
+    let not_found = || Error::not_found(format!("no SCIM endpoint at {path}"));
     let seg = |i: usize| segments.get(i).map(String::as_str);
     let route = match (seg(0), seg(1), segments.len()) {
         (Some(s), None, 1) if s.eq_ignore_ascii_case("ServiceProviderConfig") => {
@@ -248,9 +254,7 @@ fn check_content_type(parts: &http::request::Parts) -> Result<(), Error> {
     {
         Ok(())
     } else {
-        Err(Error::UnsupportedMediaType(format!(
-            "send the body as application/scim+json, not {essence:?}"
-        )))
+        Err(Refusal::unsupported_media_type(essence).into())
     }
 }
 
@@ -259,7 +263,7 @@ impl Call<'_> {
         self.principal
             .as_ref()
             .map(|p| &p.tenant)
-            .ok_or_else(|| Error::Unauthorized("authentication required".to_owned()))
+            .ok_or_else(|| Error::unauthorized("authentication required".to_owned()))
     }
 
     /// The public URL of the base path.
@@ -334,7 +338,7 @@ fn check_no_foreign_core(
             .resource_types()
             .find(|other| other.core().id.matches(urn))
         {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "\"schemas\" lists \"{urn}\", the core schema of {}; a {} has the core schema \"{}\"",
                 other.name(),
                 rt.name(),
@@ -451,13 +455,13 @@ async fn load(
 }
 
 fn not_found(rt: &ResourceSchema, id: &ResourceId) -> Error {
-    Error::NotFound(format!("{} {id} not found", rt.name()))
+    Error::not_found(format!("{} {id} not found", rt.name()))
 }
 
 /// Maps a store error, naming the resource type in `404`s.
 fn store_error(e: StoreError, rt: &ResourceSchema) -> Error {
     match e {
-        StoreError::NotFound => Error::NotFound(format!("{} not found", rt.name())),
+        StoreError::NotFound => Error::not_found(format!("{} not found", rt.name())),
         other => Error::Store(other),
     }
 }
@@ -465,7 +469,7 @@ fn store_error(e: StoreError, rt: &ResourceSchema) -> Error {
 /// Checks `If-Match` against the current version.
 fn check_if_match(call: &Call<'_>, current: &Version) -> Result<(), Error> {
     match call.header(IF_MATCH) {
-        Some(tags) if !current.matches_header(tags) => Err(Error::PreconditionFailed(format!(
+        Some(tags) if !current.matches_header(tags) => Err(Error::precondition_failed(format!(
             "If-Match {tags} does not match the current version {current}"
         ))),
         _ => Ok(()),
@@ -481,12 +485,12 @@ fn retry_or_fail(
 ) -> Result<(), Error> {
     match e {
         StoreError::VersionMismatch if call.header(IF_MATCH).is_some() => {
-            Err(Error::PreconditionFailed(
+            Err(Error::precondition_failed(
                 "the resource changed since the version given in If-Match".to_owned(),
             ))
         }
         StoreError::VersionMismatch if attempt + 1 < WRITE_ATTEMPTS => Ok(()),
-        StoreError::VersionMismatch => Err(Error::Conflict(format!(
+        StoreError::VersionMismatch => Err(Error::conflict(format!(
             "the {} kept changing while this request was applied; retry it",
             rt.name()
         ))),
@@ -685,7 +689,7 @@ async fn delete(
     {
         Ok(()) => Ok(response::empty(StatusCode::NO_CONTENT)),
         Err(StoreError::NotFound) => Err(not_found(rt, id)),
-        Err(StoreError::VersionMismatch) => Err(Error::PreconditionFailed(
+        Err(StoreError::VersionMismatch) => Err(Error::precondition_failed(
             "the resource changed since the version given in If-Match".to_owned(),
         )),
         Err(e) => Err(store_error(e, rt)),
@@ -775,12 +779,12 @@ fn project_all(
 async fn root_search(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
     let params = Params::from_search_request(parse_body(body)?)?;
     if params.cursor.is_some() {
-        return Err(Error::InvalidValue(
+        return Err(Error::invalid_value(
             "cursor paging is not available across resource types; search one type".to_owned(),
         ));
     }
     if params.sort_by.is_some() {
-        return Err(Error::InvalidValue(
+        return Err(Error::invalid_value(
             "sortBy is not available across resource types; search one type".to_owned(),
         ));
     }

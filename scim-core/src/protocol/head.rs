@@ -19,6 +19,7 @@ use super::limits::Permit;
 use super::response::{self, ErrorInfo, RequestInfo};
 use super::{Principal, Service};
 use crate::Error;
+use crate::error::{Payload, Refusal};
 
 /// A request whose head has passed [`Service::authenticate`], waiting for
 /// its body.
@@ -104,9 +105,13 @@ impl Service {
         if let Some(length) = content_length(&parts).filter(|&n| n > limit) {
             return Err(finish(
                 self,
-                Err(Error::PayloadTooLarge(format!(
-                    "the request body is {length} bytes (Content-Length); the limit is {limit}"
-                ))),
+                Err(Refusal::payload_too_large(
+                    Payload::DeclaredBody {
+                        size: length as u64,
+                    },
+                    limit as u64,
+                )
+                .into()),
                 info,
             ));
         }
@@ -143,16 +148,14 @@ impl Authenticated {
     /// for an embedder whose body reader stopped at the limit.
     pub fn payload_too_large(self) -> Response<Vec<u8>> {
         let limit = self.max_payload_size();
-        let error = Error::PayloadTooLarge(format!(
-            "the request body is larger than {limit} bytes; send at most {limit}"
-        ));
+        let error = Refusal::payload_too_large(Payload::Body { size: None }, limit as u64).into();
         finish(&self.service, Err(error), self.info)
     }
 
     /// The SCIM `400 invalidSyntax` for a body that could not be read (the
     /// client broke off, or sent malformed chunked encoding).
     pub fn unreadable_body(self, error: &dyn StdError) -> Response<Vec<u8>> {
-        let error = Error::InvalidSyntax(format!("the request body could not be read: {error}"));
+        let error = Error::invalid_syntax(format!("the request body could not be read: {error}"));
         finish(&self.service, Err(error), self.info)
     }
 

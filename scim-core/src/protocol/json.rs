@@ -11,6 +11,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{Map, Value};
 
 use crate::Error;
+use crate::error::Detail;
 
 /// Parses a request body as JSON.
 ///
@@ -20,13 +21,19 @@ use crate::Error;
 /// content or a duplicate member name, with the line and column.
 pub(crate) fn parse_body(body: &[u8]) -> Result<Value, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::InvalidSyntax("the request body is empty".to_owned()));
+        return Err(Error::invalid_syntax(
+            "the request body is empty".to_owned(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = StrictValue
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| Error::InvalidSyntax(format!("the request body is not valid JSON: {e}")))?;
+        .map_err(|e| {
+            Error::InvalidSyntax(
+                Detail::new(format!("the request body is not valid JSON: {e}")).with_source(e),
+            )
+        })?;
     Ok(value)
 }
 

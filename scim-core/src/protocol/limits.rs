@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::ServiceConfig;
 use crate::Error;
+use crate::error::{Payload, Refusal};
 use crate::filter::Filter;
 use crate::patch::PatchRequest;
 use crate::schema::{JsonObject, ResourceSchema};
@@ -28,7 +29,7 @@ const MEMBERS: &str = "members";
 /// last, the service the first), so neither may.
 pub(super) fn check_single_authorization(parts: &http::request::Parts) -> Result<(), Error> {
     if parts.headers.get_all(AUTHORIZATION).iter().nth(1).is_some() {
-        return Err(Error::InvalidSyntax(
+        return Err(Error::invalid_syntax(
             "the request has more than one Authorization header; send exactly one".to_owned(),
         ));
     }
@@ -56,7 +57,7 @@ pub(super) fn check_filter(
     let operands = filter_operands(filter);
     let max = config.max_filter_operands;
     if operands > max {
-        return Err(Error::TooMany(format!(
+        return Err(Error::too_many(format!(
             "{what} has {operands} comparisons; the limit is {max}: split it into several requests"
         )));
     }
@@ -72,9 +73,13 @@ pub(super) fn check_patch(config: &ServiceConfig, request: &PatchRequest) -> Res
     let count = request.operations.len();
     let max = config.max_patch_operations;
     if count > max {
-        return Err(Error::PayloadTooLarge(format!(
-            "the PATCH request has {count} operations; the limit is {max}: send the rest in another request"
-        )));
+        return Err(Refusal::payload_too_large(
+            Payload::PatchOperations {
+                count: count as u64,
+            },
+            max as u64,
+        )
+        .into());
     }
     for (index, op) in request.operations.iter().enumerate() {
         let mut exempt = false;
@@ -115,7 +120,7 @@ pub(super) fn check_patch_filters_total(
         .sum();
     let max = config.max_filter_operands;
     if total > max {
-        return Err(Error::TooMany(format!(
+        return Err(Error::too_many(format!(
             "the PATCH paths have {total} filter comparisons together; the limit is {max}: split the operations over several requests"
         )));
     }
@@ -144,7 +149,7 @@ pub(super) fn check_resource(
     }
     let max = config.max_resource_size;
     if size > max {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "the {} would be {size} bytes of JSON; the limit is {max}: store less data in it",
             schema.name()
         )));
@@ -155,7 +160,7 @@ pub(super) fn check_resource(
 fn check_values(config: &ServiceConfig, len: usize, what: &str) -> Result<(), Error> {
     let max = config.max_values_per_attribute;
     if len > max {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::invalid_value(format!(
             "{what} has an attribute with {len} values; the limit is {max} values per attribute"
         )));
     }
@@ -238,12 +243,13 @@ impl TenantGate {
             .unwrap_or_else(PoisonError::into_inner);
         let count = counts.entry(key.to_owned()).or_insert(0);
         if *count >= max {
-            return Err(Error::TooManyRequests {
-                detail: format!(
+            return Err(Refusal::rate_limited(
+                config.concurrency_retry_after,
+                format!(
                     "this tenant already has {max} requests in progress; wait for them to finish, then retry"
                 ),
-                retry_after: config.concurrency_retry_after,
-            });
+            )
+            .into());
         }
         *count += 1;
         Ok(Some(Permit {

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::ServiceConfig;
 use crate::Error;
+use crate::error::Detail;
 use crate::filter::{AttrPath, Filter};
 use crate::list::{ListQuery, Page, Sort, SortOrder};
 use crate::project::Projection;
@@ -43,7 +44,7 @@ impl Params {
                 _ => continue,
             };
             if slot.is_some() {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "the query parameter {name:?} is given more than once"
                 )));
             }
@@ -56,7 +57,7 @@ impl Params {
     /// not used with it.
     pub(crate) fn from_search_request(body: Value) -> Result<Self, Error> {
         let Value::Object(body) = body else {
-            return Err(Error::InvalidSyntax(
+            return Err(Error::invalid_syntax(
                 "a search request must be a JSON object".to_owned(),
             ));
         };
@@ -68,7 +69,7 @@ impl Params {
                     Value::Null => Ok(None),
                     Value::String(s) => Ok(Some(s)),
                     Value::Number(n) => Ok(Some(n.to_string())),
-                    _ => Err(Error::InvalidValue(format!("\"{what}\" must be a string"))),
+                    _ => Err(Error::invalid_value(format!("\"{what}\" must be a string"))),
                 }
             };
             let list = |value: Value, what: &str| -> Result<Option<String>, Error> {
@@ -79,13 +80,13 @@ impl Params {
                         .into_iter()
                         .map(|v| match v {
                             Value::String(s) => Ok(s),
-                            _ => Err(Error::InvalidValue(format!(
+                            _ => Err(Error::invalid_value(format!(
                                 "\"{what}\" must be an array of attribute names"
                             ))),
                         })
                         .collect::<Result<Vec<_>, _>>()
                         .map(|v| Some(v.join(","))),
-                    _ => Err(Error::InvalidValue(format!(
+                    _ => Err(Error::invalid_value(format!(
                         "\"{what}\" must be an array of attribute names"
                     ))),
                 }
@@ -111,7 +112,7 @@ impl Params {
             }
         }
         if !has_schema {
-            return Err(Error::InvalidSyntax(format!(
+            return Err(Error::invalid_syntax(format!(
                 "a search request must list \"{}\" in \"schemas\"",
                 SchemaUrn::SEARCH_REQUEST
             )));
@@ -135,7 +136,7 @@ impl Params {
             Some(text) => text.parse()?,
         };
         if has_nul(&filter) {
-            return Err(Error::InvalidFilter(
+            return Err(Error::invalid_filter(
                 "filter values cannot contain a NUL character".to_owned(),
             ));
         }
@@ -158,7 +159,7 @@ impl Params {
                     } else if s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) {
                         Ok(Some(i64::MIN))
                     } else {
-                        Err(Error::InvalidValue(format!(
+                        Err(Error::invalid_value(format!(
                             "\"{name}\" must be an integer, not {s:?}"
                         )))
                     }
@@ -170,7 +171,7 @@ impl Params {
         let page = match &self.cursor {
             Some(cursor) => {
                 if start_index.is_some() {
-                    return Err(Error::InvalidValue(
+                    return Err(Error::invalid_value(
                         "give either \"cursor\" or \"startIndex\", not both".to_owned(),
                     ));
                 }
@@ -191,9 +192,11 @@ impl Params {
         let sort = match self.sort_by.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(by) => {
-                let path: AttrPath = by
-                    .parse()
-                    .map_err(|e| Error::InvalidPath(format!("invalid sortBy {by:?}: {e}")))?;
+                let path: AttrPath = by.parse().map_err(|e| {
+                    Error::InvalidPath(
+                        Detail::new(format!("invalid sortBy {by:?}: {e}")).with_source(e),
+                    )
+                })?;
                 let order = match &self.sort_order {
                     Some(o) => SortOrder::parse(o.trim())?,
                     None => SortOrder::Ascending,
@@ -246,7 +249,7 @@ pub(crate) fn check_never_returned(
         check(&sort.by);
     }
     match bad {
-        Some(name) => Err(Error::InvalidFilter(format!(
+        Some(name) => Err(Error::invalid_filter(format!(
             "\"{name}\" is never returned and cannot be filtered or sorted on"
         ))),
         None => Ok(()),

@@ -4,7 +4,7 @@ use http::header::{CONTENT_TYPE, ETAG, HeaderValue, LOCATION};
 use http::{Response, StatusCode};
 use serde::Serialize;
 
-use crate::error::{Error, ErrorResponse, ScimType, error_chain};
+use crate::error::{Error, ErrorResponse, Refusal, ScimType, error_chain};
 use crate::tolerance::Fired;
 
 /// The SCIM media type (RFC 7644 §8.1).
@@ -95,10 +95,13 @@ pub(crate) fn empty(status: StatusCode) -> Response<Vec<u8>> {
 /// The SCIM error body for `e`, with `WWW-Authenticate` for `401`.
 pub(crate) fn error(e: &Error, challenge: Option<&str>) -> Response<Vec<u8>> {
     let mut response = json(e.status(), &ErrorResponse::from(e));
-    if let Error::TooManyRequests { retry_after, .. } = e {
+    if let Some(retry_after) = e.retry_after() {
         response
             .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    if let Some(allow) = e.allow().and_then(|a| HeaderValue::from_str(&a).ok()) {
+        response.headers_mut().insert(http::header::ALLOW, allow);
     }
     if e.status() == StatusCode::UNAUTHORIZED {
         let value = HeaderValue::from_str(challenge.unwrap_or("Bearer"))
@@ -111,13 +114,14 @@ pub(crate) fn error(e: &Error, challenge: Option<&str>) -> Response<Vec<u8>> {
 }
 
 /// `405` with `Allow`.
-pub(crate) fn method_not_allowed(allow: &'static str, method: &http::Method) -> Response<Vec<u8>> {
-    let e = Error::MethodNotAllowed(format!("{method} is not allowed here; allowed: {allow}"));
-    let mut response = error(&e, None);
-    response
-        .headers_mut()
-        .insert(http::header::ALLOW, HeaderValue::from_static(allow));
-    response
+pub(crate) fn method_not_allowed(
+    allowed: &[http::Method],
+    method: &http::Method,
+) -> Response<Vec<u8>> {
+    error(
+        &Refusal::method_not_allowed(method.clone(), allowed).into(),
+        None,
+    )
 }
 
 /// Sets `ETag` and, if given, `Location`.
@@ -144,7 +148,7 @@ mod tests {
 
     #[test]
     fn error_info_has_the_cause_only_for_server_errors() {
-        let client = ErrorInfo::new(&Error::InvalidFilter("bad filter at 3".to_owned()));
+        let client = ErrorInfo::new(&Error::invalid_filter("bad filter at 3".to_owned()));
         assert_eq!(client.status, StatusCode::BAD_REQUEST);
         assert_eq!(client.scim_type, Some(ScimType::InvalidFilter));
         assert!(

@@ -209,8 +209,8 @@ mod tests {
         let err = user.extension::<EnterpriseUser>().unwrap_err();
         assert!(
             matches!(&err, Error::InvalidValue(m)
-                if m.contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
-                    && m.contains("\"manager\" must be a complex value")),
+                if m.as_str().contains("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+                    && m.as_str().contains("\"manager\" must be a complex value")),
             "{err}"
         );
     }

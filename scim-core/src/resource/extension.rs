@@ -72,7 +72,7 @@ pub(super) fn extension<E: Extension>(extensions: &Extensions) -> Result<Option<
     serde_json::from_value(Value::Object(object.clone()))
         .map(Some)
         .map_err(|e| {
-            Error::InvalidValue(format!(
+            Error::invalid_value(format!(
                 "extension \"{}\" does not fit its typed view: {e}",
                 E::URN
             ))
@@ -96,11 +96,11 @@ pub(super) fn set_extension<E: Extension>(
             extensions.insert(E::URN, object);
             Ok(())
         }
-        Ok(_) => Err(Error::InvalidValue(format!(
+        Ok(_) => Err(Error::invalid_value(format!(
             "extension \"{}\" must serialize to a JSON object",
             E::URN
         ))),
-        Err(e) => Err(Error::InvalidValue(format!(
+        Err(e) => Err(Error::invalid_value(format!(
             "extension \"{}\" could not be serialized: {e}",
             E::URN
         ))),
@@ -152,7 +152,7 @@ impl Common {
                 self.id = attribute::<String>(ID, value)?
                     .map(|id| {
                         ResourceId::new(id)
-                            .map_err(|e| Error::InvalidValue(format!("attribute \"id\": {e}")))
+                            .map_err(|e| Error::invalid_value(format!("attribute \"id\": {e}")))
                     })
                     .transpose()?;
                 Ok(())
@@ -165,7 +165,7 @@ impl Common {
                 self.meta = match value {
                     Value::Null => None,
                     value => Some(Meta::from_json(Some(&value)).ok_or_else(|| {
-                        Error::InvalidValue(
+                        Error::invalid_value(
                             "attribute \"meta\" must be an object with a valid \"version\""
                                 .to_owned(),
                         )
@@ -176,9 +176,9 @@ impl Common {
             _ => match value {
                 Value::Object(object) if is_schema_urn(&key) && !core.matches(&key) => {
                     let urn = SchemaUrn::new(key.as_str())
-                        .map_err(|e| Error::InvalidValue(format!("extension \"{key}\": {e}")))?;
+                        .map_err(|e| Error::invalid_value(format!("extension \"{key}\": {e}")))?;
                     if self.extensions.contains_key(&urn) {
-                        return Err(Error::InvalidValue(format!(
+                        return Err(Error::invalid_value(format!(
                             "extension \"{key}\" appears twice"
                         )));
                     }
@@ -229,7 +229,7 @@ pub(super) fn attribute<T: DeserializeOwned>(key: &str, value: Value) -> Result<
     }
     serde_json::from_value(value)
         .map(Some)
-        .map_err(|e| Error::InvalidValue(format!("attribute \"{key}\" has an invalid value: {e}")))
+        .map_err(|e| Error::invalid_value(format!("attribute \"{key}\" has an invalid value: {e}")))
 }
 
 /// Decodes the value of multi-valued attribute `key`; `null` means no
@@ -259,7 +259,7 @@ pub(super) fn put_multi_valued<T: Serialize>(out: &mut JsonObject, key: &str, va
 
 /// A required string attribute.
 pub(super) fn required(key: &str, value: Option<String>) -> Result<String, Error> {
-    value.ok_or_else(|| Error::InvalidValue(format!("attribute \"{key}\" is required")))
+    value.ok_or_else(|| Error::invalid_value(format!("attribute \"{key}\" is required")))
 }
 
 /// `schemas`, if present, is an array of strings that lists `core`.
@@ -274,12 +274,12 @@ fn check_schemas(core: &SchemaUrn, value: &Value) -> Result<(), Error> {
             {
                 Ok(())
             } else {
-                Err(Error::InvalidValue(format!(
+                Err(Error::invalid_value(format!(
                     "\"schemas\" does not list \"{core}\""
                 )))
             }
         }
-        _ => Err(Error::InvalidValue(
+        _ => Err(Error::invalid_value(
             "\"schemas\" must be an array of schema URNs".to_owned(),
         )),
     }
@@ -354,7 +354,7 @@ mod tests {
         );
         let err = extension::<Badge>(&extensions).unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue(m) if m.contains(Badge::URN.as_str())),
+            matches!(&err, Error::InvalidValue(m) if m.as_str().contains(Badge::URN.as_str())),
             "{err}"
         );
     }
@@ -401,7 +401,7 @@ mod tests {
             .take(&core, "URN:EXAMPLE:a:b".to_owned(), json!({}))
             .unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue(m) if m.contains("twice")),
+            matches!(&err, Error::InvalidValue(m) if m.as_str().contains("twice")),
             "{err}"
         );
     }
@@ -417,7 +417,7 @@ mod tests {
             )
             .unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue(m) if m.contains("core:2.0:User")),
+            matches!(&err, Error::InvalidValue(m) if m.as_str().contains("core:2.0:User")),
             "{err}"
         );
         assert!(matches!(

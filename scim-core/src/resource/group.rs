@@ -318,7 +318,7 @@ mod tests {
         let resource = Resource::new(ResourceId::new("u1").unwrap(), body, &meta);
         let err = Group::try_from(&resource).unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidValue(m) if m.contains("schemas")),
+            matches!(&err, Error::InvalidValue(m) if m.as_str().contains("schemas")),
             "{err}"
         );
     }
@@ -339,7 +339,7 @@ mod tests {
         ] {
             let err = Group::from_json(object(json.clone())).unwrap_err();
             assert!(
-                matches!(&err, Error::InvalidValue(m) if m.contains(attribute)),
+                matches!(&err, Error::InvalidValue(m) if m.as_str().contains(attribute)),
                 "{json}: {err}"
             );
         }

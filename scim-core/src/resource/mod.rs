@@ -88,12 +88,12 @@ impl Resource {
     pub fn from_json(json: JsonObject) -> Result<Self, Error> {
         let id = match json.get(ID) {
             Some(Value::String(id)) => ResourceId::new(id.clone())?,
-            _ => return Err(Error::InvalidValue("stored resource has no id".to_owned())),
+            _ => return Err(Error::invalid_value("stored resource has no id".to_owned())),
         };
         let version = match json.get(META).and_then(|m| m.get("version")) {
             Some(Value::String(v)) => Version::parse(v)?,
             _ => {
-                return Err(Error::InvalidValue(
+                return Err(Error::invalid_value(
                     "stored resource has no meta.version".to_owned(),
                 ));
             }
@@ -157,7 +157,7 @@ impl Resource {
     /// [`Error::Mutability`] for `id` and `meta`.
     pub fn set_computed(&mut self, key: &str, value: Option<Value>) -> Result<(), Error> {
         if key == ID || key == META {
-            return Err(Error::Mutability(format!(
+            return Err(Error::mutability(format!(
                 "\"{key}\" is managed by the service"
             )));
         }

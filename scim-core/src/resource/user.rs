@@ -51,7 +51,7 @@ use crate::schema::{JsonObject, SchemaUrn};
 /// assert_eq!(json["schemas"][1], "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
 ///
 /// let back: User = serde_json::from_value(serde_json::Value::Object(json))
-///     .map_err(|e| scim_core::Error::InvalidSyntax(e.to_string()))?;
+///     .map_err(|e| scim_core::Error::invalid_syntax(e.to_string()))?;
 /// assert_eq!(back, user);
 /// # Ok::<(), scim_core::Error>(())
 /// ```
@@ -608,7 +608,7 @@ mod tests {
         for (json, attribute) in cases {
             let err = User::from_json(object(json.clone())).unwrap_err();
             assert!(
-                matches!(&err, Error::InvalidValue(m) if m.contains(attribute)),
+                matches!(&err, Error::InvalidValue(m) if m.as_str().contains(attribute)),
                 "{json}: {err}"
             );
         }

@@ -348,7 +348,7 @@ impl RegistryBuilder {
                     .iter()
                     .any(|t| t.name.eq_ignore_ascii_case(&c.resource_type))
         }) {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "cannot configure {:?}: no resource type is called {:?}",
                 c.path, c.resource_type
             )));
@@ -358,7 +358,7 @@ impl RegistryBuilder {
                 .iter()
                 .find(|s| &s.id == urn)
                 .cloned()
-                .ok_or_else(|| Error::InvalidValue(format!("schema {urn} is not registered")))
+                .ok_or_else(|| Error::invalid_value(format!("schema {urn} is not registered")))
         };
         let mut types = Vec::with_capacity(self.resource_types.len());
         for rt in &self.resource_types {
@@ -367,7 +367,7 @@ impl RegistryBuilder {
                 || segment.is_empty()
                 || segment.contains(['/', '?', '#'])
             {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "resource type {} needs an endpoint like \"/{}s\", not {:?}",
                     rt.name, rt.name, rt.endpoint
                 )));
@@ -377,7 +377,7 @@ impl RegistryBuilder {
                     .endpoint_segment()
                     .eq_ignore_ascii_case(segment)
             }) {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "two resource types use the endpoint {}",
                     rt.endpoint
                 )));
@@ -428,7 +428,7 @@ fn as_used(schema: &Schema, types: &[Arc<ResourceSchema>]) -> Result<Option<Sche
             match first {
                 None => first = Some((t.name(), used)),
                 Some((other, seen)) if seen != used => {
-                    return Err(Error::InvalidValue(format!(
+                    return Err(Error::invalid_value(format!(
                         "schema {} is shared by the resource types {other} and {}, which configure its attributes' required or uniqueness differently; /Schemas serves one definition per schema, so configure both alike",
                         schema.id,
                         t.name()
@@ -523,7 +523,7 @@ fn check_unique_names(attrs: &[Attribute], schema: &SchemaUrn) -> Result<(), Err
             .iter()
             .any(|b| b.name.eq_ignore_ascii_case(&a.name))
         {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::invalid_value(format!(
                 "schema {schema} defines the attribute {} twice",
                 a.name
             )));

@@ -33,13 +33,13 @@ pub mod conformance;
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub mod memory;
 
-use std::error::Error as StdError;
 use std::fmt;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+pub use crate::error::{QueryError, StoreError};
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, QueryResult};
 use crate::project::Projection;
@@ -65,47 +65,6 @@ impl TenantId {
 impl fmt::Display for TenantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// No resource with that id (in that tenant and type).
-    #[error("resource not found")]
-    NotFound,
-    /// A uniqueness constraint would be violated; the message names the
-    /// attribute and is shown to the client.
-    #[error("{0}")]
-    Conflict(String),
-    /// The resource changed since the caller read it.
-    #[error("version mismatch")]
-    VersionMismatch,
-    /// A membership names a resource that does not exist; the message is
-    /// shown to the client.
-    #[error("{0}")]
-    InvalidReference(String),
-    /// The query cannot be answered as asked: a filter that orders a boolean
-    /// or complex value, a cursor the store did not issue. Answered with the
-    /// inner error's status and `scimType` (usually `400`).
-    #[error("invalid query: {0}")]
-    InvalidQuery(#[source] Box<crate::Error>),
-    /// The backend failed; the source is logged, never shown.
-    #[error("storage backend failure")]
-    Backend(#[source] Box<dyn StdError + Send + Sync>),
-}
-
-impl StoreError {
-    /// Wraps an error from [`crate::list::evaluate`] or the filter matcher:
-    /// the client's query is at fault, not the backend.
-    pub fn invalid_query(e: crate::Error) -> Self {
-        Self::InvalidQuery(Box::new(e))
-    }
-
-    /// Wraps a backend error.
-    pub fn backend(e: impl StdError + Send + Sync + 'static) -> Self {
-        Self::Backend(Box::new(e))
     }
 }
 

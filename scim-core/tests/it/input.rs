@@ -333,7 +333,7 @@ fn shapes_no_client_is_documented_to_send_are_refused_by_every_policy() {
         for policy in [Policy::strict(), Policy::entra_id()] {
             let err = create("User", body.clone(), policy).expect_err("refused");
             assert!(
-                matches!(&err, Error::InvalidValue(m) if m.contains(named)),
+                matches!(&err, Error::InvalidValue(m) if m.as_str().contains(named)),
                 "{body}: {err}"
             );
         }

@@ -436,7 +436,7 @@ pub(crate) fn too_many(kind: Kind, unindexed: &[String], budget: u64) -> StoreEr
             quoted(unindexed),
         )
     };
-    StoreError::invalid_query(scim_core::Error::TooMany(detail))
+    StoreError::invalid_query(scim_core::Error::too_many(detail))
 }
 
 fn quoted(names: &[String]) -> String {

@@ -137,10 +137,9 @@ pub(crate) fn plan(
                             )
                     );
                     if !fits {
-                        return Err(StoreError::invalid_query(scim_core::Error::InvalidCursor(
+                        return Err(StoreError::invalid_query(scim_core::Error::invalid_cursor(
                             "this cursor belongs to another query; start again with an empty \
-                             \"cursor\""
-                                .to_owned(),
+                             \"cursor\"",
                         )));
                     }
                     Some(position)

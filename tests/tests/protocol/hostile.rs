@@ -1060,7 +1060,7 @@ mod held {
         async fn authenticate(&self, request: &http::request::Parts) -> Result<Principal, Error> {
             scim_core::protocol::bearer_token(request)
                 .map(|t| Principal::new(TenantId::new(t)))
-                .ok_or_else(|| Error::Unauthorized("no token".to_owned()))
+                .ok_or_else(|| Error::unauthorized("no token".to_owned()))
         }
     }
 }

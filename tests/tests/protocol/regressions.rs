@@ -182,3 +182,44 @@ async fn adding_thousands_of_emails_in_one_patch_keeps_each_once() {
     assert_eq!(r.body["emails"].as_array().unwrap().len(), 8000);
     assert_eq!(r.header("etag"), Some(version.as_str()));
 }
+
+// Issue 8 (typed errors): the `detail` a client reads did not change when
+// the errors got typed payloads; the filter parser's position still reaches
+// the client, and a refusal's typed fields still give its headers.
+#[tokio::test]
+async fn typed_errors_keep_their_wire_texts() {
+    let h = Harness::new();
+    let r = h
+        .get("/Users?filter=userName%20equals%20%22bjensen%22")
+        .await
+        .expect_error(400, Some("invalidFilter"));
+    assert_eq!(
+        r.body["detail"],
+        r#"invalid filter: at position 9: expected a comparison operator, found "equals""#
+    );
+    let r = h
+        .send(http::Method::DELETE, "/Users", None)
+        .await
+        .expect_error(405, None);
+    assert_eq!(
+        r.body["detail"],
+        "DELETE is not allowed here; allowed: GET, POST"
+    );
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+    let id = h.create_user("bjensen").await;
+    let r = h
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([
+                {"op": "replace", "path": "displayName", "value": "B"},
+                {"op": "replace", "path": "emails[type eq ]", "value": "x"}
+            ])),
+        )
+        .await
+        .expect_error(400, Some("invalidPath"));
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("operation 1 has an invalid path"),
+        "{detail}"
+    );
+}

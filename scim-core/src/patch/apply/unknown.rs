@@ -35,7 +35,7 @@ impl<'s> Patcher<'_, 's> {
     ) -> Result<Target<'s>, Error> {
         let schema = self.schema;
         let refuse = |why: &str| {
-            Error::InvalidPath(format!(
+            Error::invalid_path(format!(
                 "no schema of {} defines \"{path}\"{why}",
                 schema.name()
             ))
@@ -48,7 +48,7 @@ impl<'s> Patcher<'_, 's> {
         let attr = path.attr();
         let name = attr.name();
         if attr.schema().is_none() && name.eq_ignore_ascii_case(SCHEMAS) {
-            return Err(Error::Mutability(
+            return Err(Error::mutability(
                 "\"schemas\" is computed from the attributes present and cannot be changed with PATCH"
                     .to_owned(),
             ));
@@ -80,7 +80,7 @@ impl<'s> Patcher<'_, 's> {
         match (known_attr, attr.sub_attr()) {
             (None, sub) => self.keep(refuse, container, name.to_owned(), sub.map(str::to_owned)),
             (Some(known), Some(_)) if known.mutability == Mutability::ReadOnly => {
-                Err(Error::Mutability(format!(
+                Err(Error::mutability(format!(
                     "\"{}\" is read-only and cannot be changed with PATCH",
                     known.name
                 )))
@@ -148,7 +148,7 @@ pub(super) fn set_unknown(
     let expected = (op == PatchOp::Remove).then_some(value).flatten();
     let create = new.is_some();
     let not_object = || {
-        Error::InvalidValue(format!(
+        Error::invalid_value(format!(
             "\"{}\" cannot be set: what holds it is not an object",
             t.display
         ))

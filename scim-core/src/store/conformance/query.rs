@@ -452,8 +452,9 @@ where
                 cx,
                 matches!(
                     &r,
-                    Err(crate::store::StoreError::InvalidQuery(e))
-                        if matches!(**e, crate::Error::InvalidCursor(_))
+                    Err(crate::store::StoreError::InvalidQuery(
+                        crate::store::QueryError::InvalidCursor(_)
+                    ))
                 ),
                 "a cursor used {what} must be refused with invalidCursor: {r:?}"
             );

@@ -306,10 +306,9 @@ pub(crate) async fn filters_use_the_indexes(db: &Database) {
 
 fn refused_detail(e: StoreError) -> String {
     match e {
-        StoreError::InvalidQuery(e) => match *e {
-            scim_core::Error::TooMany(detail) => detail,
-            other => panic!("{other:?}"),
-        },
+        StoreError::InvalidQuery(scim_core::store::QueryError::TooMany(detail)) => {
+            detail.to_string()
+        }
         other => panic!("{other:?}"),
     }
 }

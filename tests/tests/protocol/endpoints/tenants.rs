@@ -40,7 +40,7 @@ impl Authenticator for TwoTenants {
             match bearer_token(request) {
                 Some("alpha-token") => Ok(Principal::new(TenantId::new("alpha"))),
                 Some("beta-token") => Ok(Principal::new(TenantId::new("beta"))),
-                _ => Err(Error::Unauthorized("unknown token".to_owned())),
+                _ => Err(Error::unauthorized("unknown token".to_owned())),
             }
         })
     }

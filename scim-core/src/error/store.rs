@@ -1,0 +1,128 @@
+//! The storage layer's errors, defined beside [`Error`] so that the
+//! `error` module depends on no other module of the crate: `store` (and
+//! every other layer) imports `error`, never the reverse.
+
+use std::error::Error as StdError;
+
+use super::{Detail, Error, FilterError};
+use crate::filter::eval::EvalError;
+
+/// Why a store operation failed. Re-exported as
+/// [`crate::store::StoreError`], where implementers of
+/// [`crate::store::ResourceStore`] find it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No resource with that id (in that tenant and type).
+    #[error("resource not found")]
+    NotFound,
+    /// A uniqueness constraint would be violated; the message names the
+    /// attribute and is shown to the client.
+    #[error("{0}")]
+    Conflict(String),
+    /// The resource changed since the caller read it.
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// A membership names a resource that does not exist; the message is
+    /// shown to the client.
+    #[error("{0}")]
+    InvalidReference(String),
+    /// The query cannot be answered as asked: a filter that orders a boolean
+    /// or complex value, a cursor the store did not issue, a query too
+    /// costly to answer. Answered with the [`QueryError`]'s status and
+    /// `scimType` (`400`).
+    #[error("invalid query: {0}")]
+    InvalidQuery(#[source] QueryError),
+    /// The backend failed; the source is logged, never shown.
+    #[error("storage backend failure")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// A query the store refuses, from the [`Error`] that
+    /// [`crate::list::evaluate`], [`crate::index::plan`] or the filter
+    /// matcher (through [`Error::from`]) returned: the same as
+    /// [`StoreError::from`]. A [`QueryError`] or an [`EvalError`] converts
+    /// with `StoreError::from` or `?` directly.
+    pub fn invalid_query(e: Error) -> Self {
+        e.into()
+    }
+
+    /// Wraps a backend error.
+    pub fn backend(e: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(e))
+    }
+}
+
+impl From<QueryError> for StoreError {
+    fn from(e: QueryError) -> Self {
+        Self::InvalidQuery(e)
+    }
+}
+
+impl From<EvalError> for StoreError {
+    fn from(e: EvalError) -> Self {
+        Self::InvalidQuery(QueryError::InvalidFilter(e.into()))
+    }
+}
+
+/// An error of scim-core's query helpers ([`crate::list::evaluate`],
+/// [`crate::index::plan`]) inside a store, so that `?` works there: the
+/// query refusals they return (`invalidFilter`, `invalidCursor`,
+/// `invalidValue`, `invalidPath`, `tooMany`) become
+/// [`StoreError::InvalidQuery`], an [`Error::Store`] gives back its
+/// [`StoreError`], and any other error (which those helpers do not return)
+/// becomes [`StoreError::Backend`]: a `500`, logged with the error.
+impl From<Error> for StoreError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidFilter(f) => QueryError::InvalidFilter(f).into(),
+            Error::InvalidCursor(d) => QueryError::InvalidCursor(d).into(),
+            Error::InvalidValue(d) => QueryError::InvalidValue(d).into(),
+            Error::InvalidPath(d) => QueryError::InvalidPath(d).into(),
+            Error::TooMany(d) => QueryError::TooMany(d).into(),
+            Error::Store(s) => s,
+            other => Self::backend(other),
+        }
+    }
+}
+
+/// A query a store refuses as the client's mistake ([`StoreError::InvalidQuery`]).
+/// Each variant is answered `400` with the `scimType` of its name.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The filter cannot be evaluated (it orders a boolean). `invalidFilter`.
+    #[error(transparent)]
+    InvalidFilter(FilterError),
+    /// A cursor the store did not issue or no longer honours. `invalidCursor`.
+    #[error(transparent)]
+    InvalidCursor(Detail),
+    /// A malformed query parameter. `invalidValue`.
+    #[error(transparent)]
+    InvalidValue(Detail),
+    /// An attribute the query names does not exist. `invalidPath`.
+    #[error(transparent)]
+    InvalidPath(Detail),
+    /// The query would read or return more than the store will. `tooMany`.
+    #[error(transparent)]
+    TooMany(Detail),
+}
+
+impl QueryError {
+    /// A cursor the store did not issue; `detail` says which.
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::InvalidCursor(Detail::new(detail))
+    }
+
+    /// A query too costly to answer; `detail` says how to narrow it.
+    pub fn too_many(detail: impl Into<String>) -> Self {
+        Self::TooMany(Detail::new(detail))
+    }
+}
+
+impl From<EvalError> for QueryError {
+    fn from(e: EvalError) -> Self {
+        Self::InvalidFilter(e.into())
+    }
+}
