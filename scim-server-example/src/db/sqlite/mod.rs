@@ -1,22 +1,26 @@
 //! The embedded SQLite backend: one database file in WAL mode with
-//! `synchronous=FULL`, pooled connections for writes and long reads, run on
-//! tokio's blocking threads through deadpool-sqlite's `interact`, and a few
-//! dedicated connections for point reads through an index, run inline on
-//! the async thread (`readers.rs` says why).
+//! `synchronous=FULL`; one writer thread that runs every resource write,
+//! in group commits (`writer.rs` says how); pooled connections for tenant
+//! commands and long reads, run on tokio's blocking threads through
+//! deadpool-sqlite's `interact`; and a few dedicated connections for point
+//! reads through an index, run inline on the async thread (`readers.rs`
+//! says why).
 //!
-//! SQLite lets one writer in at a time; every write is one `BEGIN
-//! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
-//! exists) and its writes are atomic. The unique index on
-//! `(tenant_id, user_name_key)` and the membership foreign keys back them
-//! up. Each write first checks, inside its transaction, that its tenant
-//! still exists, so no write outlives `tenant delete`. Reads run in
-//! deferred transactions and see one snapshot.
+//! SQLite lets one writer in at a time; every write runs inside one
+//! `BEGIN IMMEDIATE` transaction, in its own savepoint, so its checks
+//! (version, `userName` taken, member exists) and its writes are atomic,
+//! and it is answered only after that transaction commits. The unique
+//! index on `(tenant_id, user_name_key)` and the membership foreign keys
+//! back the checks up. Each write first checks, inside the transaction,
+//! that its tenant still exists, so no write outlives `tenant delete`.
+//! Reads run in deferred transactions and see one snapshot.
 
 mod keys;
 mod readers;
 mod row;
 mod sql;
 mod tenant;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +46,7 @@ use self::row::{
     groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
     read_hosts, row_json,
 };
+use self::writer::Writer;
 use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
@@ -53,8 +58,9 @@ use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Prepared statements kept per connection (more than this backend has).
-const STATEMENT_CACHE: usize = 96;
+/// Prepared statements kept per connection (more than this backend has,
+/// counting the multi-row inserts of `keys::write_keys`, one per row count).
+const STATEMENT_CACHE: usize = 192;
 
 /// Opens (creating if needed) the database file and brings its schema up to
 /// date.
@@ -77,6 +83,8 @@ pub(crate) struct SqliteDb {
     pool: Pool,
     /// Connections for point reads on the calling thread.
     readers: Arc<Readers>,
+    /// The connection every resource write goes through, in groups.
+    writer: Arc<Writer>,
     /// Refuse members that are neither hosts nor groups of the tenant.
     check_members: bool,
     /// How many times member lists were read, for tests that check
@@ -138,9 +146,24 @@ impl SqliteDb {
                 .map_err(|e| DbError::Backend(Box::new(e)))?
                 .map_err(|e| DbError::Backend(Box::new(e)))?
         };
+        let writer = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || -> Result<Writer, DbError> {
+                let backend = |e: rusqlite::Error| DbError::Backend(Box::new(e));
+                let mut conn = Connection::open(&path).map_err(backend)?;
+                configure(&mut conn).map_err(backend)?;
+                conn.execute_batch(sql::WRITER_PRAGMAS).map_err(backend)?;
+                let mut checkpoints = Connection::open(&path).map_err(backend)?;
+                configure(&mut checkpoints).map_err(backend)?;
+                Writer::start(conn, checkpoints).map_err(|e| DbError::Backend(Box::new(e)))
+            })
+            .await
+            .map_err(|e| DbError::Backend(Box::new(e)))??
+        };
         let mut db = Self {
             pool,
             readers: Arc::new(readers),
+            writer: Arc::new(writer),
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
             indexes: Arc::new(Indexes::default()),
@@ -173,6 +196,15 @@ impl SqliteDb {
         conn.interact(f)
             .await
             .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
+    }
+
+    /// Runs the write `f` in the writer's next group commit ([`writer`]).
+    async fn write<R, F>(&self, f: F) -> Result<R, Fail>
+    where
+        F: FnOnce(&Connection) -> Result<R, Fail> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.writer.write(f).await
     }
 
     /// Runs the point read `f` inline on a free reader connection, else (all
@@ -442,23 +474,22 @@ fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
-/// Begins a write transaction for `tenant`, which must still exist.
+/// Checks, inside a write's transaction, that `tenant` still exists.
 ///
-/// Every write of a tenant's rows starts here. The transaction is
-/// `IMMEDIATE`, so it holds SQLite's write lock from the check to its
-/// commit, and `tenant delete` (also one immediate transaction) runs
-/// entirely before or after it: a write accepted in the token cache's
-/// window after the deletion finds no tenant and writes nothing
-/// (answered `404`), instead of leaving rows no tenant owns.
-fn tenant_write<'c>(conn: &'c mut Connection, tenant: &str) -> Result<Transaction<'c>, Fail> {
-    let tx = immediate(conn)?;
+/// Every write of a tenant's rows starts here. It runs in the writer's
+/// `IMMEDIATE` transaction ([`writer`]), which holds SQLite's write lock
+/// from the check to its commit, and `tenant delete` (also one immediate
+/// transaction) runs entirely before or after it: a write accepted in the
+/// token cache's window after the deletion finds no tenant and writes
+/// nothing (answered `404`), instead of leaving rows no tenant owns.
+fn tenant_exists(tx: &Connection, tenant: &str) -> Result<(), Fail> {
     if !tx
         .prepare_cached(sql::TENANT_ID_EXISTS)?
         .exists(params![tenant])?
     {
         return Err(StoreError::NotFound.into());
     }
-    Ok(tx)
+    Ok(())
 }
 
 /// The group holding `cols`' name, when names are unique.
@@ -503,8 +534,8 @@ impl ResourceStore for SqliteDb {
                     .indexes
                     .hosts
                     .rows(schema, &index::read_view(&json, &last_modified));
-                self.run(move |conn| {
-                    let tx = tenant_write(conn, &tenant)?;
+                self.write(move |tx: &Connection| {
+                    tenant_exists(tx, &tenant)?;
                     if member_kind(&tx, &tenant, &id)?.is_some() {
                         return Err(host::id_taken(&id).into());
                     }
@@ -524,7 +555,6 @@ impl ResourceStore for SqliteDb {
                         &doc,
                     ))?;
                     keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
-                    tx.commit()?;
                     Ok(())
                 })
                 .await?;
@@ -541,8 +571,8 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
                         if member_kind(&tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
@@ -563,7 +593,6 @@ impl ResourceStore for SqliteDb {
                         ])?;
                         insert_members(&tx, &tenant, &id, &rows, 0, check)?;
                         keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
-                        tx.commit()?;
                         Ok(rows)
                     })
                     .await?;
@@ -655,8 +684,8 @@ impl ResourceStore for SqliteDb {
                     .hosts
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let groups = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
                         let holder: Option<String> = tx
@@ -676,7 +705,6 @@ impl ResourceStore for SqliteDb {
                         }
                         keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
                         let groups = groups_of_host(&tx, &tenant, &id)?;
-                        tx.commit()?;
                         Ok(groups)
                     })
                     .await?;
@@ -698,8 +726,8 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
                         let current =
                             expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
                         if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
@@ -729,7 +757,6 @@ impl ResourceStore for SqliteDb {
                                 .execute(params![tenant, id])?;
                             insert_members(&tx, &tenant, &id, &rows, 0, check)?;
                         }
-                        tx.commit()?;
                         Ok(rows)
                     })
                     .await?;
@@ -751,8 +778,8 @@ impl ResourceStore for SqliteDb {
         let expect = Expect::of(expected);
         let now = format_date_time(now());
         let indexes = self.indexes.clone();
-        self.run(move |conn| {
-            let tx = tenant_write(conn, &tenant)?;
+        self.write(move |tx: &Connection| {
+            tenant_exists(tx, &tenant)?;
             let (revision_sql, bump, bump_keys, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
@@ -772,7 +799,6 @@ impl ResourceStore for SqliteDb {
             // The resource's own index rows go by `ON DELETE CASCADE`.
             keys::bump_last_modified(&tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
             tx.prepare_cached(delete)?.execute(params![tenant, id])?;
-            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -904,8 +930,8 @@ impl ResourceStore for SqliteDb {
         let check = self.check_members;
         let indexes = self.indexes.clone();
         let revision = self
-            .run(move |conn| {
-                let tx = tenant_write(conn, &tenant)?;
+            .write(move |tx: &Connection| {
+                tenant_exists(tx, &tenant)?;
                 let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
                 expect.check(current)?;
                 let mut rows = 0;
@@ -942,7 +968,6 @@ impl ResourceStore for SqliteDb {
                     &id,
                     &last_modified,
                 )?;
-                tx.commit()?;
                 Ok(revision)
             })
             .await?;
