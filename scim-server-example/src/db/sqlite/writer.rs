@@ -30,9 +30,12 @@
 //!   the one of running the writes one after another in queue order.
 //!
 //! The savepoints keep their undo pages in memory (`temp_store=MEMORY`),
-//! and checkpoints run on a thread of their own (`wal_autocheckpoint=0`
-//! on the writer), so that neither a temporary file nor copying the log
-//! into the database file holds the queue up.
+//! and checkpoints run mostly on a thread of their own
+//! (`wal_autocheckpoint=0` on the writer), so that neither a temporary
+//! file nor copying the log into the database file holds the queue up;
+//! the writer finishes one between two batches every
+//! [`WRITER_CHECKPOINT_EVERY`], so that the log starts over instead of
+//! growing without end.
 //!
 //! Other connections (the tenant commands on the pool, another process)
 //! still take SQLite's write lock in their own immediate transactions, so
@@ -41,6 +44,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -51,7 +55,10 @@ use super::{Fail, sql};
 /// copies many commits' pages at once (a page written by several commits
 /// is copied once, and the database file is synced once), short enough
 /// that the log stays small.
-const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(200);
+
+/// How often the writer itself checkpoints, between two batches.
+const WRITER_CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// The most writes one transaction holds. Enough to absorb every request
 /// in flight at once; small enough that a batch's answers wait for
@@ -168,6 +175,7 @@ where
 /// The writer thread: batches until every [`Writer`] handle is dropped,
 /// then stops, and with it the checkpointer.
 fn serve(conn: &Connection, jobs: &mpsc::Receiver<Job>, committed: &mpsc::SyncSender<()>) {
+    let mut last_checkpoint = Instant::now();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -179,6 +187,17 @@ fn serve(conn: &Connection, jobs: &mpsc::Receiver<Job>, committed: &mpsc::SyncSe
         run_batch(conn, batch);
         // Full: a checkpoint is already due.
         let _ = committed.try_send(());
+        if last_checkpoint.elapsed() >= WRITER_CHECKPOINT_EVERY {
+            // Between batches no frame is added, so this one can copy the
+            // rest of the log (the checkpointer copied most of it), and
+            // the next transaction starts the log over instead of growing
+            // it: the checkpointer alone never catches up with a writer
+            // that keeps appending. Busy (the checkpointer is at it): the
+            // next batch tries again.
+            if conn.query_row(sql::CHECKPOINT, [], |_| Ok(())).is_ok() {
+                last_checkpoint = Instant::now();
+            }
+        }
     }
 }
 
