@@ -536,7 +536,7 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 self.write(move |tx: &Connection| {
                     tenant_exists(tx, &tenant)?;
-                    if member_kind(&tx, &tenant, &id)?.is_some() {
+                    if member_kind(tx, &tenant, &id)?.is_some() {
                         return Err(host::id_taken(&id).into());
                     }
                     if tx
@@ -554,7 +554,7 @@ impl ResourceStore for SqliteDb {
                         &last_modified,
                         &doc,
                     ))?;
-                    keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
+                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
                     Ok(())
                 })
                 .await?;
@@ -573,10 +573,10 @@ impl ResourceStore for SqliteDb {
                 let rows = self
                     .write(move |tx: &Connection| {
                         tenant_exists(tx, &tenant)?;
-                        if member_kind(&tx, &tenant, &id)?.is_some() {
+                        if member_kind(tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
-                        if unique_name_holder(&tx, &tenant, &cols)?.is_some() {
+                        if unique_name_holder(tx, &tenant, &cols)?.is_some() {
                             return Err(host::display_name_taken(&cols.display_name).into());
                         }
                         tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
@@ -591,8 +591,8 @@ impl ResourceStore for SqliteDb {
                             doc,
                             cols.display_name_unique,
                         ])?;
-                        insert_members(&tx, &tenant, &id, &rows, 0, check)?;
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
+                        insert_members(tx, &tenant, &id, &rows, 0, check)?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
                         Ok(rows)
                     })
                     .await?;
@@ -687,7 +687,7 @@ impl ResourceStore for SqliteDb {
                     .write(move |tx: &Connection| {
                         tenant_exists(tx, &tenant)?;
                         let current =
-                            expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
+                            expect.check(revision(tx, sql::HOST_REVISION, &tenant, &id)?)?;
                         let holder: Option<String> = tx
                             .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
                             .query_row(params![tenant, cols.user_name_key], |r| r.get(0))
@@ -703,8 +703,8 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
-                        let groups = groups_of_host(&tx, &tenant, &id)?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
+                        let groups = groups_of_host(tx, &tenant, &id)?;
                         Ok(groups)
                     })
                     .await?;
@@ -729,8 +729,8 @@ impl ResourceStore for SqliteDb {
                     .write(move |tx: &Connection| {
                         tenant_exists(tx, &tenant)?;
                         let current =
-                            expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
-                        if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
+                            expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                        if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
                             return Err(host::display_name_taken(&cols.display_name).into());
                         }
                         let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
@@ -749,13 +749,13 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
                         // A rename re-sends every member: rewrite the rows
                         // only if the list really changed.
-                        if member_rows(&tx, &tenant, &id)? != rows {
+                        if member_rows(tx, &tenant, &id)? != rows {
                             tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
                                 .execute(params![tenant, id])?;
-                            insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                            insert_members(tx, &tenant, &id, &rows, 0, check)?;
                         }
                         Ok(rows)
                     })
@@ -794,10 +794,10 @@ impl ResourceStore for SqliteDb {
                     sql::DELETE_GROUP,
                 ),
             };
-            expect.check(revision(&tx, revision_sql, &tenant, &id)?)?;
+            expect.check(revision(tx, revision_sql, &tenant, &id)?)?;
             tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
             // The resource's own index rows go by `ON DELETE CASCADE`.
-            keys::bump_last_modified(&tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
+            keys::bump_last_modified(tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
             tx.prepare_cached(delete)?.execute(params![tenant, id])?;
             Ok(())
         })
@@ -932,7 +932,7 @@ impl ResourceStore for SqliteDb {
         let revision = self
             .write(move |tx: &Connection| {
                 tenant_exists(tx, &tenant)?;
-                let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
+                let current = revision(tx, sql::GROUP_REVISION, &tenant, &id)?;
                 expect.check(current)?;
                 let mut rows = 0;
                 if remove_all {
@@ -950,7 +950,7 @@ impl ResourceStore for SqliteDb {
                     let last: i64 = tx
                         .prepare_cached(sql::MAX_POSITION)?
                         .query_row(params![tenant, id], |r| r.get(0))?;
-                    rows += insert_members(&tx, &tenant, &id, &add, last, check)?;
+                    rows += insert_members(tx, &tenant, &id, &add, last, check)?;
                 }
                 if let (0, Some(current)) = (rows, current) {
                     // Nothing changed (a retried add or remove): version and
@@ -961,7 +961,7 @@ impl ResourceStore for SqliteDb {
                     .prepare_cached(sql::BUMP_GROUP)?
                     .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
                 keys::bump_last_modified(
-                    &tx,
+                    tx,
                     &indexes.groups,
                     sql::SET_GROUP_LAST_MODIFIED_KEY,
                     &tenant,
