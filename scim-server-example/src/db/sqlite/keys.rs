@@ -24,7 +24,16 @@ impl ToSql for Param {
     }
 }
 
+/// The most rows one insert statement writes (so that the statements,
+/// one per count, stay few in the prepared-statement cache).
+const ROWS_PER_INSERT: usize = 16;
+
 /// Replaces a resource's index rows (`replace`: delete the old ones first).
+///
+/// The rows go in one multi-row `INSERT` per table (a few for a resource
+/// with many keys): FTS5 flushes its pending terms to a new segment at
+/// the start of every statement that writes it, so one statement per text
+/// row made one segment, and later merges, per row.
 pub(super) fn write_keys(
     tx: &Connection,
     kind: Kind,
@@ -33,18 +42,18 @@ pub(super) fn write_keys(
     rows: &[(i64, Vec<u8>)],
     replace: bool,
 ) -> rusqlite::Result<()> {
-    let (delete, delete_texts, insert, insert_text) = match kind {
+    let (delete, delete_texts, insert, insert_texts) = match kind {
         Kind::Host => (
             sql::DELETE_HOST_KEYS,
             sql::DELETE_HOST_TEXTS,
-            sql::INSERT_HOST_KEY,
-            sql::INSERT_HOST_TEXT,
+            sql::INSERT_HOST_KEYS,
+            sql::INSERT_HOST_TEXTS,
         ),
         Kind::HostGroup => (
             sql::DELETE_GROUP_KEYS,
             sql::DELETE_GROUP_TEXTS,
-            sql::INSERT_GROUP_KEY,
-            sql::INSERT_GROUP_TEXT,
+            sql::INSERT_GROUP_KEYS,
+            sql::INSERT_GROUP_TEXTS,
         ),
     };
     if replace {
@@ -52,13 +61,31 @@ pub(super) fn write_keys(
         tx.prepare_cached(delete_texts)?
             .execute(params![tenant, id])?;
     }
-    let mut insert = tx.prepare_cached(insert)?;
-    let mut insert_text = tx.prepare_cached(insert_text)?;
-    for (index_id, key) in rows {
-        insert.execute(params![tenant, index_id, key, id])?;
-        if let Some(text) = index::text_of(key) {
-            insert_text.execute(params![tenant, index_id, id, text])?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut bound: Vec<&dyn ToSql> = Vec::with_capacity(2 + 2 * chunk.len());
+        bound.push(&tenant);
+        bound.push(&id);
+        for (index_id, key) in chunk {
+            bound.push(index_id);
+            bound.push(key);
         }
+        tx.prepare_cached(&sql::keys_values(insert, chunk.len()))?
+            .execute(&*bound)?;
+    }
+    let texts: Vec<(i64, &str)> = rows
+        .iter()
+        .filter_map(|(index_id, key)| Some((*index_id, index::text_of(key)?)))
+        .collect();
+    for chunk in texts.chunks(ROWS_PER_INSERT) {
+        let mut bound: Vec<&dyn ToSql> = Vec::with_capacity(2 + 2 * chunk.len());
+        bound.push(&tenant);
+        bound.push(&id);
+        for (index_id, text) in chunk {
+            bound.push(index_id);
+            bound.push(text);
+        }
+        tx.prepare_cached(&sql::texts_values(insert_texts, chunk.len()))?
+            .execute(&*bound)?;
     }
     Ok(())
 }

@@ -1,22 +1,26 @@
 //! The embedded SQLite backend: one database file in WAL mode with
-//! `synchronous=FULL`, pooled connections for writes and long reads, run on
-//! tokio's blocking threads through deadpool-sqlite's `interact`, and a few
-//! dedicated connections for point reads through an index, run inline on
-//! the async thread (`readers.rs` says why).
+//! `synchronous=FULL`; one writer thread that runs every resource write,
+//! in group commits (`writer.rs` says how); pooled connections for tenant
+//! commands and long reads, run on tokio's blocking threads through
+//! deadpool-sqlite's `interact`; and a few dedicated connections for point
+//! reads through an index, run inline on the async thread (`readers.rs`
+//! says why).
 //!
-//! SQLite lets one writer in at a time; every write is one `BEGIN
-//! IMMEDIATE` transaction, so its checks (version, `userName` taken, member
-//! exists) and its writes are atomic. The unique index on
-//! `(tenant_id, user_name_key)` and the membership foreign keys back them
-//! up. Each write first checks, inside its transaction, that its tenant
-//! still exists, so no write outlives `tenant delete`. Reads run in
-//! deferred transactions and see one snapshot.
+//! SQLite lets one writer in at a time; every write runs inside one
+//! `BEGIN IMMEDIATE` transaction, in its own savepoint, so its checks
+//! (version, `userName` taken, member exists) and its writes are atomic,
+//! and it is answered only after that transaction commits. The unique
+//! index on `(tenant_id, user_name_key)` and the membership foreign keys
+//! back the checks up. Each write first checks, inside the transaction,
+//! that its tenant still exists, so no write outlives `tenant delete`.
+//! Reads run in deferred transactions and see one snapshot.
 
 mod keys;
 mod readers;
 mod row;
 mod sql;
 mod tenant;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +46,7 @@ use self::row::{
     groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
     read_hosts, row_json,
 };
+use self::writer::Writer;
 use super::host::{
     self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
     set_members, split_for_write, timestamps,
@@ -54,8 +59,9 @@ use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Prepared statements kept per connection (more than this backend has).
-const STATEMENT_CACHE: usize = 96;
+/// Prepared statements kept per connection (more than this backend has,
+/// counting the multi-row inserts of `keys::write_keys`, one per row count).
+const STATEMENT_CACHE: usize = 192;
 
 /// Opens (creating if needed) the database file and brings its schema up to
 /// date.
@@ -78,6 +84,8 @@ pub(crate) struct SqliteDb {
     pool: Pool,
     /// Connections for point reads on the calling thread.
     readers: Arc<Readers>,
+    /// The connection every resource write goes through, in groups.
+    writer: Arc<Writer>,
     /// Refuse members that are neither hosts nor groups of the tenant.
     check_members: bool,
     /// How many times member lists were read, for tests that check
@@ -141,9 +149,24 @@ impl SqliteDb {
                 .map_err(|e| DbError::Backend(Box::new(e)))?
                 .map_err(|e| DbError::Backend(Box::new(e)))?
         };
+        let writer = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || -> Result<Writer, DbError> {
+                let backend = |e: rusqlite::Error| DbError::Backend(Box::new(e));
+                let mut conn = Connection::open(&path).map_err(backend)?;
+                configure(&mut conn).map_err(backend)?;
+                conn.execute_batch(sql::WRITER_PRAGMAS).map_err(backend)?;
+                let mut checkpoints = Connection::open(&path).map_err(backend)?;
+                configure(&mut checkpoints).map_err(backend)?;
+                Writer::start(conn, checkpoints).map_err(|e| DbError::Backend(Box::new(e)))
+            })
+            .await
+            .map_err(|e| DbError::Backend(Box::new(e)))??
+        };
         let mut db = Self {
             pool,
             readers: Arc::new(readers),
+            writer: Arc::new(writer),
             check_members: true,
             member_reads: Arc::new(AtomicU64::new(0)),
             indexes: Arc::new(Indexes::default()),
@@ -177,6 +200,15 @@ impl SqliteDb {
         conn.interact(f)
             .await
             .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
+    }
+
+    /// Runs the write `f` in the writer's next group commit ([`writer`]).
+    async fn write<R, F>(&self, f: F) -> Result<R, Fail>
+    where
+        F: FnOnce(&Connection) -> Result<R, Fail> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.writer.write(f).await
     }
 
     /// Runs the point read `f` inline on a free reader connection, else (all
@@ -446,23 +478,22 @@ fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
-/// Begins a write transaction for `tenant`, which must still exist.
+/// Checks, inside a write's transaction, that `tenant` still exists.
 ///
-/// Every write of a tenant's rows starts here. The transaction is
-/// `IMMEDIATE`, so it holds SQLite's write lock from the check to its
-/// commit, and `tenant delete` (also one immediate transaction) runs
-/// entirely before or after it: a write accepted in the token cache's
-/// window after the deletion finds no tenant and writes nothing
-/// (answered `404`), instead of leaving rows no tenant owns.
-fn tenant_write<'c>(conn: &'c mut Connection, tenant: &str) -> Result<Transaction<'c>, Fail> {
-    let tx = immediate(conn)?;
+/// Every write of a tenant's rows starts here. It runs in the writer's
+/// `IMMEDIATE` transaction ([`writer`]), which holds SQLite's write lock
+/// from the check to its commit, and `tenant delete` (also one immediate
+/// transaction) runs entirely before or after it: a write accepted in the
+/// token cache's window after the deletion finds no tenant and writes
+/// nothing (answered `404`), instead of leaving rows no tenant owns.
+fn tenant_exists(tx: &Connection, tenant: &str) -> Result<(), Fail> {
     if !tx
         .prepare_cached(sql::TENANT_ID_EXISTS)?
         .exists(params![tenant])?
     {
         return Err(StoreError::NotFound.into());
     }
-    Ok(tx)
+    Ok(())
 }
 
 /// The group holding `cols`' name, when names are unique.
@@ -508,9 +539,9 @@ impl ResourceStore for SqliteDb {
                     .indexes
                     .hosts
                     .rows(schema, &index::read_view(&json, &last_modified));
-                self.run(move |conn| {
-                    let tx = tenant_write(conn, &tenant)?;
-                    if member_kind(&tx, &tenant, &id)?.is_some() {
+                self.write(move |tx: &Connection| {
+                    tenant_exists(tx, &tenant)?;
+                    if member_kind(tx, &tenant, &id)?.is_some() {
                         return Err(host::id_taken(&id).into());
                     }
                     if tx
@@ -528,8 +559,7 @@ impl ResourceStore for SqliteDb {
                         &last_modified,
                         &doc,
                     ))?;
-                    keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
-                    tx.commit()?;
+                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
                     Ok(())
                 })
                 .await?;
@@ -546,12 +576,12 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
-                        if member_kind(&tx, &tenant, &id)?.is_some() {
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
+                        if member_kind(tx, &tenant, &id)?.is_some() {
                             return Err(host::id_taken(&id).into());
                         }
-                        if unique_name_holder(&tx, &tenant, &cols)?.is_some() {
+                        if unique_name_holder(tx, &tenant, &cols)?.is_some() {
                             return Err(host::display_name_taken(&cols.display_name).into());
                         }
                         tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
@@ -566,9 +596,8 @@ impl ResourceStore for SqliteDb {
                             doc,
                             cols.display_name_unique,
                         ])?;
-                        insert_members(&tx, &tenant, &id, &rows, 0, check)?;
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, false)?;
-                        tx.commit()?;
+                        insert_members(tx, &tenant, &id, &rows, 0, check)?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
                         Ok(rows)
                     })
                     .await?;
@@ -661,10 +690,10 @@ impl ResourceStore for SqliteDb {
                     .hosts
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let groups = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
                         let current =
-                            expect.check(revision(&tx, sql::HOST_REVISION, &tenant, &id)?)?;
+                            expect.check(revision(tx, sql::HOST_REVISION, &tenant, &id)?)?;
                         let holder: Option<String> = tx
                             .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
                             .query_row(params![tenant, cols.user_name_key], |r| r.get(0))
@@ -680,9 +709,8 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
-                        let groups = groups_of_host(&tx, &tenant, &id)?;
-                        tx.commit()?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
+                        let groups = groups_of_host(tx, &tenant, &id)?;
                         Ok(groups)
                     })
                     .await?;
@@ -704,11 +732,11 @@ impl ResourceStore for SqliteDb {
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
                 let rows = self
-                    .run(move |conn| {
-                        let tx = tenant_write(conn, &tenant)?;
+                    .write(move |tx: &Connection| {
+                        tenant_exists(tx, &tenant)?;
                         let current =
-                            expect.check(revision(&tx, sql::GROUP_REVISION, &tenant, &id)?)?;
-                        if unique_name_holder(&tx, &tenant, &cols)?.is_some_and(|h| h != id) {
+                            expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                        if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
                             return Err(host::display_name_taken(&cols.display_name).into());
                         }
                         let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
@@ -727,15 +755,14 @@ impl ResourceStore for SqliteDb {
                         if changed != 1 {
                             return Err(StoreError::VersionMismatch.into());
                         }
-                        keys::write_keys(&tx, kind, &tenant, &id, &index_rows, true)?;
+                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
                         // A rename re-sends every member: rewrite the rows
                         // only if the list really changed.
-                        if member_rows(&tx, &tenant, &id)? != rows {
+                        if member_rows(tx, &tenant, &id)? != rows {
                             tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
                                 .execute(params![tenant, id])?;
-                            insert_members(&tx, &tenant, &id, &rows, 0, check)?;
+                            insert_members(tx, &tenant, &id, &rows, 0, check)?;
                         }
-                        tx.commit()?;
                         Ok(rows)
                     })
                     .await?;
@@ -758,8 +785,8 @@ impl ResourceStore for SqliteDb {
         let expect = Expect::of(expected);
         let now = format_date_time(now());
         let indexes = self.indexes.clone();
-        self.run(move |conn| {
-            let tx = tenant_write(conn, &tenant)?;
+        self.write(move |tx: &Connection| {
+            tenant_exists(tx, &tenant)?;
             let (revision_sql, bump, bump_keys, delete) = match kind {
                 Kind::Host => (
                     sql::HOST_REVISION,
@@ -774,12 +801,11 @@ impl ResourceStore for SqliteDb {
                     sql::DELETE_GROUP,
                 ),
             };
-            expect.check(revision(&tx, revision_sql, &tenant, &id)?)?;
+            expect.check(revision(tx, revision_sql, &tenant, &id)?)?;
             tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
             // The resource's own index rows go by `ON DELETE CASCADE`.
-            keys::bump_last_modified(&tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
+            keys::bump_last_modified(tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
             tx.prepare_cached(delete)?.execute(params![tenant, id])?;
-            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -961,9 +987,9 @@ impl ResourceStore for SqliteDb {
         let check = self.check_members;
         let indexes = self.indexes.clone();
         let revision = self
-            .run(move |conn| {
-                let tx = tenant_write(conn, &tenant)?;
-                let current = revision(&tx, sql::GROUP_REVISION, &tenant, &id)?;
+            .write(move |tx: &Connection| {
+                tenant_exists(tx, &tenant)?;
+                let current = revision(tx, sql::GROUP_REVISION, &tenant, &id)?;
                 expect.check(current)?;
                 let mut rows = 0;
                 if remove_all {
@@ -981,7 +1007,7 @@ impl ResourceStore for SqliteDb {
                     let last: i64 = tx
                         .prepare_cached(sql::MAX_POSITION)?
                         .query_row(params![tenant, id], |r| r.get(0))?;
-                    rows += insert_members(&tx, &tenant, &id, &add, last, check)?;
+                    rows += insert_members(tx, &tenant, &id, &add, last, check)?;
                 }
                 if let (0, Some(current)) = (rows, current) {
                     // Nothing changed (a retried add or remove): version and
@@ -992,14 +1018,13 @@ impl ResourceStore for SqliteDb {
                     .prepare_cached(sql::BUMP_GROUP)?
                     .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
                 keys::bump_last_modified(
-                    &tx,
+                    tx,
                     &indexes.groups,
                     sql::SET_GROUP_LAST_MODIFIED_KEY,
                     &tenant,
                     &id,
                     &last_modified,
                 )?;
-                tx.commit()?;
                 Ok(revision)
             })
             .await?;

@@ -15,8 +15,8 @@
 //! free one with `try_lock` and never waits: if all are taken, or SQLite
 //! would have to wait for a lock (the readers' busy timeout is zero), the
 //! caller falls back to the pool, whose connections may wait. The readers
-//! are `query_only`: every write stays on the pool, in its immediate
-//! transaction with `synchronous=FULL`. In WAL mode a reader sees every
+//! are `query_only`: every write goes through the writer thread
+//! (`writer.rs`), in its immediate transaction with `synchronous=FULL`. In WAL mode a reader sees every
 //! transaction committed before it began, whichever connection wrote it.
 
 use std::path::Path;

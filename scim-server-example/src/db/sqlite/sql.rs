@@ -5,6 +5,8 @@
 //! (byte order, which is Rust's `str` order); case-insensitive lookups go
 //! through the `*_key` columns, folded in Rust.
 
+use std::fmt::Write as _;
+
 /// Settings for every pooled connection. `synchronous=FULL` makes every
 /// acknowledged commit durable (with WAL: the log is synced at each
 /// commit), so a write the server answered survives `kill -9` and power
@@ -13,6 +15,22 @@ pub(super) const CONNECTION_PRAGMAS: &str = "
     PRAGMA foreign_keys = ON;
     PRAGMA synchronous = FULL;
 ";
+
+/// Settings of the writer's connection, on top of [`CONNECTION_PRAGMAS`]:
+/// the savepoint of every write keeps its undo pages in memory, not in a
+/// temporary file; a page cache (32 MiB) that holds the indexes a sync
+/// writes into; and no checkpoints on the writer's thread (a checkpoint
+/// there stalled every queued write while it copied pages and synced the
+/// database file): the checkpointer thread runs them (`writer.rs`).
+pub(super) const WRITER_PRAGMAS: &str = "
+    PRAGMA temp_store = MEMORY;
+    PRAGMA cache_size = -32768;
+    PRAGMA wal_autocheckpoint = 0;
+";
+
+/// Copies the committed log into the database file without waiting for
+/// readers or writers (the checkpointer thread).
+pub(super) const CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 
 /// Switches the database file to write-ahead logging (persistent).
 pub(super) const WAL: &str = "PRAGMA journal_mode = WAL";
@@ -241,12 +259,14 @@ pub(super) const DELETE_HOST_KEYS_OF_INDEX: &str = "
 pub(super) const DELETE_GROUP_KEYS_OF_INDEX: &str = "
     DELETE FROM group_keys WHERE index_id = ?1; DELETE FROM group_texts WHERE index_id = ?1";
 
-pub(super) const INSERT_HOST_KEY: &str = "
-    INSERT INTO host_keys (tenant_id, index_id, key, host_id) VALUES (?1, ?2, ?3, ?4)
-    ON CONFLICT DO NOTHING";
-pub(super) const INSERT_GROUP_KEY: &str = "
-    INSERT INTO group_keys (tenant_id, index_id, key, group_id) VALUES (?1, ?2, ?3, ?4)
-    ON CONFLICT DO NOTHING";
+/// The head of a multi-row insert of index rows: `?1` the tenant, `?2`
+/// the resource, then `(index id, key)` pairs ([`keys_values`]).
+pub(super) const INSERT_HOST_KEYS: &str =
+    "INSERT INTO host_keys (tenant_id, index_id, key, host_id) VALUES ";
+pub(super) const INSERT_GROUP_KEYS: &str =
+    "INSERT INTO group_keys (tenant_id, index_id, key, group_id) VALUES ";
+/// Ends [`INSERT_HOST_KEYS`] and [`INSERT_GROUP_KEYS`].
+pub(super) const INSERT_KEYS_END: &str = " ON CONFLICT DO NOTHING";
 pub(super) const DELETE_HOST_KEYS: &str =
     "DELETE FROM host_keys WHERE tenant_id = ?1 AND host_id = ?2";
 pub(super) const DELETE_GROUP_KEYS: &str =
@@ -255,10 +275,38 @@ pub(super) const DELETE_HOST_TEXTS: &str =
     "DELETE FROM host_texts WHERE tenant_id = ?1 AND host_id = ?2";
 pub(super) const DELETE_GROUP_TEXTS: &str =
     "DELETE FROM group_texts WHERE tenant_id = ?1 AND group_id = ?2";
-pub(super) const INSERT_HOST_TEXT: &str =
-    "INSERT INTO host_texts (tenant_id, index_id, host_id, text) VALUES (?1, ?2, ?3, ?4)";
-pub(super) const INSERT_GROUP_TEXT: &str =
-    "INSERT INTO group_texts (tenant_id, index_id, group_id, text) VALUES (?1, ?2, ?3, ?4)";
+/// The head of a multi-row insert of text rows: `?1` the tenant, `?2`
+/// the resource, then `(index id, text)` pairs ([`texts_values`]).
+pub(super) const INSERT_HOST_TEXTS: &str =
+    "INSERT INTO host_texts (tenant_id, index_id, host_id, text) VALUES ";
+pub(super) const INSERT_GROUP_TEXTS: &str =
+    "INSERT INTO group_texts (tenant_id, index_id, group_id, text) VALUES ";
+
+/// `n` value rows `(?1, ?k, ?k+1, ?2)` for the keys tables, from `?3` on.
+pub(super) fn keys_values(head: &str, n: usize) -> String {
+    values(head, n, |sql, k| {
+        let _ = write!(sql, "(?1, ?{k}, ?{}, ?2)", k + 1);
+    }) + INSERT_KEYS_END
+}
+
+/// `n` value rows `(?1, ?k, ?2, ?k+1)` for the texts tables, from `?3` on.
+pub(super) fn texts_values(head: &str, n: usize) -> String {
+    values(head, n, |sql, k| {
+        let _ = write!(sql, "(?1, ?{k}, ?2, ?{})", k + 1);
+    })
+}
+
+fn values(head: &str, n: usize, row: impl Fn(&mut String, usize)) -> String {
+    let mut sql = String::with_capacity(head.len() + n * 24 + 32);
+    sql.push_str(head);
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        row(&mut sql, 3 + 2 * i);
+    }
+    sql
+}
 
 /// A group's `meta.lastModified` row after a membership change: `?3` the
 /// index, `?4` the new key.
