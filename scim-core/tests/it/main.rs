@@ -5,6 +5,7 @@
 
 mod index;
 mod input;
+mod fuzz_regressions;
 mod patch;
 #[cfg(all(feature = "memory-store", feature = "conformance"))]
 mod planned_store;
