@@ -83,3 +83,55 @@ fn a_pathless_add_under_another_core_schema_stores_nothing_a_put_refuses() {
         prepare_replace(users, Value::Object(patched), &user, &mut cx).unwrap();
     }
 }
+
+/// The group the fuzz target stores, after create.
+fn stored_group(registry: &Registry) -> Resource {
+    let groups = registry.resource_type("Group").unwrap();
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Tour Guides",
+        "members": [{"value": "2819c223-7f76-453a-919d-413861904646", "type": "User"}],
+    });
+    let mut cx = Context::new(Policy::entra_id());
+    let body = scim_core::resource::prepare_create(groups, body, &mut cx).unwrap();
+    let meta = Meta::new("Group", now(), scim_core::id::Version::from_revision(1));
+    Resource::new(
+        scim_core::id::ResourceId::new("e9e30dba-f08f-4109-8486-d5c6a331660a").unwrap(),
+        body,
+        &meta,
+    )
+}
+
+/// crash-13c1840c6700deaac7ee0f5b9a9e16bbd55da932: a filtered `add` that
+/// matched no member created one from the filter (create-on-filtered-miss),
+/// but the value's `"value": null` unset the id the filter seeded, so the
+/// group stored a member without `value`, which a PUT refuses. It is
+/// `invalidValue` now; a value that keeps the id still creates the member.
+#[test]
+fn a_member_created_on_a_filtered_miss_keeps_its_value() {
+    let registry = Registry::standard();
+    let groups = registry.resource_type("Group").unwrap();
+    let group = stored_group(&registry);
+    let request = |value: Value| {
+        let mut cx = Context::new(Policy::entra_id());
+        let request = PatchRequest::parse(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                {"op": "add", "path": "groups", "value": 3_257_002_147_513_446_712_u64},
+                {"op": "add", "path": "members[value eq \"missing\"]", "value": value},
+            ]}),
+            &mut cx,
+        )
+        .unwrap();
+        apply(groups, group.json(), &request, &mut cx)
+    };
+    let err = request(json!({"value": null, "display": "x"})).unwrap_err();
+    assert_eq!(err.scim_type().map(|t| t.as_str().to_owned()).as_deref(), Some("invalidValue"), "{err}");
+
+    let patched = request(json!({"display": "x"})).unwrap().resource;
+    assert_eq!(patched["members"][1], json!({"value": "missing", "display": "x"}));
+    let mut body = patched;
+    body.remove("id");
+    body.remove("meta");
+    let mut cx = Context::new(Policy::entra_id());
+    prepare_replace(groups, Value::Object(body), &group, &mut cx).unwrap();
+}
