@@ -184,7 +184,12 @@ async fn run(registry: &Registry, data: &[u8]) {
 }
 
 /// The stored resource reads back and serializes.
-async fn check_stored(store: &MemoryStore, tenant: &TenantId, rt: &ResourceSchema, id: &ResourceId) {
+async fn check_stored(
+    store: &MemoryStore,
+    tenant: &TenantId,
+    rt: &ResourceSchema,
+    id: &ResourceId,
+) {
     let stored = store
         .get(tenant, rt, id, &Projection::all())
         .await

@@ -314,7 +314,14 @@ fn input(u: &mut Unstructured<'_>) -> Result<Option<Input>> {
     if u.ratio(7, 8)? {
         builder = builder.header("content-type", *u.choose(CONTENT_TYPES)?);
     }
-    const TAGS: &[&str] = &["W/\"1\"", "W/\"2\"", "*", "\"1\"", "W/\"1\", W/\"3\"", "garbage"];
+    const TAGS: &[&str] = &[
+        "W/\"1\"",
+        "W/\"2\"",
+        "*",
+        "\"1\"",
+        "W/\"1\", W/\"3\"",
+        "garbage",
+    ];
     if u.ratio(1, 8)? {
         builder = builder.header("if-match", *u.choose(TAGS)?);
     }
@@ -340,7 +347,10 @@ fn input(u: &mut Unstructured<'_>) -> Result<Option<Input>> {
             serde_json::to_vec(&value).unwrap()
         }
     };
-    Ok(builder.body(body).ok().map(|request| Input { strict, request }))
+    Ok(builder
+        .body(body)
+        .ok()
+        .map(|request| Input { strict, request }))
 }
 
 fn check(status: u16, body: &[u8]) {
@@ -355,13 +365,20 @@ fn check(status: u16, body: &[u8]) {
     }
     let json: Value = serde_json::from_slice(body).expect("every body is JSON");
     if status >= 400 {
-        assert_eq!(json["schemas"], json!([ERROR_URN]), "not a SCIM error: {json}");
+        assert_eq!(
+            json["schemas"],
+            json!([ERROR_URN]),
+            "not a SCIM error: {json}"
+        );
         assert_eq!(json["status"], status.to_string(), "{json}");
     }
     if let Some(ops) = json.get("Operations").and_then(Value::as_array) {
         for op in ops {
             let status = op.get("status").and_then(Value::as_str).unwrap_or("");
-            assert!(!status.starts_with('5') || status == "501", "bulk operation: {op}");
+            assert!(
+                !status.starts_with('5') || status == "501",
+                "bulk operation: {op}"
+            );
             if let Some(response) = op.get("response") {
                 if status.starts_with('4') {
                     assert_eq!(response["schemas"], json!([ERROR_URN]), "{op}");

@@ -238,7 +238,9 @@ pub fn value(u: &mut Unstructured<'_>, depth: u32) -> Result<Value> {
 
 /// An operation name, mostly as clients spell them.
 pub fn op_name(u: &mut Unstructured<'_>) -> Result<Value> {
-    const OPS: &[&str] = &["add", "remove", "replace", "Add", "Remove", "Replace", "ADD"];
+    const OPS: &[&str] = &[
+        "add", "remove", "replace", "Add", "Remove", "Replace", "ADD",
+    ];
     Ok(if u.ratio(15, 16)? {
         Value::String((*u.choose(OPS)?).to_owned())
     } else {

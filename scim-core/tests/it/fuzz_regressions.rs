@@ -58,7 +58,11 @@ fn a_path_under_another_core_schema_is_invalid_path() {
             ]),
         )
         .unwrap_err();
-        assert_eq!(err.scim_type().map(|t| t.as_str().to_owned()).as_deref(), Some("invalidPath"), "{err}");
+        assert_eq!(
+            err.scim_type().map(|t| t.as_str().to_owned()).as_deref(),
+            Some("invalidPath"),
+            "{err}"
+        );
     }
 }
 
@@ -125,10 +129,17 @@ fn a_member_created_on_a_filtered_miss_keeps_its_value() {
         apply(groups, group.json(), &request, &mut cx)
     };
     let err = request(json!({"value": null, "display": "x"})).unwrap_err();
-    assert_eq!(err.scim_type().map(|t| t.as_str().to_owned()).as_deref(), Some("invalidValue"), "{err}");
+    assert_eq!(
+        err.scim_type().map(|t| t.as_str().to_owned()).as_deref(),
+        Some("invalidValue"),
+        "{err}"
+    );
 
     let patched = request(json!({"display": "x"})).unwrap().resource;
-    assert_eq!(patched["members"][1], json!({"value": "missing", "display": "x"}));
+    assert_eq!(
+        patched["members"][1],
+        json!({"value": "missing", "display": "x"})
+    );
     let mut body = patched;
     body.remove("id");
     body.remove("meta");

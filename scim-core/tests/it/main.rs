@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod fuzz_regressions;
 mod index;
 mod input;
-mod fuzz_regressions;
 mod patch;
 #[cfg(all(feature = "memory-store", feature = "conformance"))]
 mod planned_store;
