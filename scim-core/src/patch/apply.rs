@@ -617,6 +617,17 @@ impl<'s> Patcher<'_, 's> {
         else {
             return Ok(false);
         };
+        // The value may unset what the filter seeded (`"value": null`):
+        // an element that its identifying sub-attribute (`members.value`)
+        // no longer identifies is refused, as a create body's would be.
+        if let Some(key) = identity_key(t.attr) {
+            if element.get(key).is_none() {
+                return Err(Error::InvalidValue(format!(
+                    "every value of \"{}\" needs a \"{key}\"",
+                    t.attr.name
+                )));
+            }
+        }
         let container = container_mut(doc, t.extension, true).ok_or_else(|| not_object(t))?;
         let entry = container
             .entry(t.attr.name.clone())

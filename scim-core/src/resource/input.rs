@@ -568,7 +568,7 @@ fn check_schemas(
 
 /// A core schema RFC 7643 defines (`urn:ietf:params:scim:schemas:core:2.0:…`:
 /// User, Group, and the discovery resources).
-fn is_rfc_core_schema(urn: &str) -> bool {
+pub(crate) fn is_rfc_core_schema(urn: &str) -> bool {
     const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:";
     urn.get(..CORE.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(CORE))

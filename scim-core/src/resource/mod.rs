@@ -23,6 +23,7 @@ use serde_json::Value;
 pub use self::enterprise_user::{EnterpriseUser, Manager};
 pub use self::extension::{Extension, Extensions};
 pub use self::group::{Group, Member};
+pub(crate) use self::input::is_rfc_core_schema;
 pub use self::input::{prepare_create, prepare_replace, validate_patched};
 pub use self::meta::{Meta, format_date_time, now, parse_date_time};
 pub use self::user::{Address, MultiValue, Name, User};

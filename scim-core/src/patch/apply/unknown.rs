@@ -9,6 +9,7 @@ use super::{Patcher, SCHEMAS, Target, drop_if_empty, put};
 use crate::Error;
 use crate::filter::PatchPath;
 use crate::patch::PatchOp;
+use crate::resource::is_rfc_core_schema;
 use crate::schema::canonical::{check_name, check_no_nul};
 use crate::schema::{JsonObject, Mutability};
 use crate::tolerance::Tolerance;
@@ -60,6 +61,14 @@ impl<'s> Patcher<'_, 's> {
             Some(urn) if schema.core().id.matches(urn) => (None, schema.attribute(name)),
             Some(urn) => match schema.extension(urn) {
                 Some(ext) => (Some(ext.id.as_str().to_owned()), ext.attribute(name)),
+                // Another resource type's core schema is no extension: a
+                // create body listing it is refused, so PATCH must not
+                // store an object under it either.
+                None if is_rfc_core_schema(urn) => {
+                    return Err(refuse(&format!(
+                        "; \"{urn}\" is the core schema of another resource type, not an extension"
+                    )));
+                }
                 None => {
                     // `urn:…:Contoso:2.0:User` parses as schema
                     // `urn:…:Contoso:2.0`, attribute `User`: when the
