@@ -2,6 +2,15 @@
 //! (§3.4.2.4), cursor paging (RFC 9865), the query a store receives, the
 //! `ListResponse` message, and an in-memory evaluator that any store may use
 //! and that every store must agree with.
+//!
+//! # The order
+//!
+//! Without `sortBy`, resources are in `id` order (byte order). With it,
+//! they are ordered by [`sort_key`] (compared as [`Key::encoded`] bytes),
+//! resources without a sort value last in ascending order and first in
+//! descending order, ties by `id` ascending in both. Index pages and
+//! [`Cursor`]s follow that order; a store that sorts in a database orders by
+//! the same encoded keys.
 
 use std::cmp::Ordering;
 

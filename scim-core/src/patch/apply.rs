@@ -622,7 +622,7 @@ impl<'s> Patcher<'_, 's> {
         // no longer identifies is refused, as a create body's would be.
         if let Some(key) = identity_key(t.attr) {
             if element.get(key).is_none() {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::invalid_value(format!(
                     "every value of \"{}\" needs a \"{key}\"",
                     t.attr.name
                 )));
