@@ -127,8 +127,8 @@ pub enum PatchResponse {
 /// yields to the executor after each PATCH operation and each bulk
 /// operation, so such a request cannot hold a thread while other
 /// requests wait. Filters are evaluated by the store: a store that
-/// evaluates them in process (as [`MemoryStore`](crate::store::memory)
-/// does) costs up to 100 comparisons per resource of the tenant; the SQL
+/// evaluates them in process (as the `memory-store` feature's
+/// `MemoryStore` does) costs up to 100 comparisons per resource of the tenant; the SQL
 /// stores of the reference server use indexes for Entra ID's filters.
 ///
 /// A request with more than one `Authorization` header is refused with
