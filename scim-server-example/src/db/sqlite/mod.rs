@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: one database file in WAL mode with
-//! `synchronous=FULL`; one writer thread that runs every resource write,
-//! in group commits (`writer.rs` says how); pooled connections for tenant
-//! commands and long reads, run on tokio's blocking threads through
+//! `synchronous=FULL`; one writer thread that runs every resource and
+//! tenant write, in group commits (`writer.rs` says how); pooled
+//! connections for long reads, run on tokio's blocking threads through
 //! deadpool-sqlite's `interact`; and a few dedicated connections for point
 //! reads through an index, run inline on the async thread (`readers.rs`
 //! says why).

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use scim_core::resource::{format_date_time, now};
 
-use super::{Fail, SqliteDb, immediate, sql};
+use super::{Fail, SqliteDb, sql};
 use crate::db::{
     DbError, GroupRow, HostRow, PreviousToken, ProductView, Tenant, TenantRecord, TenantStore,
     new_tenant_id,
@@ -36,7 +36,7 @@ fn tenant_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<TenantRecord> {
 }
 
 /// Refuses a token hash that is any tenant's current or previous token.
-fn check_token_is_new(tx: &rusqlite::Transaction<'_>, hash: &[u8]) -> Result<(), Fail> {
+fn check_token_is_new(tx: &rusqlite::Connection, hash: &[u8]) -> Result<(), Fail> {
     if tx
         .prepare_cached(sql::TENANT_WITH_TOKEN_HASH)?
         .exists(params![hash])?
@@ -57,15 +57,14 @@ impl TenantStore for SqliteDb {
         let hash = token_hash.to_vec();
         let now = crate::tenant::unix_now();
         Ok(self
-            .run(move |conn| {
-                let tx = immediate(conn)?;
+            .write(move |tx| {
                 if tx
                     .prepare_cached(sql::TENANT_BY_NAME)?
                     .exists(params![tenant.name])?
                 {
                     return Err(Fail::Tenant(DbError::TenantExists(tenant.name)));
                 }
-                check_token_is_new(&tx, &hash)?;
+                check_token_is_new(tx, &hash)?;
                 tx.prepare_cached(sql::INSERT_TENANT)?.execute(params![
                     tenant.id,
                     tenant.name,
@@ -73,7 +72,6 @@ impl TenantStore for SqliteDb {
                     tenant.created,
                     now
                 ])?;
-                tx.commit()?;
                 Ok(tenant)
             })
             .await?)
@@ -105,9 +103,8 @@ impl TenantStore for SqliteDb {
         let name = name.to_owned();
         let hash = token_hash.to_vec();
         Ok(self
-            .run(move |conn| {
-                let tx = immediate(conn)?;
-                check_token_is_new(&tx, &hash)?;
+            .write(move |tx| {
+                check_token_is_new(tx, &hash)?;
                 if tx.prepare_cached(sql::ROTATE_TOKEN)?.execute(params![
                     name,
                     hash,
@@ -120,7 +117,6 @@ impl TenantStore for SqliteDb {
                 let tenant = tx
                     .prepare_cached(sql::TENANT_BY_NAME)?
                     .query_row(params![name], tenant_row)?;
-                tx.commit()?;
                 Ok(tenant)
             })
             .await?)
@@ -129,8 +125,7 @@ impl TenantStore for SqliteDb {
     async fn revoke_previous_token(&self, name: &str, now: i64) -> Result<bool, DbError> {
         let name = name.to_owned();
         Ok(self
-            .run(move |conn| {
-                let tx = immediate(conn)?;
+            .write(move |tx| {
                 let Some(worked) = tx
                     .prepare_cached(sql::PREVIOUS_TOKEN_WORKS)?
                     .query_row(params![name, now], |r| r.get::<_, bool>(0))
@@ -140,7 +135,6 @@ impl TenantStore for SqliteDb {
                 };
                 tx.prepare_cached(sql::REVOKE_PREVIOUS_TOKEN)?
                     .execute(params![name])?;
-                tx.commit()?;
                 Ok(worked)
             })
             .await?)
@@ -151,8 +145,7 @@ impl TenantStore for SqliteDb {
             return Ok(());
         }
         Ok(self
-            .run(move |conn| {
-                let tx = immediate(conn)?;
+            .write(move |tx| {
                 for (hash, at) in &uses {
                     let hash = hash.as_slice();
                     tx.prepare_cached(sql::RECORD_TOKEN_USE)?
@@ -160,7 +153,6 @@ impl TenantStore for SqliteDb {
                     tx.prepare_cached(sql::RECORD_PREVIOUS_TOKEN_USE)?
                         .execute(params![hash, at])?;
                 }
-                tx.commit()?;
                 Ok(())
             })
             .await?)
@@ -190,8 +182,7 @@ impl TenantStore for SqliteDb {
     async fn delete_tenant(&self, name: &str) -> Result<(), DbError> {
         let name = name.to_owned();
         Ok(self
-            .run(move |conn| {
-                let tx = immediate(conn)?;
+            .write(move |tx| {
                 let Some(tenant) = tx
                     .prepare_cached(sql::TENANT_BY_NAME)?
                     .query_row(params![name], tenant_row)
@@ -207,7 +198,6 @@ impl TenantStore for SqliteDb {
                 ] {
                     tx.prepare_cached(delete)?.execute(params![tenant.id])?;
                 }
-                tx.commit()?;
                 Ok(())
             })
             .await?)

@@ -37,9 +37,14 @@
 //! [`WRITER_CHECKPOINT_EVERY`], so that the log starts over instead of
 //! growing without end.
 //!
-//! Other connections (the tenant commands on the pool, another process)
-//! still take SQLite's write lock in their own immediate transactions, so
-//! `tenant delete` runs entirely before or after a batch.
+//! The tenant commands of this process (create, rotate, revoke, record
+//! token use, delete) are writes of this queue too: while the writer is
+//! busy it takes the lock again as soon as it commits, so a connection
+//! waiting in SQLite's busy handler could wait past its timeout, and the
+//! queue is first come, first served. `tenant delete` runs entirely before
+//! or after a batch's other writes. Another process (the CLI while the
+//! server runs) still takes the lock in its own immediate transaction and
+//! waits in the busy handler, up to 10 s, for a gap between batches.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
