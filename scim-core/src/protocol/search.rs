@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use http::{Response, StatusCode};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::call::Call;
@@ -13,7 +12,7 @@ use super::json::parse_body;
 use super::query::Params;
 use super::response;
 use crate::Error;
-use crate::list::{ListQuery, ListResponse, Page, QueryResult};
+use crate::list::{ListBody, ListQuery, ListResponse, Page, QueryResult};
 use crate::project::{Projected, Projection};
 use crate::schema::{ResourceSchema, SchemaUrn};
 
@@ -40,41 +39,26 @@ pub(super) async fn list(
         .iter()
         .map(|r| call.location(rt, r.id()))
         .collect();
+    let resources: Vec<Projected<'_>> = result
+        .resources
+        .iter()
+        .zip(&locations)
+        .map(|(resource, location)| Projected {
+            schema: rt,
+            projection: &query.projection,
+            resource,
+            location,
+        })
+        .collect();
     let body = ListBody {
-        schemas: [SchemaUrn::LIST_RESPONSE],
+        schemas: &[SchemaUrn::LIST_RESPONSE],
         total_results: result.total_results,
         items_per_page: result.resources.len() as u64,
         start_index: start,
         next_cursor: result.next_cursor.as_deref(),
-        resources: result
-            .resources
-            .iter()
-            .zip(&locations)
-            .map(|(resource, location)| Projected {
-                schema: rt,
-                projection: &query.projection,
-                resource,
-                location,
-            })
-            .collect(),
+        resources: &resources,
     };
     Ok(response::json(StatusCode::OK, &body))
-}
-
-/// A `ListResponse` (RFC 7644 §3.4.2) of projected resources, serialized
-/// without copying them; the same shape as [`ListResponse`].
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListBody<'a> {
-    schemas: [SchemaUrn; 1],
-    total_results: u64,
-    items_per_page: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_index: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<&'a str>,
-    #[serde(rename = "Resources")]
-    resources: Vec<Projected<'a>>,
 }
 
 fn project_all(
