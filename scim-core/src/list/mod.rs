@@ -14,7 +14,7 @@
 
 use std::cmp::Ordering;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::Error;
@@ -209,8 +209,7 @@ impl QueryResult {
 }
 
 /// The `ListResponse` message (RFC 7644 §3.4.2).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListResponse {
     /// Always the ListResponse URN.
@@ -220,13 +219,10 @@ pub struct ListResponse {
     /// How many are in this page.
     pub items_per_page: u64,
     /// The 1-based index of the first, for index paging.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_index: Option<u64>,
     /// The next page's cursor (RFC 9865).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     /// The resources.
-    #[serde(rename = "Resources")]
     pub resources: Vec<Value>,
 }
 
@@ -242,6 +238,37 @@ impl ListResponse {
             resources,
         }
     }
+}
+
+impl Serialize for ListResponse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ListBody {
+            schemas: &self.schemas,
+            total_results: self.total_results,
+            items_per_page: self.items_per_page,
+            start_index: self.start_index,
+            next_cursor: self.next_cursor.as_deref(),
+            resources: &self.resources,
+        }
+        .serialize(s)
+    }
+}
+
+/// How a `ListResponse` is serialized, borrowing its parts: for
+/// [`ListResponse`], and for the service's pages of resources projected
+/// while they are written (so they are never copied into `Value`s).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListBody<'a, R> {
+    pub(crate) schemas: &'a [SchemaUrn],
+    pub(crate) total_results: u64,
+    pub(crate) items_per_page: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) start_index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_cursor: Option<&'a str>,
+    #[serde(rename = "Resources")]
+    pub(crate) resources: &'a [R],
 }
 
 /// Answers a query over resources held in memory: filters with the
@@ -433,6 +460,22 @@ mod tests {
     use crate::id::{ResourceId, Version};
     use crate::resource::Meta;
     use crate::schema::Registry;
+
+    #[test]
+    fn list_response_serializes_in_rfc_order_without_absent_fields() {
+        let page = ListResponse::new(3, Some(2), vec![json!({"id": "b"})]);
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":3,"itemsPerPage":1,"startIndex":2,"Resources":[{"id":"b"}]}"#
+        );
+        let mut page = ListResponse::new(0, None, Vec::new());
+        page.next_cursor = Some("c".to_owned());
+        assert_eq!(
+            serde_json::to_value(&page).unwrap(),
+            json!({"schemas": [SchemaUrn::LIST_RESPONSE], "totalResults": 0,
+                   "itemsPerPage": 0, "nextCursor": "c", "Resources": []})
+        );
+    }
 
     fn user(id: &str, name: &str, extra: Value) -> Resource {
         let Value::Object(mut body) = json!({"userName": name}) else {

@@ -9,9 +9,10 @@ use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use http::{HeaderValue, Method, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::handler::{Call, dispatch, route};
+use super::call::Call;
 use super::json::parse_body;
 use super::response::{self, ErrorInfo, RequestInfo, SCIM_JSON};
+use super::route::{Dispatch, Route, route};
 use crate::Error;
 use crate::error::{ErrorResponse, Payload, Refusal};
 use crate::schema::SchemaUrn;
@@ -27,7 +28,13 @@ struct Operation {
     data: Option<Value>,
 }
 
-pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
+/// Runs a bulk request, each operation through `dispatch` as if it were a
+/// request of its own.
+pub(super) async fn handle(
+    call: &mut Call<'_>,
+    body: &[u8],
+    dispatch: Dispatch,
+) -> Result<Response<Vec<u8>>, Error> {
     let max_operations = call.inner.config.bulk_max_operations;
     if max_operations == 0 {
         return Err(Error::not_implemented(
@@ -140,7 +147,7 @@ pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<
             results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
             errors += 1;
         } else {
-            let outcome = run_operation(call, op, &resolved).await;
+            let outcome = run_operation(call, dispatch, op, &resolved).await;
             executed += 1;
             let failed = match outcome {
                 Ok((result, created_id)) => {
@@ -398,6 +405,7 @@ fn substitute(value: &mut Value, resolved: &BTreeMap<String, String>) {
 /// Runs one operation through the same endpoints as a direct request.
 async fn run_operation(
     call: &mut Call<'_>,
+    dispatch: Dispatch,
     op: &Operation,
     resolved: &BTreeMap<String, String>,
 ) -> Result<(Value, Option<String>), Error> {
@@ -415,7 +423,7 @@ async fn run_operation(
         .join("/");
     let full_path = format!("{}{}", call.inner.config.base_path, path);
     let route = route(call.inner, &full_path)?;
-    if matches!(route, super::handler::Route::Bulk) {
+    if matches!(route, Route::Bulk) {
         return Err(Error::invalid_value(
             "a bulk operation cannot be another bulk request".to_owned(),
         ));

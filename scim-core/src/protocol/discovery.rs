@@ -5,7 +5,7 @@
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::handler::Call;
+use super::call::Call;
 use super::query::Params;
 use super::response;
 use crate::Error;

@@ -14,9 +14,10 @@ use http::Response;
 use http::header::CONTENT_LENGTH;
 use http::request::Parts;
 
-use super::handler::{self, Route};
+use super::dispatch;
 use super::limits::Permit;
 use super::response::{self, ErrorInfo, RequestInfo};
+use super::route::Route;
 use super::{Principal, Service};
 use crate::Error;
 use crate::error::{Payload, Refusal};
@@ -97,7 +98,7 @@ impl Service {
     /// [`Authenticator`]: super::Authenticator
     pub async fn authenticate(&self, parts: Parts) -> Result<Authenticated, Response<Vec<u8>>> {
         let mut info = RequestInfo::default();
-        let head = match handler::authenticate(&self.inner, &parts, &mut info).await {
+        let head = match dispatch::authenticate(&self.inner, &parts, &mut info).await {
             Ok(head) => head,
             Err(e) => return Err(finish(self, Err(e), info)),
         };
@@ -140,7 +141,7 @@ impl Authenticated {
             _permit,
         } = self;
         let body: &[u8] = body.as_ref();
-        let result = handler::run(&service.inner, &parts, route, principal, body, &mut info).await;
+        let result = dispatch::run(&service.inner, &parts, route, principal, body, &mut info).await;
         finish(&service, result, info)
     }
 

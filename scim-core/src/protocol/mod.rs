@@ -40,13 +40,17 @@
 
 mod auth;
 mod bulk;
+mod call;
 mod discovery;
-mod handler;
+mod dispatch;
+mod endpoints;
 mod head;
 mod json;
 mod limits;
 mod query;
 mod response;
+mod route;
+mod search;
 #[cfg(feature = "tower")]
 mod tower;
 

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::schema::{AttrType, Attribute, Mutability, Returned, Schema, Uniqueness};
 
 /// RFC 7643 §8.7.1: User, Group, EnterpriseUser.
 const RFC_8_7_1: &str = include_str!("../../../tests/data/rfc7643/schemas-8.7.1.json");
