@@ -383,7 +383,7 @@ pub(crate) struct Cut {
 /// which index paging allows, RFC 7644 §3.4.2.4.)
 ///
 /// Memos are bounded ([`Resume::CAPACITY`] of each kind); keys are the
-/// query's [`CursorScope`](scim_core::list::CursorScope), which includes
+/// query's [`CursorScope`], which includes
 /// the tenant, the filter and the sort. Queries without one (built by
 /// hand, unbound) are never memoised.
 #[derive(Debug, Default)]
