@@ -29,6 +29,7 @@ mod keys;
 mod nul;
 mod row;
 mod sql;
+mod statistics;
 mod tenant;
 mod tls;
 
@@ -119,6 +120,9 @@ pub(crate) struct PgDb {
     scan_budget: u64,
     /// Where index-paged walks stopped, and their totals.
     resume: Arc<Resume>,
+    /// Keeps the planner statistics where autovacuum does not; stops with
+    /// the last handle.
+    _statistics: Arc<statistics::Keeper>,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -157,6 +161,7 @@ impl PgDb {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
+        let statistics = Arc::new(statistics::Keeper::start(pool.clone()).await);
         let mut db = Self {
             pool,
             check_members: true,
@@ -164,6 +169,7 @@ impl PgDb {
             indexes: Arc::new(Indexes::default()),
             scan_budget: options.scan_budget,
             resume: Arc::new(Resume::default()),
+            _statistics: statistics,
         };
         db.indexes = Arc::new(db.migrate(&options.registry).await?);
         Ok(db)

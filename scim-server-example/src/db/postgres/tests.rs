@@ -677,3 +677,54 @@ async fn sslmode_is_honoured_against_the_test_server() {
     .unwrap_err();
     assert!(e.to_string().contains("verify-full"), "{e}");
 }
+
+/// A table autovacuum leaves alone is analyzed once autovacuum's rule says
+/// it is due, so that plans made while it was empty do not live on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_autovacuum_leaves_alone_are_analyzed_when_due() {
+    in_schema("statistics", |config| async move {
+        let (_, db) = database(config.clone()).await;
+        let client = raw(&config).await;
+        let reltuples = async || -> f32 {
+            client
+                .query_one(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'hosts'::regclass",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0)
+        };
+        assert!(
+            reltuples().await < 0.0,
+            "a new table has never been analyzed"
+        );
+        client
+            .batch_execute(
+                "ALTER TABLE hosts SET (autovacuum_enabled = off);
+                 INSERT INTO hosts (tenant_id, id, user_name, user_name_key, visible, revision,
+                                    created, last_modified, doc)
+                 SELECT 't', 'h' || i, 'u' || i, 'u' || i, true, 1, 'c', 'c', '{}'
+                 FROM generate_series(1, 500) i",
+            )
+            .await
+            .unwrap();
+        // Change counters reach the statistics views within a second or
+        // so; the store's own task may analyze first.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while reltuples().await != 500.0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "hosts was never analyzed"
+            );
+            super::statistics::analyze_due(&db.pool).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let again = super::statistics::analyze_due(&db.pool).await.unwrap();
+        assert!(
+            !again.contains(&"hosts".to_owned()),
+            "analyzed again without changes: {again:?}"
+        );
+    })
+    .await;
+}
