@@ -39,9 +39,16 @@ impl ResourceId {
         Ok(Self(id))
     }
 
-    /// A fresh random id (a UUID v4).
+    /// A fresh id: a UUID version 7 (RFC 9562), a millisecond timestamp
+    /// followed by 74 random bits.
+    ///
+    /// Ids made later sort after earlier ones, so a store's indexes on
+    /// `id` (and on keys ordered by id) take new resources at their end
+    /// instead of at random pages: an initial sync of 100,000 users
+    /// writes far fewer pages. The timestamp says no more than
+    /// `meta.created` already does.
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        Self(uuid::Uuid::now_v7().to_string())
     }
 
     /// The id as text.

@@ -124,6 +124,8 @@ pub(crate) struct StoreRun {
     pub(crate) phases: Vec<PhaseReport>,
     /// The server's peak RSS (`VmHWM`) after each phase, bytes.
     pub(crate) peak_rss_bytes: Vec<Option<u64>>,
+    /// The server's CPU seconds by thread name during each phase.
+    pub(crate) thread_cpu_s: Vec<procs::ThreadCpu>,
     /// The cost-growth table (not for bare hyper).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) growth: Option<Growth>,
@@ -446,18 +448,26 @@ impl Context<'_> {
             store,
             phases: Vec::new(),
             peak_rss_bytes: Vec::new(),
+            thread_cpu_s: Vec::new(),
             growth: None,
         };
-        let record = |phase: PhaseReport, run: &mut StoreRun| {
+        let record = |phase: PhaseReport, before: procs::ThreadCpu, run: &mut StoreRun| {
             self.say(&format!("{store} {phase}"));
             run.phases.push(phase);
             run.peak_rss_bytes.push(server.peak_rss());
+            run.thread_cpu_s
+                .push(procs::cpu_between(&before, &server.thread_cpu()));
         };
-        record(phases::initial(&sim).await, &mut run);
-        record(phases::update(&sim, &plan).await, &mut run);
-        record(phases::steady(&sim).await, &mut run);
+        let before = server.thread_cpu();
+        record(phases::initial(&sim).await, before, &mut run);
+        let before = server.thread_cpu();
+        record(phases::update(&sim, &plan).await, before, &mut run);
+        let before = server.thread_cpu();
+        record(phases::steady(&sim).await, before, &mut run);
+        let before = server.thread_cpu();
         record(
             phases::member_changes(&sim, 0, self.options.member_changes).await,
+            before,
             &mut run,
         );
 
@@ -480,12 +490,14 @@ impl Context<'_> {
         // real server's, which the bare server ignores.
         let client = self.client(&format!("{}/scim/v2", server.url))?;
         let sim = Arc::new(Sim::new(client, self.workload.clone(), self.settings()));
+        let before = server.thread_cpu();
         let steady = phases::steady(&sim).await;
         self.say(&format!("bare hyper {steady}"));
         Ok(StoreRun {
             store: "bare hyper",
             phases: vec![steady],
             peak_rss_bytes: vec![server.peak_rss()],
+            thread_cpu_s: vec![procs::cpu_between(&before, &server.thread_cpu())],
             growth: None,
         })
     }

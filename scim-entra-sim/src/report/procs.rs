@@ -2,6 +2,7 @@
 //! given), the bare hyper server, their peak memory, and the scratch
 //! PostgreSQL databases.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -104,6 +105,11 @@ impl Server {
         peak_rss(self.child.id())
     }
 
+    /// The CPU time its threads have used so far, by thread name.
+    pub(crate) fn thread_cpu(&self) -> ThreadCpu {
+        thread_cpu(self.child.id())
+    }
+
     fn failure(&mut self, what: &str, log: &Path) -> String {
         let status = match self.child.try_wait() {
             Ok(Some(status)) => format!("exited ({status})"),
@@ -150,6 +156,55 @@ fn spawn(mut command: Command, log: &Path) -> anyhow::Result<(Child, mpsc::Recei
         }
     });
     Ok((child, receive))
+}
+
+/// CPU seconds (user and system) by thread name, threads of one name
+/// summed (`tokio-rt-worker`); empty where there is no procfs.
+pub(crate) type ThreadCpu = BTreeMap<String, f64>;
+
+/// Linux reports thread times in clock ticks of `USER_HZ`, 100 a second
+/// on every architecture's userland ABI.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// [`ThreadCpu`] of process `pid` now (threads that already ended are
+/// not counted).
+pub(crate) fn thread_cpu(pid: u32) -> ThreadCpu {
+    let mut out = ThreadCpu::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let (Ok(name), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue;
+        };
+        if let Some(ticks) = parse_cpu_ticks(&stat) {
+            *out.entry(name.trim().to_owned()).or_default() += ticks as f64 / TICKS_PER_SECOND;
+        }
+    }
+    out
+}
+
+/// `utime + stime` of a `/proc/…/stat` line: fields 14 and 15, counted
+/// after the command name in parentheses (which may hold spaces).
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// What each thread used between two readings.
+pub(crate) fn cpu_between(before: &ThreadCpu, after: &ThreadCpu) -> ThreadCpu {
+    after
+        .iter()
+        .map(|(name, s)| (name.clone(), s - before.get(name).copied().unwrap_or(0.0)))
+        .filter(|(_, s)| *s > 0.0)
+        .collect()
 }
 
 /// `VmHWM` of process `pid` in bytes.
@@ -288,6 +343,24 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+
+    #[test]
+    fn thread_times_are_read_after_the_command_name() {
+        let stat = "42 (sqlite writer) S 1 42 42 0 -1 4194368 100 0 0 0 250 30 0 0 20 0 15 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(280));
+        let mine = thread_cpu(std::process::id());
+        assert!(!mine.is_empty(), "this test's own threads");
+        let before = ThreadCpu::from([("a".to_owned(), 1.0), ("b".to_owned(), 2.0)]);
+        let after = ThreadCpu::from([
+            ("a".to_owned(), 1.5),
+            ("b".to_owned(), 2.0),
+            ("c".to_owned(), 0.25),
+        ]);
+        assert_eq!(
+            cpu_between(&before, &after),
+            ThreadCpu::from([("a".to_owned(), 0.5), ("c".to_owned(), 0.25)])
+        );
+    }
 
     #[test]
     fn vm_hwm_is_read_in_bytes() {

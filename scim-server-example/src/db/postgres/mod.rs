@@ -120,9 +120,9 @@ pub(crate) struct PgDb {
     scan_budget: u64,
     /// Where index-paged walks stopped, and their totals.
     resume: Arc<Resume>,
-    /// Keeps the planner statistics where autovacuum does not; stops with
-    /// the last handle.
-    _statistics: Arc<statistics::Keeper>,
+    /// Keeps the planner statistics where autovacuum does not (started
+    /// once the schema is migrated); stops with the last handle.
+    _statistics: Option<Arc<statistics::Keeper>>,
 }
 
 impl std::fmt::Debug for PgDb {
@@ -161,7 +161,6 @@ impl PgDb {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| DbError::Backend(Box::new(e)))?;
-        let statistics = Arc::new(statistics::Keeper::start(pool.clone()).await);
         let mut db = Self {
             pool,
             check_members: true,
@@ -169,9 +168,10 @@ impl PgDb {
             indexes: Arc::new(Indexes::default()),
             scan_budget: options.scan_budget,
             resume: Arc::new(Resume::default()),
-            _statistics: statistics,
+            _statistics: None,
         };
         db.indexes = Arc::new(db.migrate(&options.registry).await?);
+        db._statistics = Some(Arc::new(statistics::Keeper::start(db.pool.clone()).await));
         Ok(db)
     }
 

@@ -168,10 +168,21 @@ pub(super) fn sync(conn: &mut Connection, registry: &Registry) -> Result<Indexes
             "built new indexes"
         );
     }
+    flush_texts(&tx)?;
     tx.commit()?;
     // The bundled SQLite has FTS5 with the trigram tokenizer (migration 2
     // created the tables).
     Ok(indexes.with_trigram(true))
+}
+
+/// Brings the trigram indexes up to date with the text rows written in
+/// this transaction ([`sql::FLUSH_TEXTS`]); last before its commit,
+/// outside any savepoint.
+pub(super) fn flush_texts(tx: &Connection) -> rusqlite::Result<()> {
+    for statement in sql::FLUSH_TEXTS {
+        tx.prepare_cached(statement)?.execute([])?;
+    }
+    Ok(())
 }
 
 fn index_names(tx: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {

@@ -158,7 +158,8 @@ impl SqliteDb {
                 conn.execute_batch(sql::WRITER_PRAGMAS).map_err(backend)?;
                 let mut checkpoints = Connection::open(&path).map_err(backend)?;
                 configure(&mut checkpoints).map_err(backend)?;
-                Writer::start(conn, checkpoints).map_err(|e| DbError::Backend(Box::new(e)))
+                Writer::start(conn, checkpoints, keys::flush_texts)
+                    .map_err(|e| DbError::Backend(Box::new(e)))
             })
             .await
             .map_err(|e| DbError::Backend(Box::new(e)))??
@@ -202,10 +203,12 @@ impl SqliteDb {
             .map_err(|e| Fail::Other(format!("SQLite call failed: {e}")))?
     }
 
-    /// Runs the write `f` in the writer's next group commit ([`writer`]).
+    /// Runs the write `f` in the writer's next group commit ([`writer`]);
+    /// `f` may run more than once, each time on a transaction where its
+    /// earlier run was rolled back.
     async fn write<R, F>(&self, f: F) -> Result<R, Fail>
     where
-        F: FnOnce(&Connection) -> Result<R, Fail> + Send + 'static,
+        F: Fn(&Connection) -> Result<R, Fail> + Send + 'static,
         R: Send + 'static,
     {
         self.writer.write(f).await
@@ -569,39 +572,41 @@ impl ResourceStore for SqliteDb {
                 let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) =
                     split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
-                let rows = MemberRow::list(members.as_ref())?;
+                // Shared with the write, which may run more than once.
+                let rows = Arc::new(MemberRow::list(members.as_ref())?);
+                let written = rows.clone();
                 let index_rows = self
                     .indexes
                     .groups
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
-                let rows = self
-                    .write(move |tx: &Connection| {
-                        tenant_exists(tx, &tenant)?;
-                        if member_kind(tx, &tenant, &id)?.is_some() {
-                            return Err(host::id_taken(&id).into());
-                        }
-                        if unique_name_holder(tx, &tenant, &cols)?.is_some() {
-                            return Err(host::display_name_taken(&cols.display_name).into());
-                        }
-                        tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
-                            tenant,
-                            id,
-                            cols.display_name,
-                            cols.display_name_key,
-                            cols.external_id,
-                            1_i64,
-                            created,
-                            last_modified,
-                            doc,
-                            cols.display_name_unique,
-                        ])?;
-                        insert_members(tx, &tenant, &id, &rows, 0, check)?;
-                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
-                        Ok(rows)
-                    })
-                    .await?;
-                with_member_rows(json, rows)
+                self.write(move |tx: &Connection| {
+                    let rows = &*written;
+                    tenant_exists(tx, &tenant)?;
+                    if member_kind(tx, &tenant, &id)?.is_some() {
+                        return Err(host::id_taken(&id).into());
+                    }
+                    if unique_name_holder(tx, &tenant, &cols)?.is_some() {
+                        return Err(host::display_name_taken(&cols.display_name).into());
+                    }
+                    tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
+                        tenant,
+                        id,
+                        cols.display_name,
+                        cols.display_name_key,
+                        cols.external_id,
+                        1_i64,
+                        created,
+                        last_modified,
+                        doc,
+                        cols.display_name_unique,
+                    ])?;
+                    insert_members(tx, &tenant, &id, rows, 0, check)?;
+                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
+                    Ok(())
+                })
+                .await?;
+                with_member_rows(json, Arc::unwrap_or_clone(rows))
             }
         }
     }
@@ -725,48 +730,49 @@ impl ResourceStore for SqliteDb {
                     Version::from_revision(host::revision_u64(next)),
                     key::MEMBERS,
                 )?;
-                let rows = MemberRow::list(members.as_ref())?;
+                // Shared with the write, which may run more than once.
+                let rows = Arc::new(MemberRow::list(members.as_ref())?);
+                let written = rows.clone();
                 let index_rows = self
                     .indexes
                     .groups
                     .rows(schema, &index::read_view(&json, &last_modified));
                 let check = self.check_members;
-                let rows = self
-                    .write(move |tx: &Connection| {
-                        tenant_exists(tx, &tenant)?;
-                        let current =
-                            expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
-                        if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
-                            return Err(host::display_name_taken(&cols.display_name).into());
-                        }
-                        let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
-                            tenant,
-                            id,
-                            cols.display_name,
-                            cols.display_name_key,
-                            cols.external_id,
-                            next,
-                            created,
-                            last_modified,
-                            doc,
-                            current,
-                            cols.display_name_unique,
-                        ])?;
-                        if changed != 1 {
-                            return Err(StoreError::VersionMismatch.into());
-                        }
-                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
-                        // A rename re-sends every member: rewrite the rows
-                        // only if the list really changed.
-                        if member_rows(tx, &tenant, &id)? != rows {
-                            tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
-                                .execute(params![tenant, id])?;
-                            insert_members(tx, &tenant, &id, &rows, 0, check)?;
-                        }
-                        Ok(rows)
-                    })
-                    .await?;
-                with_member_rows(json, rows)
+                self.write(move |tx: &Connection| {
+                    let rows = &*written;
+                    tenant_exists(tx, &tenant)?;
+                    let current = expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
+                    if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
+                        return Err(host::display_name_taken(&cols.display_name).into());
+                    }
+                    let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
+                        tenant,
+                        id,
+                        cols.display_name,
+                        cols.display_name_key,
+                        cols.external_id,
+                        next,
+                        created,
+                        last_modified,
+                        doc,
+                        current,
+                        cols.display_name_unique,
+                    ])?;
+                    if changed != 1 {
+                        return Err(StoreError::VersionMismatch.into());
+                    }
+                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
+                    // A rename re-sends every member: rewrite the rows
+                    // only if the list really changed.
+                    if member_rows(tx, &tenant, &id)? != *rows {
+                        tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
+                            .execute(params![tenant, id])?;
+                        insert_members(tx, &tenant, &id, rows, 0, check)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                with_member_rows(json, Arc::unwrap_or_clone(rows))
             }
         }
     }

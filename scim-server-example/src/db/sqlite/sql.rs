@@ -49,7 +49,7 @@ pub(super) const RECORD_VERSION: &str =
 
 /// The migrations, in order; `MIGRATIONS[i]` brings the schema to version
 /// `i + 1`. Never edit one that has shipped: append a new one.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3_GROUP_NAMES, V4_INDEXES, V5_TEXT_QUEUES];
 
 /// Version 1: tenants, hosts, host groups, memberships.
 const V1: &str = "
@@ -247,6 +247,67 @@ CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
     INSERT INTO group_texts_fts (group_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 ";
+
+/// Version 5: the trigram indexes are brought up to date once per
+/// transaction ([`FLUSH_TEXTS`]) instead of by every statement.
+///
+/// FTS5 writes its pending rows out as a new segment at every savepoint,
+/// and SQLite opens one for every statement of a transaction that touches
+/// it, so with the version 4 triggers each index-row insert of each write
+/// made (and later merged) a segment of its own. Now the triggers only
+/// note the text rows added (`*_texts_pending`) and the indexed ones
+/// removed, with their text (`*_texts_gone`: an external-content FTS5
+/// table deletes by the text it indexed); a row added and removed in the
+/// same transaction was never indexed and is only taken off the pending
+/// list. The FTS5 tables were in sync when this runs, so nothing is
+/// rebuilt.
+const V5_TEXT_QUEUES: &str = "
+DROP TRIGGER host_texts_insert;
+DROP TRIGGER host_texts_delete;
+DROP TRIGGER group_texts_insert;
+DROP TRIGGER group_texts_delete;
+
+CREATE TABLE host_texts_pending (id INTEGER PRIMARY KEY);
+CREATE TABLE host_texts_gone (id INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TRIGGER host_texts_insert AFTER INSERT ON host_texts BEGIN
+    INSERT INTO host_texts_pending (id) VALUES (new.id);
+END;
+CREATE TRIGGER host_texts_delete AFTER DELETE ON host_texts BEGIN
+    INSERT INTO host_texts_gone (id, text) SELECT old.id, old.text
+        WHERE NOT EXISTS (SELECT 1 FROM host_texts_pending WHERE id = old.id);
+    DELETE FROM host_texts_pending WHERE id = old.id;
+END;
+
+CREATE TABLE group_texts_pending (id INTEGER PRIMARY KEY);
+CREATE TABLE group_texts_gone (id INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TRIGGER group_texts_insert AFTER INSERT ON group_texts BEGIN
+    INSERT INTO group_texts_pending (id) VALUES (new.id);
+END;
+CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
+    INSERT INTO group_texts_gone (id, text) SELECT old.id, old.text
+        WHERE NOT EXISTS (SELECT 1 FROM group_texts_pending WHERE id = old.id);
+    DELETE FROM group_texts_pending WHERE id = old.id;
+END;
+";
+
+/// Brings the trigram indexes up to date with the text rows (see
+/// [`V5_TEXT_QUEUES`]), last in every transaction that wrote index rows,
+/// outside any savepoint: removals first, since a rowid removed and
+/// reused is on both lists. One statement each, in this order.
+pub(super) const FLUSH_TEXTS: &[&str] = &[
+    "INSERT INTO host_texts_fts (host_texts_fts, rowid, text)
+         SELECT 'delete', id, text FROM host_texts_gone",
+    "DELETE FROM host_texts_gone",
+    "INSERT INTO host_texts_fts (rowid, text)
+         SELECT t.id, t.text FROM host_texts_pending p JOIN host_texts t ON t.id = p.id",
+    "DELETE FROM host_texts_pending",
+    "INSERT INTO group_texts_fts (group_texts_fts, rowid, text)
+         SELECT 'delete', id, text FROM group_texts_gone",
+    "DELETE FROM group_texts_gone",
+    "INSERT INTO group_texts_fts (rowid, text)
+         SELECT t.id, t.text FROM group_texts_pending p JOIN group_texts t ON t.id = p.id",
+    "DELETE FROM group_texts_pending",
+];
 
 // ---------------------------------------------------------------- indexes
 

@@ -62,7 +62,7 @@ impl TenantStore for SqliteDb {
                     .prepare_cached(sql::TENANT_BY_NAME)?
                     .exists(params![tenant.name])?
                 {
-                    return Err(Fail::Tenant(DbError::TenantExists(tenant.name)));
+                    return Err(Fail::Tenant(DbError::TenantExists(tenant.name.clone())));
                 }
                 check_token_is_new(tx, &hash)?;
                 tx.prepare_cached(sql::INSERT_TENANT)?.execute(params![
@@ -72,7 +72,7 @@ impl TenantStore for SqliteDb {
                     tenant.created,
                     now
                 ])?;
-                Ok(tenant)
+                Ok(tenant.clone())
             })
             .await?)
     }
@@ -112,12 +112,12 @@ impl TenantStore for SqliteDb {
                     grace_until
                 ])? == 0
                 {
-                    return Err(Fail::Tenant(DbError::NoSuchTenant(name)));
+                    return Err(Fail::Tenant(DbError::NoSuchTenant(name.clone())));
                 }
                 let tenant = tx
                     .prepare_cached(sql::TENANT_BY_NAME)?
                     .query_row(params![name], tenant_row)?;
-                Ok(tenant)
+                Ok(tenant.clone())
             })
             .await?)
     }
@@ -131,7 +131,7 @@ impl TenantStore for SqliteDb {
                     .query_row(params![name, now], |r| r.get::<_, bool>(0))
                     .optional()?
                 else {
-                    return Err(Fail::Tenant(DbError::NoSuchTenant(name)));
+                    return Err(Fail::Tenant(DbError::NoSuchTenant(name.clone())));
                 };
                 tx.prepare_cached(sql::REVOKE_PREVIOUS_TOKEN)?
                     .execute(params![name])?;
@@ -188,7 +188,7 @@ impl TenantStore for SqliteDb {
                     .query_row(params![name], tenant_row)
                     .optional()?
                 else {
-                    return Err(Fail::Tenant(DbError::NoSuchTenant(name)));
+                    return Err(Fail::Tenant(DbError::NoSuchTenant(name.clone())));
                 };
                 for delete in [
                     sql::DELETE_TENANT_MEMBERSHIPS,

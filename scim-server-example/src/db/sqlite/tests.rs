@@ -287,6 +287,8 @@ async fn duplicate_group_names_stop_the_migration_until_resolved() {
             "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
              DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
              DROP TABLE host_texts; DROP TABLE group_texts;
+             DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
+             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
              DROP INDEX host_groups_display_name_unique;
              ALTER TABLE host_groups DROP COLUMN display_name_unique;
              DELETE FROM schema_version WHERE version >= {version};"
@@ -534,6 +536,8 @@ async fn upgrading_from_version_3_builds_the_indexes() {
             "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
              DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
              DROP TABLE host_texts; DROP TABLE group_texts;
+             DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
+             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
              DELETE FROM schema_version WHERE version > 3;",
         )
         .unwrap();
@@ -542,5 +546,118 @@ async fn upgrading_from_version_3_builds_the_indexes() {
     let version: i64 = raw(&path)
         .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(
+        version,
+        i64::try_from(super::sql::MIGRATIONS.len()).unwrap()
+    );
+}
+
+/// The trigram indexes are written once per transaction from the text
+/// rows' queues (migration 5): after concurrent creates, replaces and
+/// deletes, batched together by the writer, each FTS5 index holds exactly
+/// its text rows (FTS5's own `integrity-check`), the queues are empty,
+/// and `co`/`ew` filters still agree with `evaluate`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn trigram_indexes_stay_in_step_with_batched_writes() {
+    let dir = TempDir::new("sqlite-trigram-queues");
+    let path = dir.file();
+    let shared = Arc::new(SqliteDb::open(&path).await.unwrap());
+    let suite = || {
+        let shared = shared.clone();
+        Suite::new(move || {
+            let shared = shared.clone();
+            async move { Arc::new(Adopting(shared)) as Arc<dyn ResourceStore> }
+        })
+        .with_spawner(|task| {
+            tokio::spawn(task);
+        })
+    };
+    suite().cursor_walk_under_writes().await;
+    suite().compare_and_swap_under_concurrency().await;
+    suite().membership_under_concurrency().await;
+    suite().random_queries_agree_with_evaluate().await;
+    let conn = raw(&path);
+    let texts: i64 = conn
+        .query_row("SELECT COUNT(*) FROM host_texts", [], |r| r.get(0))
+        .unwrap();
+    assert!(texts > 100, "the checks wrote text rows ({texts})");
+    for table in ["host_texts_fts", "group_texts_fts"] {
+        conn.execute(
+            &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{table} is out of step with its text rows: {e}"));
+    }
+    for queue in [
+        "host_texts_pending",
+        "host_texts_gone",
+        "group_texts_pending",
+        "group_texts_gone",
+    ] {
+        let left: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {queue}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "{queue} was not flushed");
+    }
+}
+
+/// A version 4 database (trigram indexes kept by per-row triggers)
+/// migrates to the queued triggers with its indexes intact, and later
+/// writes keep them in step.
+#[tokio::test]
+async fn upgrading_from_version_4_keeps_the_trigram_indexes() {
+    let dir = TempDir::new("sqlite-from-v4");
+    let path = dir.file();
+    let t = testing::index::write_for_indexing(
+        &with_options(&path, testing::index::options(false)).await,
+    )
+    .await;
+    // Back to version 4's triggers; the FTS5 tables are in step.
+    raw(&path)
+        .execute_batch(
+            "DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
+             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
+             DROP TRIGGER host_texts_insert; DROP TRIGGER host_texts_delete;
+             DROP TRIGGER group_texts_insert; DROP TRIGGER group_texts_delete;
+             CREATE TRIGGER host_texts_insert AFTER INSERT ON host_texts BEGIN
+                 INSERT INTO host_texts_fts (rowid, text) VALUES (new.id, new.text);
+             END;
+             CREATE TRIGGER host_texts_delete AFTER DELETE ON host_texts BEGIN
+                 INSERT INTO host_texts_fts (host_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+             END;
+             CREATE TRIGGER group_texts_insert AFTER INSERT ON group_texts BEGIN
+                 INSERT INTO group_texts_fts (rowid, text) VALUES (new.id, new.text);
+             END;
+             CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
+                 INSERT INTO group_texts_fts (group_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+             END;
+             DELETE FROM schema_version WHERE version > 4;",
+        )
+        .unwrap();
+    let db = with_options(&path, testing::index::options(false)).await;
+    testing::index::check_indexed(&db, &t, false).await;
+    // Rows indexed before the migration, and after it.
+    testing::index::write_for_indexing(&db).await;
+    let users = testing::index::options(false)
+        .registry
+        .resource_type("User")
+        .unwrap()
+        .clone();
+    testing::index::agrees(&db, &t, &users, r#"emails.value co "ice@""#).await;
+    testing::index::agrees(&db, &t, &users, r#"userName ew "e""#).await;
+    let conn = raw(&path);
+    for table in ["host_texts_fts", "group_texts_fts"] {
+        conn.execute(
+            &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{table} after the migration: {e}"));
+    }
+    let version: i64 = conn
+        .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        version,
+        i64::try_from(super::sql::MIGRATIONS.len()).unwrap()
+    );
 }

@@ -129,7 +129,7 @@ async fn everything(db: &Database, t: &TenantId, schema: &ResourceSchema) -> Vec
 
 /// Checks `filter` against the evaluator: index page, `count=0`, sorted,
 /// and a later page.
-async fn agrees(db: &Database, t: &TenantId, schema: &ResourceSchema, filter: &str) {
+pub(crate) async fn agrees(db: &Database, t: &TenantId, schema: &ResourceSchema, filter: &str) {
     let all = everything(db, t, schema).await;
     let pages = [
         Page::index(None, None, 100, 100),
