@@ -285,6 +285,7 @@ async fn probes(sim: &Sim, rec: &Recorder, cycle: u64) {
 /// members and its memberships in batches.
 pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
     let rec = Arc::new(Recorder::new());
+    let started = Instant::now();
     probes(sim, &rec, 0).await;
 
     let hosts: Vec<usize> = (0..sim.workload.hosts.len()).collect();
@@ -294,7 +295,9 @@ pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
         async move { sim.provision_host(&rec, i).await }
     })
     .await;
+    rec.stage(STAGE_HOSTS, started.elapsed());
 
+    let started = Instant::now();
     let groups: Vec<usize> = (0..sim.workload.groups.len()).collect();
     let progress = Progress::new("initial: groups", Some(groups.len() as u64), sim.quiet);
     bounded(sim.concurrency, groups, &progress, |g| {
@@ -302,6 +305,9 @@ pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
         async move { sim.provision_group(&rec, g).await }
     })
     .await;
+    rec.stage(STAGE_GROUPS, started.elapsed());
+
+    let started = Instant::now();
 
     let with_members: Vec<usize> = (0..sim.workload.groups.len())
         .filter(|&g| {
@@ -340,8 +346,16 @@ pub(crate) async fn initial(sim: &Arc<Sim>) -> PhaseReport {
         },
     )
     .await;
+    rec.stage(STAGE_MEMBERS, started.elapsed());
     rec.finish("initial")
 }
+
+/// The initial phase's parts: the hosts' lookups and creates (with the
+/// probes before them), the groups' lookups and creates, and the member
+/// adds (with the group reads before them).
+pub(crate) const STAGE_HOSTS: &str = "hosts";
+pub(crate) const STAGE_GROUPS: &str = "groups";
+pub(crate) const STAGE_MEMBERS: &str = "members";
 
 /// The add-members PATCHes: for each group with an id, its members with an
 /// id, `member_batch` at a time. Members whose create failed are left out,

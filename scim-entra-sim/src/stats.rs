@@ -164,6 +164,7 @@ pub(crate) struct Recorder {
 
 #[derive(Debug)]
 struct Inner {
+    stages: Vec<Stage>,
     all: Counts,
     ops: BTreeMap<Op, Counts>,
     notes: BTreeMap<&'static str, u64>,
@@ -180,6 +181,7 @@ impl Recorder {
                 ops: BTreeMap::new(),
                 notes: BTreeMap::new(),
                 first_errors: BTreeMap::new(),
+                stages: Vec::new(),
             }),
         }
     }
@@ -209,6 +211,15 @@ impl Recorder {
     }
 
     /// Closes the phase.
+    /// Records that the phase's part `name` took `elapsed`.
+    pub(crate) fn stage(&self, name: &'static str, elapsed: Duration) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.stages.push(Stage {
+            name,
+            elapsed_s: elapsed.as_secs_f64(),
+        });
+    }
+
     pub(crate) fn finish(&self, phase: &'static str) -> PhaseReport {
         let elapsed = self.started.elapsed();
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -241,8 +252,18 @@ impl Recorder {
                 .collect(),
             notes: inner.notes.clone(),
             first_errors: inner.first_errors.clone(),
+            stages: inner.stages.clone(),
         }
     }
+}
+
+/// A part of a phase and its wall-clock time.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct Stage {
+    /// `hosts`, `groups`, `members`.
+    pub(crate) name: &'static str,
+    /// Its wall-clock time.
+    pub(crate) elapsed_s: f64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -296,6 +317,19 @@ pub(crate) struct PhaseReport {
     /// For each failing status or `transport`: the first such request and
     /// what the server (or the connection) said.
     pub(crate) first_errors: BTreeMap<String, String>,
+    /// The phase's parts in order, where it has several (`initial`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stages: Vec<Stage>,
+}
+
+impl PhaseReport {
+    /// The wall-clock time of the part `name`, if recorded.
+    pub(crate) fn stage_s(&self, name: &str) -> Option<f64> {
+        self.stages
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.elapsed_s)
+    }
 }
 
 impl fmt::Display for PhaseReport {
@@ -315,6 +349,14 @@ impl fmt::Display for PhaseReport {
         }
         for (key, first) in &self.first_errors {
             writeln!(f, "  first {key}: {first}")?;
+        }
+        if !self.stages.is_empty() {
+            let list: Vec<String> = self
+                .stages
+                .iter()
+                .map(|s| format!("{} {:.2} s", s.name, s.elapsed_s))
+                .collect();
+            writeln!(f, "  stages: {}", list.join(", "))?;
         }
         writeln!(f, "  latency ms: {}", self.latency)?;
         for (op, r) in &self.operations {

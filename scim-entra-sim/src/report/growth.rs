@@ -71,6 +71,9 @@ pub(crate) struct Growth {
     pub(crate) page: usize,
 }
 
+/// The deep-page shape's name (the report explains its growth).
+pub(crate) const DEEP_PAGE: &str = SHAPES[5];
+
 /// The shapes, in table order.
 const SHAPES: [&str; 10] = [
     "`userName eq` (indexed)",

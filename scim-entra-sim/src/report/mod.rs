@@ -126,6 +126,10 @@ pub(crate) struct StoreRun {
     pub(crate) peak_rss_bytes: Vec<Option<u64>>,
     /// The server's CPU seconds by thread name during each phase.
     pub(crate) thread_cpu_s: Vec<procs::ThreadCpu>,
+    /// PostgreSQL's own processes' CPU seconds during each phase (runs
+    /// against PostgreSQL only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) database_cpu_s: Vec<Option<f64>>,
     /// The cost-growth table (not for bare hyper).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) growth: Option<Growth>,
@@ -449,22 +453,36 @@ impl Context<'_> {
             phases: Vec::new(),
             peak_rss_bytes: Vec::new(),
             thread_cpu_s: Vec::new(),
+            database_cpu_s: Vec::new(),
             growth: None,
         };
-        let record = |phase: PhaseReport, before: procs::ThreadCpu, run: &mut StoreRun| {
-            self.say(&format!("{store} {phase}"));
-            run.phases.push(phase);
-            run.peak_rss_bytes.push(server.peak_rss());
-            run.thread_cpu_s
-                .push(procs::cpu_between(&before, &server.thread_cpu()));
+        let postgres = store == "PostgreSQL";
+        let readings = || {
+            (
+                server.thread_cpu(),
+                postgres.then(|| procs::processes_cpu("postgres")).flatten(),
+            )
         };
-        let before = server.thread_cpu();
+        let record =
+            |phase: PhaseReport, before: (procs::ThreadCpu, Option<f64>), run: &mut StoreRun| {
+                self.say(&format!("{store} {phase}"));
+                run.phases.push(phase);
+                run.peak_rss_bytes.push(server.peak_rss());
+                let (threads, database) = readings();
+                run.thread_cpu_s
+                    .push(procs::cpu_between(&before.0, &threads));
+                if postgres {
+                    run.database_cpu_s
+                        .push(before.1.zip(database).map(|(a, b)| b - a));
+                }
+            };
+        let before = readings();
         record(phases::initial(&sim).await, before, &mut run);
-        let before = server.thread_cpu();
+        let before = readings();
         record(phases::update(&sim, &plan).await, before, &mut run);
-        let before = server.thread_cpu();
+        let before = readings();
         record(phases::steady(&sim).await, before, &mut run);
-        let before = server.thread_cpu();
+        let before = readings();
         record(
             phases::member_changes(&sim, 0, self.options.member_changes).await,
             before,
@@ -498,6 +516,7 @@ impl Context<'_> {
             phases: vec![steady],
             peak_rss_bytes: vec![server.peak_rss()],
             thread_cpu_s: vec![procs::cpu_between(&before, &server.thread_cpu())],
+            database_cpu_s: Vec::new(),
             growth: None,
         })
     }

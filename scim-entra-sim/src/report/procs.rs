@@ -198,6 +198,34 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(user + system)
 }
 
+/// CPU seconds used so far by every process named `name` (PostgreSQL's
+/// `postgres` backends and helpers), summed; `None` where there is no
+/// procfs. Processes that ended are not counted.
+pub(crate) fn processes_cpu(name: &str) -> Option<f64> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let mut total = 0.0;
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let is_pid = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if !is_pid {
+            continue;
+        }
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue;
+        };
+        if comm.trim() == name {
+            total += parse_cpu_ticks(&stat).unwrap_or(0) as f64 / TICKS_PER_SECOND;
+        }
+    }
+    Some(total)
+}
+
 /// What each thread used between two readings.
 pub(crate) fn cpu_between(before: &ThreadCpu, after: &ThreadCpu) -> ThreadCpu {
     after

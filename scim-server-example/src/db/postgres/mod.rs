@@ -934,15 +934,25 @@ impl ResourceStore for PgDb {
         let mut client = self.client().await?;
         let result: Result<i64, Fail> = async {
             let tx = client.transaction().await?;
-            lock_tenant(&tx, tenant).await?;
-            // The compare-and-swap, and the row lock that makes concurrent
-            // changes of this group take turns.
-            let bumped = row_opt(
-                &tx,
-                sql::BUMP_GROUP,
-                &[&tenant, &id, &last_modified, &expect.bind()],
-            )
-            .await?;
+            // One round trip for three statements (tokio-postgres pipelines
+            // queries polled together; the server runs them in the order
+            // sent): the tenant lock, the compare-and-swap with the row
+            // lock that makes concurrent changes of this group take turns,
+            // and the last position, read under that lock.
+            let expected = expect.bind();
+            let bump_params: [&(dyn ToSql + Sync); 4] = [&tenant, &id, &last_modified, &expected];
+            let max_position = async {
+                if add.is_empty() {
+                    Ok(None)
+                } else {
+                    row_opt(&tx, sql::MAX_POSITION, &[&tenant, &id]).await
+                }
+            };
+            let ((), bumped, last) = tokio::try_join!(
+                lock_tenant(&tx, tenant),
+                row_opt(&tx, sql::BUMP_GROUP, &bump_params),
+                max_position,
+            )?;
             let revision: i64 = match bumped {
                 Some(r) => r.try_get(0)?,
                 None => {
@@ -957,28 +967,31 @@ impl ResourceStore for PgDb {
             if !remove.is_empty() {
                 rows += execute(&tx, sql::DELETE_MEMBERS, &[&tenant, &id, &remove]).await?;
             }
-            if !add.is_empty() {
-                let last: i64 = match row_opt(&tx, sql::MAX_POSITION, &[&tenant, &id]).await? {
-                    Some(r) => r.try_get(0)?,
-                    None => 0,
-                };
-                rows += insert_members(&tx, tenant, id, &add, last, self.check_members).await?;
-            }
+            let last: i64 = match last {
+                Some(r) => r.try_get(0)?,
+                None => 0,
+            };
+            // The group's lastModified key goes with the member rows, in
+            // the same round trips; rolled back with them if nothing
+            // changed.
+            let (added, ()) = tokio::try_join!(
+                insert_members(&tx, tenant, id, &add, last, self.check_members),
+                keys::bump_last_modified(
+                    &tx,
+                    &self.indexes.groups,
+                    sql::SET_GROUP_LAST_MODIFIED_KEY,
+                    tenant,
+                    id,
+                    &last_modified,
+                ),
+            )?;
+            rows += added;
             if rows == 0 {
                 // Nothing changed (a retried add or remove): undo the
                 // revision bump, so version and lastModified stay.
                 tx.rollback().await?;
                 return Ok(revision - 1);
             }
-            keys::bump_last_modified(
-                &tx,
-                &self.indexes.groups,
-                sql::SET_GROUP_LAST_MODIFIED_KEY,
-                tenant,
-                id,
-                &last_modified,
-            )
-            .await?;
             tx.commit().await?;
             Ok(revision)
         }

@@ -348,13 +348,14 @@ pub(super) async fn insert_members<C: GenericClient>(
         return Err(host::unknown_member(&bad.member_id).into());
     }
     let ids: Vec<&str> = rows_in.iter().map(|r| r.member_id.as_str()).collect();
-    let mut hosts = HashSet::new();
-    for r in rows(c, sql::HOSTS_AMONG, &[&tenant, &ids]).await? {
-        hosts.insert(r.try_get::<_, String>(0)?);
-    }
-    let mut groups = HashSet::new();
-    for r in rows(c, sql::GROUPS_AMONG, &[&tenant, &ids]).await? {
-        groups.insert(r.try_get::<_, String>(0)?);
+    let (mut hosts, mut groups) = (HashSet::new(), HashSet::new());
+    for r in rows(c, sql::MEMBERS_AMONG, &[&tenant, &ids]).await? {
+        let id = r.try_get::<_, String>(0)?;
+        if r.try_get::<_, bool>(1)? {
+            hosts.insert(id);
+        } else {
+            groups.insert(id);
+        }
     }
     let n = rows_in.len();
     let (mut key_col, mut host_col, mut group_col) = (

@@ -467,11 +467,12 @@ pub(super) const MEMBERS_WITH_KEYS: &str = "
     WHERE tenant_id = $1 AND member_key = ANY($2)
     ORDER BY group_id, position";
 
-/// Which of the ids `$2` are hosts of the tenant.
-pub(super) const HOSTS_AMONG: &str = "SELECT id FROM hosts WHERE tenant_id = $1 AND id = ANY($2)";
-/// Which of the ids `$2` are host groups of the tenant.
-pub(super) const GROUPS_AMONG: &str =
-    "SELECT id FROM host_groups WHERE tenant_id = $1 AND id = ANY($2)";
+/// Which of the ids `$2` are hosts (`true`) and which host groups
+/// (`false`) of the tenant, in one round trip.
+pub(super) const MEMBERS_AMONG: &str = "
+    SELECT id, true FROM hosts WHERE tenant_id = $1 AND id = ANY($2)
+    UNION ALL
+    SELECT id, false FROM host_groups WHERE tenant_id = $1 AND id = ANY($2)";
 
 pub(super) const MAX_POSITION: &str = "SELECT COALESCE(MAX(position), 0)::BIGINT FROM memberships WHERE tenant_id = $1 AND group_id = $2";
 

@@ -1,4 +1,4 @@
-//! Planner statistics where autovacuum does not keep them.
+//! Vacuum and planner statistics where autovacuum does not keep them.
 //!
 //! PostgreSQL plans a prepared statement (ours, and the ones its foreign
 //! keys run on every inserted row) from the table's statistics, and keeps
@@ -10,9 +10,11 @@
 //! row picked an index on `tenant_id` alone and read every host of the
 //! tenant, so that creates slowed from 700 to 30 a second by 13,000 hosts.
 //!
-//! [`Keeper`] applies autovacuum's rule itself to those tables only, with
-//! the server's own thresholds, every [`INTERVAL`]. Several servers
-//! sharing a database may each analyze a table; that is harmless.
+//! [`Keeper`] applies autovacuum's rules itself to those tables only, with
+//! the server's own thresholds, every [`INTERVAL`]: `ANALYZE` once enough
+//! rows changed, `VACUUM` once enough died or were inserted (without it,
+//! dead rows are never reclaimed and index-only scans read the table).
+//! Several servers sharing a database may each do it; that is harmless.
 
 use std::time::Duration;
 
@@ -32,19 +34,29 @@ const TABLES: &[&str] = &[
     "group_keys",
 ];
 
-/// The tables (of `$1`) autovacuum does not analyze that changed by more
-/// than its analyze rule allows since their last `ANALYZE`.
+/// The tables (of `$1`) autovacuum leaves alone that its rules say are
+/// due, with whether to vacuum (dead rows, or rows inserted since the last
+/// vacuum: an index-only scan reads the table for every row of a page the
+/// visibility map does not mark all-visible) and whether to analyze. The
+/// insert rule's counter and settings are PostgreSQL 13's; before it they
+/// read as never due.
 const DUE: &str = "
-    SELECT c.relname::TEXT
+    SELECT c.relname::TEXT,
+           s.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::FLOAT8
+               + current_setting('autovacuum_vacuum_scale_factor')::FLOAT8 * greatest(c.reltuples, 0)
+           OR coalesce((to_jsonb(s) ->> 'n_ins_since_vacuum')::FLOAT8, 0) >
+               coalesce(current_setting('autovacuum_vacuum_insert_threshold', true)::FLOAT8, 'Infinity')
+               + coalesce(current_setting('autovacuum_vacuum_insert_scale_factor', true)::FLOAT8, 0)
+                 * greatest(c.reltuples, 0) AS vacuum,
+           s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::FLOAT8
+               + current_setting('autovacuum_analyze_scale_factor')::FLOAT8 * greatest(c.reltuples, 0)
+               AS analyze
     FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
     WHERE c.oid = ANY($1::TEXT[]::REGCLASS[])
       AND (NOT current_setting('autovacuum')::BOOLEAN
            OR EXISTS (SELECT 1 FROM unnest(c.reloptions) o
                       WHERE lower(o) IN ('autovacuum_enabled=false', 'autovacuum_enabled=off',
                                          'autovacuum_enabled=no', 'autovacuum_enabled=0')))
-      AND s.n_mod_since_analyze >
-          current_setting('autovacuum_analyze_threshold')::FLOAT8
-          + current_setting('autovacuum_analyze_scale_factor')::FLOAT8 * greatest(c.reltuples, 0)
     ORDER BY c.relname";
 
 /// Whether autovacuum is off for the whole server.
@@ -68,9 +80,9 @@ impl Keeper {
     pub(super) async fn start(pool: Pool) -> Self {
         if autovacuum_off(&pool).await {
             tracing::warn!(
-                "PostgreSQL's autovacuum is off: this server analyzes its own tables when autovacuum \
-                 would (autovacuum_analyze_threshold and _scale_factor), so that query plans follow \
-                 the data; dead rows are not vacuumed, so turn autovacuum on"
+                "PostgreSQL's autovacuum is off: this server vacuums and analyzes its own tables \
+                 when autovacuum would (its thresholds and scale factors), so that query plans \
+                 follow the data; turn autovacuum on to leave that to PostgreSQL"
             );
         }
         let task = tokio::spawn(async move {
@@ -98,25 +110,32 @@ async fn autovacuum_off(pool: &Pool) -> bool {
         .is_ok_and(|row| row.get::<_, bool>(0))
 }
 
-/// Analyzes every table that is due; the tables it analyzed.
+/// Vacuums or analyzes every table that is due; the tables it touched.
 pub(super) async fn analyze_due(pool: &Pool) -> Result<Vec<String>, String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
     let tables: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
-    let due: Vec<String> = client
+    let due: Vec<(String, bool, bool)> = client
         .query(DUE, &[&tables])
         .await
         .map_err(|e| e.to_string())?
         .iter()
-        .map(|row| row.get(0))
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect();
-    for table in &due {
+    let mut touched = Vec::new();
+    for (table, vacuum, analyze) in due {
         // The names come from `TABLES` through the catalogue, never from
-        // a request.
+        // a request. VACUUM runs outside a transaction, as here.
+        let command = match (vacuum, analyze) {
+            (true, _) => format!("VACUUM (ANALYZE) {table}"),
+            (false, true) => format!("ANALYZE {table}"),
+            (false, false) => continue,
+        };
         client
-            .batch_execute(&format!("ANALYZE {table}"))
+            .batch_execute(&command)
             .await
             .map_err(|e| e.to_string())?;
-        tracing::debug!(table, "analyzed");
+        tracing::debug!(%command, "kept planner statistics");
+        touched.push(table);
     }
-    Ok(due)
+    Ok(touched)
 }

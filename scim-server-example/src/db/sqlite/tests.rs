@@ -552,6 +552,18 @@ async fn upgrading_from_version_3_builds_the_indexes() {
     );
 }
 
+/// Each FTS5 index holds exactly its text rows (FTS5's `integrity-check`
+/// with the content table compared).
+fn assert_trigram_indexes_in_step(conn: &Connection) {
+    for table in ["host_texts_fts", "group_texts_fts"] {
+        conn.execute(
+            &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
+            [],
+        )
+        .unwrap_or_else(|e| panic!("{table} is out of step with its text rows: {e}"));
+    }
+}
+
 /// The trigram indexes are written once per transaction from the text
 /// rows' queues (migration 5): after concurrent creates, replaces and
 /// deletes, batched together by the writer, each FTS5 index holds exactly
@@ -581,13 +593,7 @@ async fn trigram_indexes_stay_in_step_with_batched_writes() {
         .query_row("SELECT COUNT(*) FROM host_texts", [], |r| r.get(0))
         .unwrap();
     assert!(texts > 100, "the checks wrote text rows ({texts})");
-    for table in ["host_texts_fts", "group_texts_fts"] {
-        conn.execute(
-            &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
-            [],
-        )
-        .unwrap_or_else(|e| panic!("{table} is out of step with its text rows: {e}"));
-    }
+    assert_trigram_indexes_in_step(&conn);
     for queue in [
         "host_texts_pending",
         "host_texts_gone",
@@ -646,13 +652,7 @@ async fn upgrading_from_version_4_keeps_the_trigram_indexes() {
     testing::index::agrees(&db, &t, &users, r#"emails.value co "ice@""#).await;
     testing::index::agrees(&db, &t, &users, r#"userName ew "e""#).await;
     let conn = raw(&path);
-    for table in ["host_texts_fts", "group_texts_fts"] {
-        conn.execute(
-            &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
-            [],
-        )
-        .unwrap_or_else(|e| panic!("{table} after the migration: {e}"));
-    }
+    assert_trigram_indexes_in_step(&conn);
     let version: i64 = conn
         .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
