@@ -493,7 +493,7 @@ fn missed_postgres(s: &mut String, report: &ScaleReport) {
             let _ = writeln!(
                 s,
                 "**Why PostgreSQL's member changes missed, and what would fix it.** A \
-                 member change is one transaction of four round trips to PostgreSQL \
+                 member change is one transaction of five round trips to PostgreSQL \
                  (`BEGIN`; the tenant lock, the group's compare-and-swap and its last \
                  position, pipelined; the member lookup with the lastModified key, then the \
                  insert; `COMMIT`, which waits for the WAL flush), each a context switch \

@@ -31,6 +31,8 @@ async fn duplicates_are_refused_then_resolved(storage: &Storage) {
         "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
          DROP TABLE IF EXISTS host_texts_fts; DROP TABLE IF EXISTS group_texts_fts;
          DROP TABLE IF EXISTS host_texts; DROP TABLE IF EXISTS group_texts;
+         DROP TABLE IF EXISTS host_texts_pending; DROP TABLE IF EXISTS host_texts_gone;
+         DROP TABLE IF EXISTS group_texts_pending; DROP TABLE IF EXISTS group_texts_gone;
          DROP INDEX host_groups_display_name_unique;
          ALTER TABLE host_groups DROP COLUMN display_name_unique;
          DELETE FROM schema_version WHERE version >= 3;",
