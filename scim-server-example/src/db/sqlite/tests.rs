@@ -102,6 +102,18 @@ async fn fresh(dir: &TempDir) -> (Database, std::path::PathBuf) {
     )
 }
 
+/// Undoes migration 5's tables (their triggers go with them), for tests
+/// that take a database back to an older version.
+const UNDO_TEXT_QUEUES: &str = "
+    DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
+    DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;";
+
+/// Undoes migration 4's tables (after [`UNDO_TEXT_QUEUES`]).
+const UNDO_INDEX_ROWS: &str = "
+    DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
+    DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
+    DROP TABLE host_texts; DROP TABLE group_texts;";
+
 fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
 }
@@ -284,11 +296,7 @@ async fn duplicate_group_names_stop_the_migration_until_resolved() {
     let version = super::group_names_version();
     raw(&path)
         .execute_batch(&format!(
-            "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
-             DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
-             DROP TABLE host_texts; DROP TABLE group_texts;
-             DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
-             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
+            "{UNDO_TEXT_QUEUES} {UNDO_INDEX_ROWS}
              DROP INDEX host_groups_display_name_unique;
              ALTER TABLE host_groups DROP COLUMN display_name_unique;
              DELETE FROM schema_version WHERE version >= {version};"
@@ -532,14 +540,10 @@ async fn upgrading_from_version_3_builds_the_indexes() {
     .await;
     // Back to the schema of version 3 (before the index rows), with its documents.
     raw(&path)
-        .execute_batch(
-            "DROP TABLE host_keys; DROP TABLE group_keys; DROP TABLE index_names;
-             DROP TABLE host_texts_fts; DROP TABLE group_texts_fts;
-             DROP TABLE host_texts; DROP TABLE group_texts;
-             DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
-             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
-             DELETE FROM schema_version WHERE version > 3;",
-        )
+        .execute_batch(&format!(
+            "{UNDO_TEXT_QUEUES} {UNDO_INDEX_ROWS}
+             DELETE FROM schema_version WHERE version > 3;"
+        ))
         .unwrap();
     let db = with_options(&path, testing::index::options(false)).await;
     testing::index::check_indexed(&db, &t, false).await;
@@ -620,9 +624,8 @@ async fn upgrading_from_version_4_keeps_the_trigram_indexes() {
     .await;
     // Back to version 4's triggers; the FTS5 tables are in step.
     raw(&path)
-        .execute_batch(
-            "DROP TABLE host_texts_pending; DROP TABLE host_texts_gone;
-             DROP TABLE group_texts_pending; DROP TABLE group_texts_gone;
+        .execute_batch(&format!(
+            "{UNDO_TEXT_QUEUES}
              DROP TRIGGER host_texts_insert; DROP TRIGGER host_texts_delete;
              DROP TRIGGER group_texts_insert; DROP TRIGGER group_texts_delete;
              CREATE TRIGGER host_texts_insert AFTER INSERT ON host_texts BEGIN
@@ -637,8 +640,8 @@ async fn upgrading_from_version_4_keeps_the_trigram_indexes() {
              CREATE TRIGGER group_texts_delete AFTER DELETE ON group_texts BEGIN
                  INSERT INTO group_texts_fts (group_texts_fts, rowid, text) VALUES ('delete', old.id, old.text);
              END;
-             DELETE FROM schema_version WHERE version > 4;",
-        )
+             DELETE FROM schema_version WHERE version > 4;"
+        ))
         .unwrap();
     let db = with_options(&path, testing::index::options(false)).await;
     testing::index::check_indexed(&db, &t, false).await;
