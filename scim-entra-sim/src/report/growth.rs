@@ -73,9 +73,11 @@ pub(crate) struct Growth {
 
 /// The deep-page shape's name (the report explains its growth).
 pub(crate) const DEEP_PAGE: &str = SHAPES[5];
+/// The cursor shape's row: servers without cursors cannot answer it.
+const CURSOR_STEP: usize = 7;
 
 /// The shapes, in table order.
-const SHAPES: [&str; 10] = [
+const SHAPES: [&str; 11] = [
     "`userName eq` (indexed)",
     "`emails[type eq \"work\"].value eq`",
     "`userName sw`",
@@ -84,6 +86,7 @@ const SHAPES: [&str; 10] = [
     "deep index page (the last `count` users by `startIndex`)",
     "index walk step (the `startIndex` page after the middle one)",
     "cursor step (RFC 9865 `cursor`: the second page)",
+    "sorted page (`sortBy=userName`, descending, the first page)",
     "`count=0` with a filter (`userName sw`)",
     "member add on the large group (half the hosts)",
 ];
@@ -251,6 +254,11 @@ pub(crate) async fn run(
         "filter",
         &format!("userName co \"{}\"", &MARKER_PREFIX[1..]),
     )]);
+    let sorted = query(&[
+        ("sortBy", "userName"),
+        ("sortOrder", "descending"),
+        ("count", &run.page),
+    ]);
     let count0 = query(&[
         ("filter", &format!("userName sw \"{MARKER_PREFIX}\"")),
         ("count", "0"),
@@ -267,7 +275,7 @@ pub(crate) async fn run(
         })
         .collect();
     if !cursor_supported {
-        if let Some(row) = rows.get_mut(6) {
+        if let Some(row) = rows.get_mut(CURSOR_STEP) {
             row.unsupported = Some(
                 "not supported: the server's ServiceProviderConfig does not advertise \
                  `pagination.cursor`"
@@ -321,6 +329,7 @@ pub(crate) async fn run(
         } else {
             (None, None, 0)
         });
+        results.push(run.time_get(&sorted, false).await);
         results.push(run.time_get(&count0, true).await);
         results.push(time_member_add(&run, &group_path, &joiner).await);
         for (row, (median, returns, timed)) in rows.iter_mut().zip(results) {

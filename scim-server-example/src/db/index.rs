@@ -994,9 +994,9 @@ mod tests {
         let (m, schema) = maintained(Kind::Host);
         let mut q = ListQuery::new(Page::cursor(None, Some(50), 100, 100));
         let first = walk::plan(&m, &schema, &q, None).unwrap().unwrap();
-        let st = first.render(Kind::Host, Dialect::Sqlite);
+        let reads = first.reads(Kind::Host, Dialect::Sqlite, 0, None);
         assert_eq!(
-            st.ids,
+            reads[0].sql,
             "SELECT x.id, NULL FROM hosts x WHERE x.tenant_id = ?1 ORDER BY x.id LIMIT 51"
         );
         let next = scim_core::list::Cursor::new(
@@ -1006,12 +1006,14 @@ mod tests {
         q.page = Page::cursor(Some(next.encode()), Some(50), 100, 100);
         let walk = walk::plan(&m, &schema, &q, None).unwrap().unwrap();
         let st = walk.render(Kind::Host, Dialect::Sqlite);
+        let reads = walk.reads(Kind::Host, Dialect::Sqlite, 0, None);
         assert_eq!(
-            st.ids,
+            reads[0].sql,
             "SELECT x.id, NULL FROM hosts x WHERE x.tenant_id = ?1 AND x.id > ?2 ORDER BY x.id LIMIT 51"
         );
-        assert_eq!(st.params, [Param::Text("abc".to_owned())]);
-        assert_eq!(st.count_params, 0);
+        assert_eq!(reads[0].params, [Param::Text("abc".to_owned())]);
+        assert!(st.count_params.is_empty());
+        assert_eq!(st.keyed_count, None);
         // A sorted query refuses the unsorted position (and the reverse).
         q.sort =
             Some(Sort::new(&schema, "userName".parse().unwrap(), SortOrder::Ascending).unwrap());

@@ -181,23 +181,41 @@ fn sort_index(
     m.id(def.name())
 }
 
-/// The rendered statements of a walk.
+/// The counting statements of a walk.
 #[derive(Clone, Debug)]
 pub(crate) struct Statements {
-    /// `SELECT COUNT(*)`: the total.
+    /// `SELECT COUNT(*)`: the total, with `count_params` from `?2`/`$2`
+    /// (the tenant is `?1`/`$1`).
     pub(crate) count: String,
-    /// `SELECT id, key`: the page's ids (and sort keys) in order, one more
-    /// than the page for cursor slices (whether a next page exists).
-    pub(crate) ids: String,
-    /// The parameters of `ids` from `?2`/`$2` (the tenant is `?1`/`$1`);
-    /// `count` takes the set's only.
+    /// The parameters of `count`: the set's.
+    pub(crate) count_params: Vec<Param>,
+    /// For a walk over every resource sorted by an index
+    /// ([`Walk::is_split`]): `SELECT COUNT(*)` of that index's rows, the
+    /// resources with a value (the tenant its only parameter).
+    /// [`Walk::reads`] needs it.
+    pub(crate) keyed_count: Option<String>,
+}
+
+/// One statement reading `(id, key)` rows of a walk, in the walk's order.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub(crate) struct Read {
+    /// `SELECT id, key … ORDER BY … LIMIT`.
+    pub(crate) sql: String,
+    /// Its parameters from `?2`/`$2` (the tenant is `?1`/`$1`).
     pub(crate) params: Vec<Param>,
-    /// The set's parameters, for `count`.
-    pub(crate) count_params: usize,
+}
+
+/// The two index-ordered parts of a split walk ([`Walk::is_split`]).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Part {
+    /// The resources with a value: the sort index's rows, in key order.
+    Keyed,
+    /// The resources without one, by `id`.
+    Missing,
 }
 
 impl Walk {
-    /// How many ids the `ids` statement returns at most.
+    /// How many ids the reads return at most, together.
     pub(crate) fn fetch(&self) -> i64 {
         match &self.slice {
             Slice::Offset { limit, .. } | Slice::Resumed { limit, .. } => *limit,
@@ -214,18 +232,221 @@ impl Walk {
         }
     }
 
-    /// The statements in `dialect` for `kind`.
+    /// Whether this is a walk over every resource sorted by an index. Its
+    /// order is the index's rows in key order, then (descending: before
+    /// them) the resources without a value by `id`; each part is read on
+    /// its own, as an index range that stops at the page, so that a page
+    /// costs the same however many resources the tenant holds. (One
+    /// statement joining every resource to its key has to sort them all
+    /// first.)
+    pub(crate) fn is_split(&self) -> bool {
+        self.set.is_none() && matches!(self.order, Order::Key { .. })
+    }
+
+    /// The counting statements in `dialect` for `kind`.
     pub(crate) fn render(&self, kind: Kind, dialect: Dialect) -> Statements {
-        let (table, keys, owner) = match kind {
-            Kind::Host => ("hosts", "host_keys", "host_id"),
-            Kind::HostGroup => ("host_groups", "group_keys", "group_id"),
+        let names = Names::of(kind);
+        let mut conds = vec![format!("x.tenant_id = {}", placeholder(dialect, 1))];
+        if let Some(set) = &self.set {
+            conds.push(format!("x.id IN ({})", set.sql));
+        }
+        let keyed_count = match self.order {
+            Order::Key { index, .. } if self.is_split() => Some(format!(
+                "SELECT COUNT(*) FROM {} k WHERE k.tenant_id = {} AND k.index_id = {index}",
+                names.keys,
+                placeholder(dialect, 1)
+            )),
+            _ => None,
         };
+        Statements {
+            count: format!(
+                "SELECT COUNT(*) FROM {} x WHERE {}",
+                names.table,
+                conds.join(" AND ")
+            ),
+            count_params: self
+                .set
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.params.clone()),
+            keyed_count,
+        }
+    }
+
+    /// The statements reading the page's ids (and sort keys), in order:
+    /// run them in turn until [`Walk::fetch`] rows are in. `total` is the
+    /// walk's total and `keyed` the result of
+    /// [`Statements::keyed_count`] (needed for split walks only).
+    pub(crate) fn reads(
+        &self,
+        kind: Kind,
+        dialect: Dialect,
+        total: u64,
+        keyed: Option<u64>,
+    ) -> Vec<Read> {
+        let (Order::Key { index, descending }, true) = (self.order, self.is_split()) else {
+            return vec![self.joined(kind, dialect)];
+        };
+        let keyed = keyed.unwrap_or(0).min(total);
+        let parts = if descending {
+            [(Part::Missing, total - keyed), (Part::Keyed, keyed)]
+        } else {
+            [(Part::Keyed, keyed), (Part::Missing, total - keyed)]
+        };
+        let read = |part, after: Option<&Position>, offset: u64, limit: i64| {
+            self.part(kind, dialect, index, descending, part, after, offset, limit)
+        };
+        let mut out = Vec::new();
+        match &self.slice {
+            Slice::Offset { offset, limit } => {
+                let mut skip = u64::try_from(*offset).unwrap_or(0);
+                let mut want = u64::try_from(*limit).unwrap_or(0);
+                for (part, n) in parts {
+                    if want == 0 {
+                        break;
+                    }
+                    if skip >= n {
+                        skip -= n;
+                        continue;
+                    }
+                    let take = want.min(n - skip);
+                    out.push(read(part, None, skip, to_i64(take)));
+                    want -= take;
+                    skip = 0;
+                }
+            }
+            Slice::After { .. } | Slice::Resumed { .. } => {
+                let after = match &self.slice {
+                    Slice::After { after, .. } => after.as_ref(),
+                    Slice::Resumed { after, .. } => Some(after),
+                    Slice::Offset { .. } => None,
+                };
+                let start = match after.map(Position::sort) {
+                    Some(SortPosition::Key(_)) => Some(Part::Keyed),
+                    Some(SortPosition::Missing) => Some(Part::Missing),
+                    _ => None,
+                };
+                let from = parts
+                    .iter()
+                    .position(|(part, _)| Some(*part) == start)
+                    .unwrap_or(0);
+                for (i, (part, n)) in parts.iter().enumerate().skip(from) {
+                    if *n == 0 {
+                        continue;
+                    }
+                    let after = if i == from && start.is_some() {
+                        after
+                    } else {
+                        None
+                    };
+                    out.push(read(*part, after, 0, self.fetch()));
+                }
+            }
+        }
+        out
+    }
+
+    /// One part of a split walk: `limit` ids from `offset`, after `after`.
+    #[allow(clippy::too_many_arguments)]
+    fn part(
+        &self,
+        kind: Kind,
+        dialect: Dialect,
+        index: i64,
+        descending: bool,
+        part: Part,
+        after: Option<&Position>,
+        offset: u64,
+        limit: i64,
+    ) -> Read {
+        let names = Names::of(kind);
+        let (keys, owner) = (names.keys, names.owner);
+        let mut params = Vec::new();
+        let mut bind = |p: Param| {
+            params.push(p);
+            placeholder(dialect, params.len() + 1)
+        };
+        let tenant = placeholder(dialect, 1);
+        let mut sql = match part {
+            Part::Keyed => {
+                let (key, order): (&str, &[&str]) = match dialect {
+                    Dialect::Sqlite => ("k.key", &["k.key"]),
+                    // `key` is a prefix of the whole key, so ordering by
+                    // it first (the index's order) and then by the whole
+                    // key is ordering by the whole key.
+                    Dialect::Postgres => (
+                        "coalesce(k.full_key, k.key)",
+                        &["k.key", "coalesce(k.full_key, k.key)"],
+                    ),
+                };
+                let mut conds = vec![
+                    format!("k.tenant_id = {tenant}"),
+                    format!("k.index_id = {index}"),
+                ];
+                if let Some(SortPosition::Key(k)) = after.map(Position::sort) {
+                    let k = bind(Param::Bytes(k.clone()));
+                    let id = bind(Param::Text(after.map_or("", Position::id).to_owned()));
+                    // The first condition bounds the index range; the
+                    // second starts after the position within it.
+                    let cut = match dialect {
+                        Dialect::Sqlite => k.clone(),
+                        Dialect::Postgres => {
+                            format!("substring({k} from 1 for {})", super::index::PG_KEY_LIMIT)
+                        }
+                    };
+                    let (bound, beyond) = if descending { ("<=", "<") } else { (">=", ">") };
+                    conds.push(format!("k.key {bound} {cut}"));
+                    conds.push(format!(
+                        "({key} {beyond} {k} OR ({key} = {k} AND k.{owner} > {id}))"
+                    ));
+                }
+                let direction = if descending { " DESC" } else { "" };
+                let order = order
+                    .iter()
+                    .map(|o| format!("{o}{direction}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "SELECT k.{owner}, {key} FROM {keys} k WHERE {} ORDER BY {order}, k.{owner}",
+                    conds.join(" AND ")
+                )
+            }
+            Part::Missing => {
+                let mut conds = vec![
+                    format!("x.tenant_id = {tenant}"),
+                    format!(
+                        "NOT EXISTS (SELECT 1 FROM {keys} k WHERE k.tenant_id = x.tenant_id AND \
+                         k.index_id = {index} AND k.{owner} = x.id)"
+                    ),
+                ];
+                if let Some(SortPosition::Missing) = after.map(Position::sort) {
+                    let id = bind(Param::Text(after.map_or("", Position::id).to_owned()));
+                    conds.push(format!("x.id > {id}"));
+                }
+                format!(
+                    "SELECT x.id, {} FROM {} x WHERE {} ORDER BY x.id",
+                    null_key(dialect),
+                    names.table,
+                    conds.join(" AND ")
+                )
+            }
+        };
+        let _ = write!(sql, " LIMIT {limit}");
+        if offset > 0 {
+            let _ = write!(sql, " OFFSET {offset}");
+        }
+        Read { sql, params }
+    }
+
+    /// The one statement reading an id set's page, or every resource's
+    /// by `id`.
+    fn joined(&self, kind: Kind, dialect: Dialect) -> Read {
+        let names = Names::of(kind);
+        let (table, keys, owner) = (names.table, names.keys, names.owner);
         let tenant = placeholder(dialect, 1);
         let mut params: Vec<Param> = self
             .set
             .as_ref()
             .map_or_else(Vec::new, |s| s.params.clone());
-        let count_params = params.len();
         let bind = |p: Param, params: &mut Vec<Param>| {
             params.push(p);
             placeholder(dialect, params.len() + 1)
@@ -237,22 +458,12 @@ impl Walk {
         if let Some(set) = &self.set {
             conds.push(format!("x.id IN ({})", set.sql));
         }
-        let count = format!(
-            "SELECT COUNT(*) FROM {table} x WHERE {}",
-            conds.join(" AND ")
-        );
         let key = match dialect {
             Dialect::Sqlite => "k.key".to_owned(),
             Dialect::Postgres => "coalesce(k.full_key, k.key)".to_owned(),
         };
         let (select_key, order_by) = match self.order {
-            Order::Id => (
-                match dialect {
-                    Dialect::Sqlite => "NULL".to_owned(),
-                    Dialect::Postgres => "NULL::bytea".to_owned(),
-                },
-                id.to_owned(),
-            ),
+            Order::Id => (null_key(dialect).to_owned(), id.to_owned()),
             Order::Key { index, descending } => {
                 let _ = write!(
                     from,
@@ -313,16 +524,11 @@ impl Walk {
                 let _ = write!(tail, " LIMIT {}", self.fetch());
             }
         }
-        let ids = format!(
+        let sql = format!(
             "SELECT x.id, {select_key} FROM {from} WHERE {} ORDER BY {order_by}{tail}",
             conds.join(" AND ")
         );
-        Statements {
-            count,
-            ids,
-            params,
-            count_params,
-        }
+        Read { sql, params }
     }
 
     /// The page's ids, the next cursor, and where an index-paged page
@@ -397,8 +603,9 @@ struct ResumeState {
     generations: std::collections::HashMap<String, u64>,
     /// (scope, offset after a page) → (its last resource, generation).
     ends: std::collections::HashMap<(CursorScope, i64), (Position, u64)>,
-    /// scope → (total, generation).
-    totals: std::collections::HashMap<CursorScope, (u64, u64)>,
+    /// scope → (total, rows of the sort index for a split walk,
+    /// generation).
+    totals: std::collections::HashMap<CursorScope, (u64, Option<u64>, u64)>,
 }
 
 impl Resume {
@@ -462,17 +669,30 @@ impl Resume {
             return None;
         }
         match self.lock().totals.get(&query.cursor_scope) {
-            Some((total, g)) if *g == generation => Some(*total),
+            Some((total, _, g)) if *g == generation => Some(*total),
             _ => None,
         }
     }
 
-    /// Remembers a page's total and where it ended.
+    /// The memoised [`Statements::keyed_count`] of `query`, if still
+    /// valid.
+    pub(crate) fn keyed(&self, query: &ListQuery, generation: u64) -> Option<u64> {
+        if !bound(query) {
+            return None;
+        }
+        match self.lock().totals.get(&query.cursor_scope) {
+            Some((_, keyed, g)) if *g == generation => *keyed,
+            _ => None,
+        }
+    }
+
+    /// Remembers a page's total (and, for a split walk, how many
+    /// resources have a value) and where it ended.
     pub(crate) fn ended(
         &self,
         query: &ListQuery,
         generation: u64,
-        total: u64,
+        (total, keyed): (u64, Option<u64>),
         ended: Option<(i64, Position)>,
     ) {
         if !bound(query) {
@@ -482,7 +702,8 @@ impl Resume {
         if st.totals.len() >= Self::CAPACITY {
             st.totals.clear();
         }
-        st.totals.insert(query.cursor_scope, (total, generation));
+        st.totals
+            .insert(query.cursor_scope, (total, keyed, generation));
         if let Some((end, last)) = ended {
             if st.ends.len() >= Self::CAPACITY {
                 st.ends.clear();
@@ -538,6 +759,31 @@ pub(crate) fn result(
     out
 }
 
+/// The tables and owner column of `kind`'s resources and index rows.
+struct Names {
+    table: &'static str,
+    keys: &'static str,
+    owner: &'static str,
+}
+
+impl Names {
+    fn of(kind: Kind) -> Self {
+        let (table, keys, owner) = match kind {
+            Kind::Host => ("hosts", "host_keys", "host_id"),
+            Kind::HostGroup => ("host_groups", "group_keys", "group_id"),
+        };
+        Self { table, keys, owner }
+    }
+}
+
+/// A `NULL` key column.
+fn null_key(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "NULL",
+        Dialect::Postgres => "NULL::bytea",
+    }
+}
+
 fn placeholder(dialect: Dialect, n: usize) -> String {
     match dialect {
         Dialect::Sqlite => format!("?{n}"),
@@ -579,7 +825,7 @@ mod tests {
         let resume = Resume::default();
         let g = resume.generation("t");
         let first = bound_query("t", 1);
-        resume.ended(&first, g, 25, Some((10, Position::after_id("j"))));
+        resume.ended(&first, g, (25, None), Some((10, Position::after_id("j"))));
         let second = bound_query("t", 11);
         assert_eq!(
             resume.continued(&second, g, walk(10)).slice,
@@ -602,7 +848,7 @@ mod tests {
         let resume = Resume::default();
         let q = bound_query("t", 11);
         let g = resume.generation("t");
-        resume.ended(&q, g, 25, Some((10, Position::after_id("j"))));
+        resume.ended(&q, g, (25, None), Some((10, Position::after_id("j"))));
         drop(resume.write("u"));
         assert_eq!(resume.generation("t"), g, "another tenant's write");
         assert!(matches!(
@@ -619,7 +865,7 @@ mod tests {
         assert_eq!(resume.continued(&q, now, walk(10)), walk(10));
         assert_eq!(resume.total(&q, now), None);
         // A memo made under the old generation is ignored too.
-        resume.ended(&q, g, 25, Some((10, Position::after_id("j"))));
+        resume.ended(&q, g, (25, None), Some((10, Position::after_id("j"))));
         assert_eq!(resume.continued(&q, now, walk(10)), walk(10));
     }
 
@@ -630,11 +876,144 @@ mod tests {
             start_index: 11,
             count: 10,
         });
-        resume.ended(&unbound, 0, 25, Some((10, Position::after_id("j"))));
+        resume.ended(&unbound, 0, (25, None), Some((10, Position::after_id("j"))));
         assert_eq!(resume.continued(&unbound, 0, walk(10)), walk(10));
         assert_eq!(resume.total(&unbound, 0), None);
         let first = bound_query("t", 1);
         assert_eq!(resume.continued(&first, 0, walk(0)), walk(0));
+    }
+
+    fn sorted(descending: bool, slice: Slice) -> Walk {
+        Walk {
+            set: None,
+            order: Order::Key {
+                index: 7,
+                descending,
+            },
+            slice,
+        }
+    }
+
+    /// `(part, offset, limit)` of each read, from its SQL.
+    fn parts(reads: &[Read]) -> Vec<(&'static str, String)> {
+        reads
+            .iter()
+            .map(|r| {
+                let part = if r.sql.starts_with("SELECT k.host_id") {
+                    "keyed"
+                } else {
+                    "missing"
+                };
+                let tail = r.sql[r.sql.find(" LIMIT").unwrap()..].trim().to_owned();
+                (part, tail)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sorted_walk_over_everything_reads_each_part_as_its_own_range() {
+        let offset = |descending, offset, limit| {
+            let w = sorted(descending, Slice::Offset { offset, limit });
+            parts(&w.reads(Kind::Host, Dialect::Sqlite, 10, Some(7)))
+        };
+        // Ascending: seven with a value, then three without.
+        assert_eq!(offset(false, 0, 5), [("keyed", "LIMIT 5".to_owned())]);
+        assert_eq!(
+            offset(false, 5, 5),
+            [
+                ("keyed", "LIMIT 2 OFFSET 5".to_owned()),
+                ("missing", "LIMIT 3".to_owned())
+            ]
+        );
+        assert_eq!(
+            offset(false, 8, 5),
+            [("missing", "LIMIT 2 OFFSET 1".to_owned())]
+        );
+        assert!(offset(false, 10, 5).is_empty());
+        // Descending: the three without a value first.
+        assert_eq!(
+            offset(true, 0, 5),
+            [
+                ("missing", "LIMIT 3".to_owned()),
+                ("keyed", "LIMIT 2".to_owned())
+            ]
+        );
+        assert_eq!(
+            offset(true, 4, 5),
+            [("keyed", "LIMIT 5 OFFSET 1".to_owned())]
+        );
+        // Every resource has a value: nothing looks for those without.
+        let w = sorted(
+            true,
+            Slice::Offset {
+                offset: 0,
+                limit: 5,
+            },
+        );
+        assert_eq!(
+            parts(&w.reads(Kind::Host, Dialect::Sqlite, 10, Some(10))),
+            [("keyed", "LIMIT 5".to_owned())]
+        );
+
+        let after = |descending, after: Option<Position>| {
+            let w = sorted(descending, Slice::After { after, limit: 4 });
+            let reads = w.reads(Kind::Host, Dialect::Sqlite, 10, Some(7));
+            (
+                parts(&reads),
+                reads.iter().map(|r| r.params.len()).collect::<Vec<_>>(),
+            )
+        };
+        let key = Position::after_key(b"m".to_vec(), "h5".to_owned());
+        let missing = Position::after_missing("h5".to_owned());
+        let fetch = || "LIMIT 5".to_owned();
+        // A position in a part continues in it, then the next part from
+        // its start; an earlier part is never read again.
+        assert_eq!(
+            after(false, Some(key.clone())),
+            (vec![("keyed", fetch()), ("missing", fetch())], vec![2, 0])
+        );
+        assert_eq!(
+            after(false, Some(missing.clone())),
+            (vec![("missing", fetch())], vec![1])
+        );
+        assert_eq!(
+            after(true, Some(missing)),
+            (vec![("missing", fetch()), ("keyed", fetch())], vec![1, 0])
+        );
+        assert_eq!(after(true, Some(key)), (vec![("keyed", fetch())], vec![2]));
+        assert_eq!(
+            after(true, None),
+            (vec![("missing", fetch()), ("keyed", fetch())], vec![0, 0])
+        );
+    }
+
+    #[test]
+    fn an_id_set_or_an_unsorted_walk_is_one_statement() {
+        let w = Walk {
+            set: None,
+            order: Order::Id,
+            slice: Slice::Offset {
+                offset: 3,
+                limit: 2,
+            },
+        };
+        assert!(!w.is_split());
+        assert_eq!(w.render(Kind::Host, Dialect::Sqlite).keyed_count, None);
+        assert_eq!(w.reads(Kind::Host, Dialect::Sqlite, 10, None).len(), 1);
+        let w = sorted(
+            false,
+            Slice::Offset {
+                offset: 0,
+                limit: 2,
+            },
+        );
+        assert!(w.is_split());
+        assert_eq!(
+            w.render(Kind::HostGroup, Dialect::Postgres)
+                .keyed_count
+                .as_deref(),
+            Some("SELECT COUNT(*) FROM group_keys k WHERE k.tenant_id = $1 AND k.index_id = 7")
+        );
     }
 
     #[test]
@@ -642,7 +1021,7 @@ mod tests {
         let resume = Resume::default();
         let q = bound_query("t", 1);
         for end in 0..(Resume::CAPACITY as i64 * 3) {
-            resume.ended(&q, 0, 1, Some((end + 1, Position::after_id("x"))));
+            resume.ended(&q, 0, (1, None), Some((end + 1, Position::after_id("x"))));
         }
         assert!(resume.lock().ends.len() <= Resume::CAPACITY);
     }

@@ -360,34 +360,45 @@ pub(super) async fn walk_page<C: GenericClient>(
     let generation = resume.generation(tenant);
     let walk = resume.continued(query, generation, walk.clone());
     let st = walk.render(kind, Dialect::Postgres);
-    let all = bound_params(&tenant, &st.params);
+    let count = |sql: String, params: Vec<Param>| async move {
+        let all = bound_params(&tenant, &params);
+        let found = c.query(sql.as_str(), &all).await?;
+        let n: i64 = match found.first() {
+            Some(r) => r.try_get(0)?,
+            None => 0,
+        };
+        Ok::<u64, Fail>(u64::try_from(n).unwrap_or(0))
+    };
     let total = match resume.total(query, generation) {
         Some(total) => total,
-        None => {
-            let found = c.query(st.count.as_str(), &all[..=st.count_params]).await?;
-            let total: i64 = match found.first() {
-                Some(r) => r.try_get(0)?,
-                None => 0,
-            };
-            u64::try_from(total).unwrap_or(0)
-        }
+        None => count(st.count.clone(), st.count_params.clone()).await?,
     };
-    let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
-        Vec::new()
-    } else {
-        let mut out = Vec::new();
-        for r in c.query(st.ids.as_str(), &all).await? {
-            out.push((r.try_get(0)?, r.try_get(1)?));
+    let mut rows: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let fetch = usize::try_from(walk.fetch()).unwrap_or(usize::MAX);
+    let mut keyed = None;
+    if walk.limit() != 0 {
+        keyed = match (&st.keyed_count, resume.keyed(query, generation)) {
+            (Some(_), Some(keyed)) => Some(keyed),
+            (Some(sql), None) => Some(count(sql.clone(), Vec::new()).await?),
+            (None, _) => None,
+        };
+        for read in walk.reads(kind, Dialect::Postgres, total, keyed) {
+            if rows.len() >= fetch {
+                break;
+            }
+            let all = bound_params(&tenant, &read.params);
+            for r in c.query(read.sql.as_str(), &all).await? {
+                rows.push((r.try_get(0)?, r.try_get(1)?));
+            }
         }
-        out
-    };
+    }
     let cut = walk.cut(query, rows);
     let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
     let mut page = by_ids(c, tenant, kind, &cut.ids, join).await?;
     if kind == Kind::HostGroup && plan.members == MemberLoad::All {
         attach_members(c, tenant, &mut page, &MemberLoad::All, false).await?;
     }
-    resume.ended(query, generation, total, cut.ended);
+    resume.ended(query, generation, (total, keyed), cut.ended);
     Ok(walk::result(total, &cut.ids, page, cut.next_cursor))
 }
 

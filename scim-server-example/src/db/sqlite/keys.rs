@@ -306,32 +306,46 @@ pub(super) fn walk_page(
     let generation = resume.generation(tenant);
     let walk = resume.continued(query, generation, walk.clone());
     let st = walk.render(kind, Dialect::Sqlite);
+    let count = |sql: &str, params: &[Param]| -> Result<u64, Fail> {
+        let n: i64 = tx
+            .prepare_cached(sql)?
+            .query_row(params_from_iter(bound_params(tenant, params)), |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
     let total = match resume.total(query, generation) {
         Some(total) => total,
-        None => {
-            let total: i64 = tx.prepare_cached(&st.count)?.query_row(
-                params_from_iter(bound_params(tenant, &st.params[..st.count_params])),
-                |r| r.get(0),
-            )?;
-            u64::try_from(total).unwrap_or(0)
+        None => count(&st.count, &st.count_params)?,
+    };
+    let mut rows: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let fetch = usize::try_from(walk.fetch()).unwrap_or(usize::MAX);
+    let mut keyed = None;
+    if walk.limit() != 0 {
+        keyed = match (&st.keyed_count, resume.keyed(query, generation)) {
+            (Some(_), Some(keyed)) => Some(keyed),
+            (Some(sql), None) => Some(count(sql, &[])?),
+            (None, _) => None,
+        };
+        for read in walk.reads(kind, Dialect::Sqlite, total, keyed) {
+            if rows.len() >= fetch {
+                break;
+            }
+            let mut stmt = tx.prepare_cached(&read.sql)?;
+            let found = stmt
+                .query_map(params_from_iter(bound_params(tenant, &read.params)), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            for row in found {
+                rows.push(row?);
+            }
         }
-    };
-    let rows: Vec<(String, Option<Vec<u8>>)> = if walk.limit() == 0 {
-        Vec::new()
-    } else {
-        let mut stmt = tx.prepare_cached(&st.ids)?;
-        let rows = stmt.query_map(params_from_iter(bound_params(tenant, &st.params)), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    }
     let cut = walk.cut(query, rows);
     let join = kind == Kind::Host && plan.groups != GroupsLoad::None;
     let mut page = by_ids(tx, tenant, kind, &cut.ids, join)?;
     if kind == Kind::HostGroup && plan.members == MemberLoad::All {
         attach_members(tx, tenant, &mut page, &MemberLoad::All, false)?;
     }
-    resume.ended(query, generation, total, cut.ended);
+    resume.ended(query, generation, (total, keyed), cut.ended);
     Ok(walk::result(total, &cut.ids, page, cut.next_cursor))
 }
 

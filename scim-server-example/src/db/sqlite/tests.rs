@@ -486,6 +486,74 @@ async fn entra_lookups_use_indexes() {
     }
 }
 
+/// A page of every host sorted by an index reads that index's range and
+/// stops at the page: no statement sorts the tenant (the descending order
+/// sorts only the ids of one key, for its tie-break), whatever the
+/// position.
+#[tokio::test]
+async fn sorted_walks_over_every_host_read_index_ranges() {
+    use scim_core::list::Position;
+
+    use crate::db::host::Kind;
+    use crate::db::index::Dialect;
+    use crate::db::walk::{Order, Slice, Walk};
+
+    let dir = TempDir::new("sqlite-sorted-plans");
+    let (_db, path) = fresh(&dir).await;
+    let conn = raw(&path);
+    let positions = [
+        None,
+        Some(Position::after_key(b"k".to_vec(), "h1".to_owned())),
+        Some(Position::after_missing("h1".to_owned())),
+    ];
+    for descending in [false, true] {
+        for after in &positions {
+            let walk = Walk {
+                set: None,
+                order: Order::Key {
+                    index: 1,
+                    descending,
+                },
+                slice: Slice::After {
+                    after: after.clone(),
+                    limit: 10,
+                },
+            };
+            // Ten hosts of each part: every part that can follow is read.
+            let reads = walk.reads(Kind::Host, Dialect::Sqlite, 20, Some(10));
+            assert!(!reads.is_empty());
+            for read in reads {
+                let mut stmt = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {}", read.sql))
+                    .unwrap();
+                let params: Vec<Box<dyn rusqlite::ToSql>> = (0..stmt.parameter_count())
+                    .map(|_| Box::new("x") as Box<dyn rusqlite::ToSql>)
+                    .collect();
+                let plan: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                        r.get::<_, String>(3)
+                    })
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                let plan = plan.join("\n");
+                assert!(
+                    !plan.contains("USE TEMP B-TREE FOR ORDER BY"),
+                    "{}\n{plan}",
+                    read.sql
+                );
+                assert!(
+                    !plan
+                        .lines()
+                        .any(|l| l.starts_with("SCAN") && !l.contains("INDEX")),
+                    "{}\n{plan}",
+                    read.sql
+                );
+            }
+        }
+    }
+}
+
 async fn with_options(path: &Path, options: Options) -> Database {
     open(&Target::Sqlite(path.to_owned()), options)
         .await

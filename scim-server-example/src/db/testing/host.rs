@@ -428,6 +428,27 @@ async fn sorted_cursor_walks_agree_with_evaluate(db: &Database) {
                         }
                     }
                     assert_eq!(seen, ids(&whole), "{by} {order:?} {filter:?} count={count}");
+                    // `startIndex` pages at every offset, across the
+                    // boundary of the resources with and without a value:
+                    // unbound (an `OFFSET` each) and bound, walked in
+                    // order (each continued from the last key).
+                    for bind in [false, true] {
+                        let mut start = 1;
+                        while start <= all.len() as u64 + 1 {
+                            let mut q = q.clone();
+                            q.page = Page::index(Some(start as i64), Some(count), 100, 100);
+                            if !bind {
+                                q.cursor_scope = scim_core::list::CursorScope::default();
+                            }
+                            let got = db.scim.query(&t, &users, &q).await.unwrap();
+                            let want = evaluate(&users, &all, &q).unwrap();
+                            assert_eq!(
+                                got, want,
+                                "{by} {order:?} {filter:?} startIndex={start} count={count}"
+                            );
+                            start += if bind { count as u64 } else { 1 };
+                        }
+                    }
                 }
             }
         }
