@@ -5,7 +5,6 @@
 use serde_json::Value;
 
 use super::resolve::AttrTarget;
-use super::select::container_mut;
 use crate::patch::PatchOp;
 use crate::schema::JsonObject;
 
@@ -13,18 +12,32 @@ use crate::schema::JsonObject;
 /// sub-attribute, the values it emptied; the attribute, if it has no
 /// values left; and the extension holding it, if it has no attributes.
 pub(super) fn tidy(doc: &mut JsonObject, t: &AttrTarget<'_>, op: PatchOp) {
-    let key = t.attr.name.as_str();
-    if let Some(container) = container_mut(doc, t) {
-        if op == PatchOp::Remove && t.sub.is_some() {
-            if let Some(Value::Array(items)) = container.get_mut(key) {
-                items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
-            }
+    let Some(ext) = t.extension else {
+        tidy_attribute(doc, t, op);
+        return;
+    };
+    let key = ext.id.as_str();
+    let emptied = match doc.get_mut(key) {
+        Some(Value::Object(obj)) => {
+            tidy_attribute(obj, t, op);
+            obj.is_empty()
         }
-        drop_if_empty(container, key);
+        _ => false,
+    };
+    if emptied {
+        doc.remove(key);
     }
-    if let Some(ext) = t.extension {
-        drop_if_empty(doc, ext.id.as_str());
+}
+
+/// [`tidy`] in the object holding the attribute.
+fn tidy_attribute(container: &mut JsonObject, t: &AttrTarget<'_>, op: PatchOp) {
+    let key = t.attr.name.as_str();
+    if op == PatchOp::Remove && t.sub.is_some() {
+        if let Some(Value::Array(items)) = container.get_mut(key) {
+            items.retain(|v| !matches!(v, Value::Object(o) if o.is_empty()));
+        }
     }
+    drop_if_empty(container, key);
 }
 
 /// Removes `key` if its value is an empty object or array.
