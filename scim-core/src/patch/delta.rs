@@ -35,7 +35,7 @@ pub fn member_delta(
     }
     let mut delta = Fold::default();
     for (index, op) in request.operations.iter().enumerate() {
-        let Some(path) = &op.path else {
+        let Some(path) = op.path() else {
             return Ok(None);
         };
         let attr = path.attr();
@@ -63,11 +63,7 @@ pub fn member_delta(
             }
             Ok(items)
         };
-        match (
-            op.op,
-            path.filter(),
-            op.value.as_ref().filter(|v| !v.is_null()),
-        ) {
+        match (op.op(), path.filter(), op.value().filter(|v| !v.is_null())) {
             (PatchOp::Add, None, Some(value)) => {
                 for item in values(cx, value)? {
                     delta.add_member(item);

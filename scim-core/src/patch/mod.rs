@@ -57,22 +57,113 @@ pub struct PatchRequest {
     pub operations: Vec<PatchOperation>,
 }
 
-/// One PATCH operation.
+/// One PATCH operation (RFC 7644 §3.5.2): `add` and `replace` carry a
+/// value, so one without cannot be represented; `remove` may carry one
+/// only because some clients send it ([`Tolerance::RemoveByValue`]).
+///
+/// Build one with [`add`](Self::add), [`replace`](Self::replace),
+/// [`remove`](Self::remove) or [`remove_value`](Self::remove_value), or
+/// parse a message with [`PatchRequest::parse`].
+///
+/// ```
+/// use scim_core::filter::PatchPath;
+/// use scim_core::patch::{PatchOp, PatchOperation};
+/// use serde_json::json;
+///
+/// let op = PatchOperation::replace(Some("active".parse::<PatchPath>()?), json!(false));
+/// assert_eq!(op.op(), PatchOp::Replace);
+/// assert_eq!(op.value(), Some(&json!(false)));
+/// # Ok::<(), scim_core::filter::ParseError>(())
+/// ```
+// Closed by the RFC: `op` is one of these three (§3.5.2). The variants
+// are non-exhaustive, so that a member may be added to one.
+#[allow(clippy::exhaustive_enums)]
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct PatchOperation {
-    /// What to do.
-    pub op: PatchOp,
-    /// Where; `None` means the resource itself.
-    pub path: Option<PatchPath>,
-    /// The value to add or replace with (or, tolerated, to remove).
-    pub value: Option<Value>,
+pub enum PatchOperation {
+    /// `add` (§3.5.2.1).
+    #[non_exhaustive]
+    Add {
+        /// Where; `None` means the resource itself, with `value` an object
+        /// whose members are the attributes to add.
+        path: Option<PatchPath>,
+        /// What to add.
+        value: Value,
+    },
+    /// `remove` (§3.5.2.2).
+    #[non_exhaustive]
+    Remove {
+        /// What to remove. `None` is representable because a message may
+        /// omit it; applying it fails with `noTarget`, as the RFC says.
+        path: Option<PatchPath>,
+        /// The values to remove from what `path` selects: not in the RFC,
+        /// and refused unless [`Tolerance::RemoveByValue`] is tolerated.
+        value: Option<Value>,
+    },
+    /// `replace` (§3.5.2.3).
+    #[non_exhaustive]
+    Replace {
+        /// Where; `None` means the resource itself, with `value` an object
+        /// whose members are the attributes to replace.
+        path: Option<PatchPath>,
+        /// The new value.
+        value: Value,
+    },
 }
 
 impl PatchOperation {
-    /// An operation.
-    pub fn new(op: PatchOp, path: Option<PatchPath>, value: Option<Value>) -> Self {
-        Self { op, path, value }
+    /// An `add` of `value` at `path` (`None`: the resource itself).
+    pub fn add(path: Option<PatchPath>, value: Value) -> Self {
+        Self::Add { path, value }
+    }
+
+    /// A `remove` of what `path` selects.
+    pub fn remove(path: PatchPath) -> Self {
+        Self::Remove {
+            path: Some(path),
+            value: None,
+        }
+    }
+
+    /// A `remove` of the values `value` names from what `path` selects,
+    /// as Entra ID sends it; applied only where
+    /// [`Tolerance::RemoveByValue`] is tolerated.
+    pub fn remove_value(path: PatchPath, value: Value) -> Self {
+        Self::Remove {
+            path: Some(path),
+            value: Some(value),
+        }
+    }
+
+    /// A `replace` with `value` at `path` (`None`: the resource itself).
+    pub fn replace(path: Option<PatchPath>, value: Value) -> Self {
+        Self::Replace { path, value }
+    }
+
+    /// Which operation this is.
+    pub fn op(&self) -> PatchOp {
+        match self {
+            Self::Add { .. } => PatchOp::Add,
+            Self::Remove { .. } => PatchOp::Remove,
+            Self::Replace { .. } => PatchOp::Replace,
+        }
+    }
+
+    /// The path; `None` means the resource itself.
+    pub fn path(&self) -> Option<&PatchPath> {
+        match self {
+            Self::Add { path, .. } | Self::Remove { path, .. } | Self::Replace { path, .. } => {
+                path.as_ref()
+            }
+        }
+    }
+
+    /// The value: always there for `add` and `replace`, and for a
+    /// `remove` only if the message had one.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Self::Add { value, .. } | Self::Replace { value, .. } => Some(value),
+            Self::Remove { value, .. } => value.as_ref(),
+        }
     }
 }
 
@@ -101,6 +192,11 @@ impl PatchOp {
 }
 
 impl PatchRequest {
+    /// A request of `operations`, applied in order.
+    pub fn new(operations: Vec<PatchOperation>) -> Self {
+        Self { operations }
+    }
+
     /// Parses a `PatchOp` message. Member names are matched without regard
     /// to case and in any order.
     ///
@@ -199,13 +295,23 @@ fn parse_operation(index: usize, raw: Value, cx: &mut Context) -> Result<PatchOp
             )));
         }
     };
-    if op != PatchOp::Remove && value.is_none() {
-        return Err(Error::invalid_value(format!(
+    let needs_value = || {
+        Error::invalid_value(format!(
             "operation {index} ({}) needs a \"value\"",
             op.as_str()
-        )));
-    }
-    Ok(PatchOperation { op, path, value })
+        ))
+    };
+    Ok(match op {
+        PatchOp::Add => PatchOperation::Add {
+            path,
+            value: value.ok_or_else(needs_value)?,
+        },
+        PatchOp::Remove => PatchOperation::Remove { path, value },
+        PatchOp::Replace => PatchOperation::Replace {
+            path,
+            value: value.ok_or_else(needs_value)?,
+        },
+    })
 }
 
 fn parse_op(s: &str, index: usize, cx: &mut Context) -> Result<PatchOp, Error> {
@@ -252,8 +358,8 @@ mod tests {
             Policy::strict(),
         )
         .unwrap();
-        assert_eq!(r.operations[0].op, PatchOp::Remove);
-        assert_eq!(r.operations[0].path.as_ref().unwrap().to_string(), "title");
+        assert_eq!(r.operations[0].op(), PatchOp::Remove);
+        assert_eq!(r.operations[0].path().unwrap().to_string(), "title");
     }
 
     #[test]
@@ -263,6 +369,90 @@ mod tests {
         let mut cx = Context::new(Policy::entra_id());
         assert!(PatchRequest::parse(body, &mut cx).is_ok());
         assert!(cx.fired.contains(Tolerance::CaseInsensitiveOp));
+    }
+
+    #[test]
+    fn add_and_replace_without_a_value_are_refused_by_parse() {
+        for op in ["add", "replace", "Add", "Replace"] {
+            let body = json!({"schemas": [SCHEMA], "Operations": [
+                {"op": "remove", "path": "title"},
+                {"op": op, "path": "title"},
+            ]});
+            let err = parse(body, Policy::entra_id()).unwrap_err();
+            assert_eq!(err.status(), http::StatusCode::BAD_REQUEST);
+            assert_eq!(err.scim_type().unwrap().as_str(), "invalidValue");
+            assert_eq!(
+                err.detail(),
+                format!(
+                    "operation 1 ({}) needs a \"value\"",
+                    op.to_ascii_lowercase()
+                )
+            );
+        }
+        // `null` is a value (it unassigns), and `remove` needs none.
+        let r = parse(
+            json!({"schemas": [SCHEMA], "Operations": [
+                {"op": "replace", "path": "title", "value": null},
+                {"op": "remove", "path": "title"},
+            ]}),
+            Policy::strict(),
+        )
+        .unwrap();
+        assert_eq!(r.operations[0].value(), Some(&Value::Null));
+        assert_eq!(r.operations[1].value(), None);
+    }
+
+    #[test]
+    fn typed_constructors_build_what_parse_builds() {
+        let path = |s: &str| s.parse::<PatchPath>().unwrap();
+        let built = PatchRequest::new(vec![
+            PatchOperation::add(Some(path("emails")), json!([{"value": "a@example.org"}])),
+            PatchOperation::replace(None, json!({"active": false})),
+            PatchOperation::remove(path("title")),
+            PatchOperation::remove_value(path("members"), json!([{"value": "u1"}])),
+        ]);
+        let parsed = parse(
+            json!({"schemas": [SCHEMA], "Operations": [
+                {"op": "add", "path": "emails", "value": [{"value": "a@example.org"}]},
+                {"op": "replace", "value": {"active": false}},
+                {"op": "remove", "path": "title"},
+                {"op": "remove", "path": "members", "value": [{"value": "u1"}]},
+            ]}),
+            Policy::strict(),
+        )
+        .unwrap();
+        assert_eq!(built, parsed);
+        let ops: Vec<PatchOp> = built.operations.iter().map(PatchOperation::op).collect();
+        assert_eq!(
+            ops,
+            [
+                PatchOp::Add,
+                PatchOp::Replace,
+                PatchOp::Remove,
+                PatchOp::Remove
+            ]
+        );
+        assert_eq!(built.operations[0].path().unwrap().to_string(), "emails");
+        assert!(built.operations[1].path().is_none());
+        assert_eq!(built.operations[1].value(), Some(&json!({"active": false})));
+        assert_eq!(built.operations[2].value(), None);
+        assert!(matches!(
+            &built.operations[3],
+            PatchOperation::Remove { value: Some(v), .. } if *v == json!([{"value": "u1"}])
+        ));
+        // A `remove` without a path parses; applying it is `noTarget`.
+        let r = parse(
+            json!({"schemas": [SCHEMA], "Operations": [{"op": "remove"}]}),
+            Policy::strict(),
+        )
+        .unwrap();
+        assert_eq!(
+            r.operations[0],
+            PatchOperation::Remove {
+                path: None,
+                value: None
+            }
+        );
     }
 
     #[test]

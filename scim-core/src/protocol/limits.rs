@@ -83,14 +83,14 @@ pub(super) fn check_patch(config: &ServiceConfig, request: &PatchRequest) -> Res
     }
     for (index, op) in request.operations.iter().enumerate() {
         let mut exempt = false;
-        if let Some(path) = &op.path {
+        if let Some(path) = op.path() {
             exempt = path.attr().name().eq_ignore_ascii_case(MEMBERS);
             if let Some(filter) = path.filter() {
                 check_filter(config, filter, &format!("the path of operation {index}"))?;
             }
         }
-        if let (Some(value), false) = (&op.value, exempt) {
-            let top = if op.path.is_none() {
+        if let (Some(value), false) = (op.value(), exempt) {
+            let top = if op.path().is_none() {
                 Some(MEMBERS)
             } else {
                 None
@@ -115,7 +115,7 @@ pub(super) fn check_patch_filters_total(
     let total: usize = request
         .operations
         .iter()
-        .filter_map(|op| op.path.as_ref()?.filter())
+        .filter_map(|op| op.path()?.filter())
         .map(filter_operands)
         .sum();
     let max = config.max_filter_operands;

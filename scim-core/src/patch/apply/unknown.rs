@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Patcher, SCHEMAS, Target, drop_if_empty, put};
+use super::mutate::put;
+use super::resolve::Target;
+use super::tidy::drop_if_empty;
+use super::{Patcher, SCHEMAS};
 use crate::Error;
 use crate::filter::PatchPath;
 use crate::patch::PatchOp;
