@@ -56,7 +56,8 @@ use scim_core::schema::{JsonObject, Registry, ResourceSchema};
 use scim_core::store::StoreError;
 use serde_json::Value;
 
-use super::host::{Kind, key};
+use super::key;
+use super::kind::Kind;
 use super::walk::{self, Walk};
 
 /// Documents read per statement when scanning, backfilling or loading
@@ -154,7 +155,7 @@ impl Maintained {
     }
 
     /// The index rows of a resource as read back (`json` as
-    /// [`super::host::assemble`] returns it, with Group `members`):
+    /// [`super::document::assemble`] returns it, with Group `members`):
     /// `(index id, key)`, sorted and without duplicates. Indexes the store
     /// does not maintain (declared after start-up) get none.
     pub(crate) fn rows(&self, schema: &ResourceSchema, json: &JsonObject) -> Vec<(i64, Vec<u8>)> {

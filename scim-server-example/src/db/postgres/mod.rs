@@ -56,11 +56,14 @@ use self::row::{
     execute, groups_of_hosts, insert_members, member_rows, resources, revision, row_json, row_opt,
     rows, run_query, statements, with_member_rows,
 };
-use super::host::{
-    self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
-    set_members, split_for_write, timestamps,
-};
+use super::document::{self, expected_revision, split_for_write, timestamps};
+use super::error::{self, Failure};
+use super::group::{self, GroupColumns};
+use super::host::HostColumns;
 use super::index::{self, Dialect, Indexes};
+use super::key;
+use super::kind::Kind;
+use super::members::{MemberRow, set_groups, set_members};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, MemberLoad, Source};
 use super::walk::{self, Resume};
@@ -305,7 +308,7 @@ pub(crate) async fn change_group_before_unique_names(
         let now = format_date_time(now());
         match change {
             GroupChange::Rename(name) => {
-                let name_key = host::fold(name);
+                let name_key = document::fold(name);
                 let taken = tx
                     .query_opt(
                         sql::OTHER_GROUP_WITH_NAME_KEY,
@@ -315,7 +318,7 @@ pub(crate) async fn change_group_before_unique_names(
                 if taken.is_some() {
                     return Err(Fail::Tenant(DbError::GroupNameTaken(name.clone())));
                 }
-                let doc = host::renamed_doc(&doc, name)?;
+                let doc = group::renamed_doc(&doc, name)?;
                 tx.execute(
                     sql::RENAME_GROUP,
                     &[&tenant_id, &id, &enc(name), &enc(&name_key), &doc, &now],
@@ -579,11 +582,11 @@ impl ResourceStore for PgDb {
                 }
                 .await;
                 match inserted {
-                    Ok(0) => Err(host::id_taken(&id)),
+                    Ok(0) => Err(error::id_taken(&id)),
                     Ok(_) => Resource::from_json(json).map_err(StoreError::backend),
                     Err(e) => Err(match unique_violation(&e) {
-                        Some("hosts_user_name_key") => host::user_name_taken(&cols.user_name),
-                        Some("hosts_pkey") => host::id_taken(&id),
+                        Some("hosts_user_name_key") => error::user_name_taken(&cols.user_name),
+                        Some("hosts_pkey") => error::id_taken(&id),
                         _ => e.into(),
                     }),
                 }
@@ -619,7 +622,7 @@ impl ResourceStore for PgDb {
                     )
                     .await?;
                     if inserted == 0 {
-                        return Err(host::id_taken(&id).into());
+                        return Err(error::id_taken(&id).into());
                     }
                     insert_members(&tx, tenant, &id, &rows_in, 0, self.check_members).await?;
                     keys::write_keys(&tx, kind, tenant, &id, &index_rows, false).await?;
@@ -630,8 +633,10 @@ impl ResourceStore for PgDb {
                 match result {
                     Ok(()) => with_member_rows(json, rows_in),
                     Err(e) => Err(match unique_violation(&e) {
-                        Some("host_groups_pkey") => host::id_taken(&id),
-                        Some(sql::GROUP_NAME_INDEX) => host::display_name_taken(&cols.display_name),
+                        Some("host_groups_pkey") => error::id_taken(&id),
+                        Some(sql::GROUP_NAME_INDEX) => {
+                            error::display_name_taken(&cols.display_name)
+                        }
                         _ => e.into(),
                     }),
                 }
@@ -709,7 +714,7 @@ impl ResourceStore for PgDb {
         let expect = Expect::of(Some(expected));
         let current = expect.bind().unwrap_or(-1);
         let next = current.saturating_add(1).max(1);
-        let version = Version::from_revision(host::revision_u64(next));
+        let version = Version::from_revision(document::revision_u64(next));
         let mut client = self.client().await?;
         match kind {
             Kind::Host => {
@@ -747,7 +752,7 @@ impl ResourceStore for PgDb {
                         Ok(stored)
                     }
                     Err(e) => Err(match unique_violation(&e) {
-                        Some("hosts_user_name_key") => host::user_name_taken(&cols.user_name),
+                        Some("hosts_user_name_key") => error::user_name_taken(&cols.user_name),
                         _ => e.into(),
                     }),
                 }
@@ -799,7 +804,9 @@ impl ResourceStore for PgDb {
                 match result {
                     Ok(()) => with_member_rows(json, rows_in),
                     Err(e) => Err(match unique_violation(&e) {
-                        Some(sql::GROUP_NAME_INDEX) => host::display_name_taken(&cols.display_name),
+                        Some(sql::GROUP_NAME_INDEX) => {
+                            error::display_name_taken(&cols.display_name)
+                        }
                         _ => e.into(),
                     }),
                 }
@@ -912,7 +919,7 @@ impl ResourceStore for PgDb {
     ) -> Result<Version, StoreError> {
         let _written = self.resume.write(tenant.as_str());
         if Kind::of(schema)? != Kind::HostGroup {
-            return Err(host::no_members(schema));
+            return Err(error::no_members(schema));
         }
         let tenant = tenant.as_str();
         let id = id.as_str();
@@ -996,7 +1003,7 @@ impl ResourceStore for PgDb {
             Ok(revision)
         }
         .await;
-        Ok(Version::from_revision(host::revision_u64(result?)))
+        Ok(Version::from_revision(document::revision_u64(result?)))
     }
 }
 

@@ -47,11 +47,14 @@ use self::row::{
     read_hosts, row_json,
 };
 use self::writer::Writer;
-use super::host::{
-    self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
-    set_members, split_for_write, timestamps,
-};
+use super::document::{self, expected_revision, split_for_write, timestamps};
+use super::error::{self, Failure};
+use super::group::{self, GroupColumns};
+use super::host::HostColumns;
 use super::index::{self, Dialect, Indexes};
+use super::key;
+use super::kind::Kind;
+use super::members::{MemberRow, set_groups, set_members};
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
 use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 use super::walk::{self, Resume};
@@ -342,7 +345,7 @@ pub(crate) async fn change_group_before_unique_names(
         let now = format_date_time(now());
         match &change {
             GroupChange::Rename(name) => {
-                let name_key = host::fold(name);
+                let name_key = document::fold(name);
                 let taken: Option<String> = tx
                     .query_row(
                         sql::OTHER_GROUP_WITH_NAME_KEY,
@@ -353,7 +356,7 @@ pub(crate) async fn change_group_before_unique_names(
                 if taken.is_some() {
                     return Err(Fail::Tenant(DbError::GroupNameTaken(name.clone())));
                 }
-                let doc = host::renamed_doc(&doc, name)?;
+                let doc = group::renamed_doc(&doc, name)?;
                 tx.execute(
                     sql::RENAME_GROUP,
                     params![tenant_id, id, name, name_key, doc, now],
@@ -545,13 +548,13 @@ impl ResourceStore for SqliteDb {
                 self.write(move |tx: &Connection| {
                     tenant_exists(tx, &tenant)?;
                     if member_kind(tx, &tenant, &id)?.is_some() {
-                        return Err(host::id_taken(&id).into());
+                        return Err(error::id_taken(&id).into());
                     }
                     if tx
                         .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
                         .exists(params![tenant, cols.user_name_key])?
                     {
-                        return Err(host::user_name_taken(&cols.user_name).into());
+                        return Err(error::user_name_taken(&cols.user_name).into());
                     }
                     tx.prepare_cached(sql::INSERT_HOST)?.execute(host_row(
                         &tenant,
@@ -584,10 +587,10 @@ impl ResourceStore for SqliteDb {
                     let rows = &*written;
                     tenant_exists(tx, &tenant)?;
                     if member_kind(tx, &tenant, &id)?.is_some() {
-                        return Err(host::id_taken(&id).into());
+                        return Err(error::id_taken(&id).into());
                     }
                     if unique_name_holder(tx, &tenant, &cols)?.is_some() {
-                        return Err(host::display_name_taken(&cols.display_name).into());
+                        return Err(error::display_name_taken(&cols.display_name).into());
                     }
                     tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
                         tenant,
@@ -687,7 +690,7 @@ impl ResourceStore for SqliteDb {
                 let cols = HostColumns::of(resource.json())?;
                 let (doc, _groups, json) = split_for_write(
                     resource,
-                    Version::from_revision(host::revision_u64(next)),
+                    Version::from_revision(document::revision_u64(next)),
                     key::GROUPS,
                 )?;
                 let index_rows = self
@@ -704,7 +707,7 @@ impl ResourceStore for SqliteDb {
                             .query_row(params![tenant, cols.user_name_key], |r| r.get(0))
                             .optional()?;
                         if holder.is_some_and(|h| h != id) {
-                            return Err(host::user_name_taken(&cols.user_name).into());
+                            return Err(error::user_name_taken(&cols.user_name).into());
                         }
                         let mut params =
                             host_row(&tenant, &id, &cols, &next, &created, &last_modified, &doc)
@@ -727,7 +730,7 @@ impl ResourceStore for SqliteDb {
                 let cols = GroupColumns::of(schema, resource.json());
                 let (doc, members, json) = split_for_write(
                     resource,
-                    Version::from_revision(host::revision_u64(next)),
+                    Version::from_revision(document::revision_u64(next)),
                     key::MEMBERS,
                 )?;
                 // Shared with the write, which may run more than once.
@@ -743,7 +746,7 @@ impl ResourceStore for SqliteDb {
                     tenant_exists(tx, &tenant)?;
                     let current = expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
                     if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
-                        return Err(host::display_name_taken(&cols.display_name).into());
+                        return Err(error::display_name_taken(&cols.display_name).into());
                     }
                     let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
                         tenant,
@@ -977,7 +980,7 @@ impl ResourceStore for SqliteDb {
     ) -> Result<Version, StoreError> {
         let _written = self.resume.write(tenant.as_str());
         if Kind::of(schema)? != Kind::HostGroup {
-            return Err(host::no_members(schema));
+            return Err(error::no_members(schema));
         }
         let tenant = tenant.as_str().to_owned();
         let id = id.as_str().to_owned();
@@ -1034,7 +1037,7 @@ impl ResourceStore for SqliteDb {
                 Ok(revision)
             })
             .await?;
-        Ok(Version::from_revision(host::revision_u64(revision)))
+        Ok(Version::from_revision(document::revision_u64(revision)))
     }
 }
 
