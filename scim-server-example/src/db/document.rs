@@ -79,9 +79,3 @@ pub(crate) fn assemble(
 pub(crate) fn revision_u64(revision: i64) -> u64 {
     u64::try_from(revision).unwrap_or(0)
 }
-
-/// The revision a caller expects, or `None` for a version this store never
-/// issued (which then matches nothing).
-pub(crate) fn expected_revision(expected: &Version) -> Option<i64> {
-    expected.revision().and_then(|r| i64::try_from(r).ok())
-}

@@ -63,6 +63,8 @@
 
 mod document;
 mod error;
+mod expect;
+mod fail;
 mod group;
 mod host;
 mod index;

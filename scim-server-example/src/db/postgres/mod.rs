@@ -56,8 +56,10 @@ use self::row::{
     execute, groups_of_hosts, insert_members, member_rows, resources, revision, row_json, row_opt,
     rows, run_query, statements, with_member_rows,
 };
-use super::document::{self, expected_revision, split_for_write, timestamps};
+use super::document::{self, split_for_write, timestamps};
 use super::error::{self, Failure};
+use super::expect::Expect;
+use super::fail::DriverError;
 use super::group::{self, GroupColumns};
 use super::host::HostColumns;
 use super::index::{self, Dialect, Indexes};
@@ -341,64 +343,25 @@ pub(crate) async fn change_group_before_unique_names(
     Ok(result?)
 }
 
-/// A failure inside a database call.
-#[derive(Debug)]
-enum Fail {
-    /// The driver's or the server's error.
-    Pg(tokio_postgres::Error),
-    /// A store-level answer (not found, conflict, …).
-    Store(StoreError),
-    /// A tenant- or database-level answer (no such tenant, duplicate
-    /// group names stopping a migration, …).
-    Tenant(DbError),
-    /// Pool or schema trouble.
-    Other(String),
-}
+/// A failure inside a PostgreSQL call.
+type Fail = super::fail::Fail<tokio_postgres::Error>;
 
-impl From<tokio_postgres::Error> for Fail {
-    fn from(e: tokio_postgres::Error) -> Self {
-        Self::Pg(e)
-    }
-}
-
-impl From<StoreError> for Fail {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<Fail> for StoreError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Pg(e) => match e.code() {
-                Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
-                    let constraint = e.as_db_error().and_then(|d| d.constraint());
-                    StoreError::Conflict(if constraint == Some(sql::GROUP_NAME_INDEX) {
-                        "displayName is already taken by another group (names are compared ignoring case)"
-                            .to_owned()
-                    } else {
-                        "a unique attribute's value is already taken".to_owned()
-                    })
-                }
-                Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::InvalidReference(
-                    "a member is not a User or Group of this tenant".to_owned(),
-                ),
-                _ => StoreError::backend(e),
-            },
-            Fail::Store(e) => e,
-            Fail::Tenant(e) => StoreError::backend(e),
-            Fail::Other(m) => StoreError::backend(Failure(m)),
-        }
-    }
-}
-
-impl From<Fail> for DbError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Pg(e) => Self::Backend(Box::new(e)),
-            Fail::Store(e) => Self::Backend(Box::new(e)),
-            Fail::Tenant(e) => e,
-            Fail::Other(m) => Self::Backend(Box::new(Failure(m))),
+impl DriverError for tokio_postgres::Error {
+    fn into_store_error(self) -> StoreError {
+        match self.code() {
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+                let constraint = self.as_db_error().and_then(|d| d.constraint());
+                StoreError::Conflict(if constraint == Some(sql::GROUP_NAME_INDEX) {
+                    "displayName is already taken by another group (names are compared ignoring case)"
+                        .to_owned()
+                } else {
+                    "a unique attribute's value is already taken".to_owned()
+                })
+            }
+            Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::InvalidReference(
+                "a member is not a User or Group of this tenant".to_owned(),
+            ),
+            _ => StoreError::backend(self),
         }
     }
 }
@@ -406,50 +369,10 @@ impl From<Fail> for DbError {
 /// The constraint a unique violation hit.
 fn unique_violation(e: &Fail) -> Option<&str> {
     match e {
-        Fail::Pg(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+        Fail::Sql(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             e.as_db_error().and_then(|d| d.constraint())
         }
         _ => None,
-    }
-}
-
-/// Which version a write expects.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    /// Any (no `If-Match`).
-    Any,
-    /// This revision.
-    Revision(i64),
-    /// A version this store never issued: nothing matches.
-    Never,
-}
-
-impl Expect {
-    fn of(expected: Option<&Version>) -> Self {
-        match expected {
-            None => Self::Any,
-            Some(v) => expected_revision(v).map_or(Self::Never, Self::Revision),
-        }
-    }
-
-    /// The revision to compare with in SQL (`None`: any).
-    fn bind(self) -> Option<i64> {
-        match self {
-            Self::Any => None,
-            Self::Revision(r) => Some(r),
-            // Revisions start at 1.
-            Self::Never => Some(-1),
-        }
-    }
-
-    /// Checks the current revision of a row (`None`: no row).
-    fn check(self, current: Option<i64>) -> Result<i64, StoreError> {
-        match (self, current) {
-            (_, None) => Err(StoreError::NotFound),
-            (Self::Any, Some(c)) => Ok(c),
-            (Self::Revision(r), Some(c)) if r == c => Ok(c),
-            _ => Err(StoreError::VersionMismatch),
-        }
     }
 }
 

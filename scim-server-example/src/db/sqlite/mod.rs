@@ -47,8 +47,10 @@ use self::row::{
     read_hosts, row_json,
 };
 use self::writer::Writer;
-use super::document::{self, expected_revision, split_for_write, timestamps};
+use super::document::{self, split_for_write, timestamps};
 use super::error::{self, Failure};
+use super::expect::Expect;
+use super::fail::DriverError;
 use super::group::{self, GroupColumns};
 use super::host::HostColumns;
 use super::index::{self, Dialect, Indexes};
@@ -376,106 +378,35 @@ pub(crate) async fn change_group_before_unique_names(
         .map_err(|e| DbError::Backend(Box::new(e)))??)
 }
 
-/// A failure inside a database call.
-#[derive(Debug)]
-enum Fail {
-    /// SQLite's own error.
-    Sql(rusqlite::Error),
-    /// A store-level answer (not found, conflict, …).
-    Store(StoreError),
-    /// A tenant- or database-level answer (no such tenant, duplicate
-    /// group names stopping a migration, …).
-    Tenant(DbError),
-    /// Pool, thread or schema trouble.
-    Other(String),
-}
+/// A failure inside an SQLite call.
+type Fail = super::fail::Fail<rusqlite::Error>;
 
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Sql(e)
-    }
-}
-
-impl From<StoreError> for Fail {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<Fail> for StoreError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Sql(e) => match e.sqlite_error() {
-                // The checks inside each transaction come first; these are
-                // the constraints behind them.
-                Some(s) if s.code == ErrorCode::ConstraintViolation => {
-                    if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
-                        StoreError::InvalidReference(
-                            "a member is not a User or Group of this tenant".to_owned(),
-                        )
-                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                        && e.to_string().contains("display_name_unique")
-                    {
-                        StoreError::Conflict(
-                            "displayName is already taken by another group (names are compared ignoring case)"
-                                .to_owned(),
-                        )
-                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                        || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                    {
-                        StoreError::Conflict(
-                            "a unique attribute's value is already taken".to_owned(),
-                        )
-                    } else {
-                        StoreError::backend(e)
-                    }
+impl DriverError for rusqlite::Error {
+    fn into_store_error(self) -> StoreError {
+        match self.sqlite_error() {
+            // The checks inside each transaction come first; these are
+            // the constraints behind them.
+            Some(s) if s.code == ErrorCode::ConstraintViolation => {
+                if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
+                    StoreError::InvalidReference(
+                        "a member is not a User or Group of this tenant".to_owned(),
+                    )
+                } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    && self.to_string().contains("display_name_unique")
+                {
+                    StoreError::Conflict(
+                        "displayName is already taken by another group (names are compared ignoring case)"
+                            .to_owned(),
+                    )
+                } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                {
+                    StoreError::Conflict("a unique attribute's value is already taken".to_owned())
+                } else {
+                    StoreError::backend(self)
                 }
-                _ => StoreError::backend(e),
-            },
-            Fail::Store(e) => e,
-            Fail::Tenant(e) => StoreError::backend(e),
-            Fail::Other(m) => StoreError::backend(Failure(m)),
-        }
-    }
-}
-
-impl From<Fail> for DbError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Sql(e) => Self::Backend(Box::new(e)),
-            Fail::Store(e) => Self::Backend(Box::new(e)),
-            Fail::Tenant(e) => e,
-            Fail::Other(m) => Self::Backend(Box::new(Failure(m))),
-        }
-    }
-}
-
-/// Which version a write expects.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    /// Any (no `If-Match`).
-    Any,
-    /// This revision.
-    Revision(i64),
-    /// A version this store never issued: nothing matches.
-    Never,
-}
-
-impl Expect {
-    fn of(expected: Option<&Version>) -> Self {
-        match expected {
-            None => Self::Any,
-            Some(v) => expected_revision(v).map_or(Self::Never, Self::Revision),
-        }
-    }
-
-    /// Checks the current revision of a row (`None`: no row).
-    fn check(self, current: Option<i64>) -> Result<i64, StoreError> {
-        match (self, current) {
-            (_, None) => Err(StoreError::NotFound),
-            (Self::Any, Some(c)) => Ok(c),
-            (Self::Revision(r), Some(c)) if r == c => Ok(c),
-            _ => Err(StoreError::VersionMismatch),
+            }
+            _ => StoreError::backend(self),
         }
     }
 }
