@@ -16,7 +16,7 @@ use scim_core::schema::{JsonObject, Registry, ResourceSchema};
 use scim_core::store::{ResourceStore, TenantId};
 use serde_json::json;
 
-use crate::cli::StorageArgs;
+use crate::config::Storage;
 use crate::db::Target;
 
 /// Options of `bench-filters`.
@@ -60,7 +60,7 @@ fn host_body(i: usize) -> JsonObject {
 }
 
 /// Creates the hosts, then times each query shape.
-pub(crate) async fn filters(storage: &StorageArgs, args: &BenchArgs) -> anyhow::Result<()> {
+pub(crate) async fn filters(storage: &Storage, args: &BenchArgs) -> anyhow::Result<()> {
     let database = storage.open().await?;
     let registry = Registry::standard();
     let users = registry

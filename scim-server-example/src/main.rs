@@ -11,6 +11,7 @@
 
 mod bench;
 mod cli;
+mod config;
 mod conn;
 mod db;
 mod files;

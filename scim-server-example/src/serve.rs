@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use scim_core::protocol::{PatchResponse, Service, ServiceConfig};
+use scim_core::protocol::{Service, ServiceConfig};
 use scim_core::tolerance::Policy;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{LogFormat, MemberReferences, PatchMode, ServeArgs, StorageArgs, describe};
+use crate::config::{LogFormat, ServeConfig, describe};
 use crate::conn::{self, ConnectionLimits};
 use crate::db::Database;
 use crate::http::{self, App};
@@ -25,27 +25,28 @@ const FINAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 const FIRST_TENANT: &str = "default";
 
 /// Runs the server until SIGTERM or Ctrl-C.
-pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
-    init_logging(args.log_format);
+pub(crate) async fn run(settings: &ServeConfig) -> anyhow::Result<()> {
+    init_logging(settings.log_format);
     let descriptors = conn::raise_descriptor_limit();
-    let max_connections = args
+    let max_connections = settings
         .max_connections
         .unwrap_or_else(|| conn::derived_connection_cap(descriptors));
     tracing::info!(
         max_connections,
-        max_connections_per_peer = args.max_connections_per_peer,
+        max_connections_per_peer = settings.max_connections_per_peer,
         "connection caps"
     );
-    let database = storage
+    let database = settings
+        .storage
         .open_with(crate::db::Options {
-            check_member_references: args.member_references == MemberReferences::Checked,
-            scan_budget: args.scan_budget,
+            check_member_references: settings.check_member_references,
+            scan_budget: settings.scan_budget,
             ..crate::db::Options::default()
         })
         .await?;
-    let (tls, reloader) = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let (acceptor, certificates) = http::tls_acceptor(cert, key)?;
+    let (tls, reloader) = match &settings.tls {
+        Some(files) => {
+            let (acceptor, certificates) = http::tls_acceptor(&files.cert, &files.key)?;
             // A renewed certificate is served after `kill -HUP`, without a
             // restart.
             (
@@ -53,52 +54,51 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
                 Some(http::spawn_certificate_reloader(certificates)),
             )
         }
-        _ => (None, None),
+        None => (None, None),
     };
     let exposure = exposure(
-        args.listen,
-        args.public_url.is_some(),
+        settings.listen,
+        settings.public_url.is_some(),
         tls.is_some(),
-        args.behind_tls_proxy,
+        settings.behind_tls_proxy,
     )?;
-    let listener = TcpListener::bind(args.listen)
+    let listener = TcpListener::bind(settings.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr().context("listener address")?;
     // What this socket speaks; clients beyond loopback see --public-url.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let base_path = args.base_path.trim_end_matches('/');
+    let base_path = settings.base_path.trim_end_matches('/');
     let listening = format!("{scheme}://{local}{base_path}");
-    let url = args.public_url.clone().unwrap_or_else(|| listening.clone());
+    let url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| listening.clone());
 
     let mut config = ServiceConfig::new(base_path);
-    config.public_url = args.public_url.clone();
+    config.public_url = settings.public_url.clone();
     config.default_scheme = scheme.to_owned();
     config.policy = Policy::entra_id();
-    config.max_payload_size = args.max_body_bytes;
-    config.patch_response = match args.patch_response {
-        PatchMode::NoContentForGroups => PatchResponse::NoContentForGroups,
-        PatchMode::Resource => PatchResponse::Resource,
-        PatchMode::NoContent => PatchResponse::NoContent,
-    };
+    config.max_payload_size = settings.max_body_bytes;
+    config.patch_response = settings.patch_response;
     let auth = Arc::new(TenantAuth::new(
         database.tenants.clone(),
-        args.rate_limit,
-        args.auth_failure_rate,
+        settings.rate_limit,
+        settings.auth_failure_rate,
     ));
     let limiter = auth.limiter();
-    let registry = crate::profile::registry(args.profile)
+    let registry = crate::profile::registry(settings.profile)
         .context("the schema registry of the chosen --profile")?;
-    tracing::info!(profile = ?args.profile, "product profile");
+    tracing::info!(profile = ?settings.profile, "product profile");
     let service = Service::new(database.scim.clone(), registry, auth.clone(), config);
 
     println!("SCIM server listening on {listening}");
-    if let Some(public) = &args.public_url {
+    if let Some(public) = &settings.public_url {
         println!("Public URL: {public}");
     }
-    bootstrap(&database, &url, args.public_url.is_some()).await?;
+    bootstrap(&database, &url, settings.public_url.is_some()).await?;
     // The last line of the banner: scripts wait for it.
-    println!("Storage: {}", describe(&storage.target()?));
+    println!("Storage: {}", describe(&settings.storage.target()?));
     tracing::info!(%local, tls = tls.is_some(), ?exposure, "listening");
     if exposure == Exposure::BehindTlsProxy {
         tracing::warn!(
@@ -109,17 +109,17 @@ pub(crate) async fn run(storage: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     let app = Arc::new(App {
         scim: service,
-        max_header_bytes: args.max_header_bytes,
-        timeout: args.timeout(),
+        max_header_bytes: settings.max_header_bytes,
+        timeout: settings.request_timeout,
         database: database.tenants.clone(),
         limiter,
         connections: Arc::new(ConnectionLimits::new(
             max_connections,
-            args.max_connections_per_peer,
+            settings.max_connections_per_peer,
         )),
-        idle_timeout: args.idle_timeout(),
-        io_timeouts: args.io_timeouts(),
-        behind_proxy: args.behind_tls_proxy,
+        idle_timeout: settings.idle_timeout,
+        io_timeouts: settings.io_timeouts,
+        behind_proxy: settings.behind_tls_proxy,
     });
     let flusher = auth.spawn_usage_flusher();
     let served = http::serve(listener, app, tls).await;

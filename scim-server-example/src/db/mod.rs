@@ -6,7 +6,10 @@
 //! * [`open`] connects and migrates; both backends keep the same tables
 //!   (see `sqlite/sql.rs` and `postgres/sql.rs`): `tenants`, `hosts`,
 //!   `host_groups`, `memberships` and `schema_version`.
-//! * `host` maps SCIM JSON to the product's typed columns and back.
+//! * `host` and `group` map SCIM JSON to the product's typed columns,
+//!   `members` to `memberships` rows and back; `document` writes and reads
+//!   the stored JSON, `kind` says which table a type lives in, `key` names
+//!   the attributes, and `error` holds the store's own errors.
 //! * `query` plans list queries: an index lookup narrows the rows, the
 //!   library's evaluator decides the exact result.
 //! * `index` maintains the registry's declared indexes in `host_keys` and
@@ -58,8 +61,16 @@
 //! the store serves the standard User and Group types, and refuses any
 //! other resource type.
 
+mod document;
+mod error;
+mod expect;
+mod fail;
+mod group;
 mod host;
 mod index;
+mod key;
+mod kind;
+mod members;
 pub(crate) mod names;
 mod postgres;
 mod query;
@@ -296,7 +307,7 @@ impl Default for Options {
 fn new_tenant_id() -> Result<String, DbError> {
     let mut bytes = [0_u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|e| {
-        DbError::Backend(Box::new(host::Failure(format!(
+        DbError::Backend(Box::new(error::Failure(format!(
             "no randomness from the operating system: {e}"
         ))))
     })?;

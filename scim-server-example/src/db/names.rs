@@ -18,7 +18,7 @@ use scim_core::schema::ResourceSchema;
 use scim_core::store::{StoreError, TenantId};
 use serde_json::Value;
 
-use super::host::key;
+use super::key;
 use super::{Database, DbError};
 
 /// A group that shares its name with another group of its tenant.

@@ -73,7 +73,9 @@ use scim_core::resource::Resource;
 use scim_core::schema::ResourceSchema;
 use scim_core::store::StoreError;
 
-use super::host::{Kind, fold, key};
+use super::document::fold;
+use super::key;
+use super::kind::Kind;
 
 /// How a query reads the database.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -370,7 +372,7 @@ pub(crate) fn finish(
     let mut result = evaluated.map_err(query_error)?;
     if plan.members != MemberLoad::None && !query.projection.includes(key::MEMBERS) {
         for r in &mut result.resources {
-            super::host::set_members(r, None)?;
+            super::members::set_members(r, None)?;
         }
     }
     Ok(result)

@@ -36,8 +36,8 @@ use scim_core::resource::Resource;
 use scim_core::schema::ResourceSchema;
 use scim_core::store::StoreError;
 
-use super::host::Kind;
 use super::index::{Dialect, IdSet, Maintained, Param};
+use super::kind::Kind;
 
 /// How a walk is ordered.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

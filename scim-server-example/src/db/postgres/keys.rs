@@ -13,12 +13,12 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use super::nul::enc;
 use super::row::{attach_members, execute, resources, rows};
 use super::{Fail, sql};
-use crate::db::host::{Kind, assemble};
 use crate::db::index::{
     self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param, pg_key,
 };
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
 use crate::db::walk::{self, Resume, Walk};
+use crate::db::{document::assemble, kind::Kind};
 
 impl ToSql for Param {
     fn to_sql(

@@ -15,9 +15,10 @@ use tokio_postgres::types::ToSql;
 
 use super::nul::{dec, dec_opt, enc, enc_opt};
 use super::{Fail, sql};
-use crate::db::host::{
-    self, Kind, MemberRow, assemble, group_ref, member_json, set_groups, set_members,
-};
+use crate::db::document::{assemble, fold};
+use crate::db::error::unknown_member;
+use crate::db::kind::Kind;
+use crate::db::members::{MemberRow, group_ref, member_json, set_groups, set_members};
 use crate::db::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
 
 pub(super) type Params<'a> = [&'a (dyn ToSql + Sync)];
@@ -107,7 +108,7 @@ pub(super) async fn member_rows<C: GenericClient>(
     for r in rows(c, sql::MEMBERS_OF_GROUP, &[&tenant, &group_id]).await? {
         let member_id: String = r.try_get(0)?;
         out.push(MemberRow {
-            member_key: host::fold(&member_id),
+            member_key: fold(&member_id),
             member_id,
             member_type: dec_opt(r.try_get(1)?),
             display: dec_opt(r.try_get(2)?),
@@ -345,7 +346,7 @@ pub(super) async fn insert_members<C: GenericClient>(
         .iter()
         .find(|r| ResourceId::new(r.member_id.as_str()).is_err())
     {
-        return Err(host::unknown_member(&bad.member_id).into());
+        return Err(unknown_member(&bad.member_id).into());
     }
     let ids: Vec<&str> = rows_in.iter().map(|r| r.member_id.as_str()).collect();
     let (mut hosts, mut groups) = (HashSet::new(), HashSet::new());
@@ -379,7 +380,7 @@ pub(super) async fn insert_members<C: GenericClient>(
             host_col.push(None);
             group_col.push(Some(id));
         } else if check {
-            return Err(host::unknown_member(id).into());
+            return Err(unknown_member(id).into());
         } else {
             host_col.push(None);
             group_col.push(None);

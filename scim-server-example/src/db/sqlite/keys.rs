@@ -10,10 +10,10 @@ use scim_core::store::StoreError;
 
 use super::row::{attach_members, read_groups, read_hosts};
 use super::{Fail, sql};
-use crate::db::host::{Kind, assemble};
 use crate::db::index::{self, Access, BATCH, Declared, Dialect, IdSet, Indexes, Maintained, Param};
 use crate::db::query::{GroupsLoad, MemberLoad, Plan};
 use crate::db::walk::{self, Resume, Walk};
+use crate::db::{document::assemble, kind::Kind};
 
 impl ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {

@@ -19,42 +19,31 @@ mod keys;
 mod readers;
 mod row;
 mod sql;
+mod store;
 mod tenant;
 mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use deadpool_sqlite::{Config, Hook, HookError, Pool, Runtime};
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, ToSql, Transaction, TransactionBehavior, params,
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-use scim_core::filter::eval::SchemaFacts;
-use scim_core::id::{ResourceId, Version};
-use scim_core::list::{ListQuery, QueryResult};
-use scim_core::project::Projection;
-use scim_core::resource::{Resource, format_date_time, now};
-use scim_core::schema::{JsonObject, ResourceSchema};
-use scim_core::store::{MemberDelta, ResourceStore, StoreError, TenantId};
-use scim_core::time::OffsetDateTime;
+use scim_core::resource::{format_date_time, now};
+use scim_core::store::StoreError;
 
 use self::readers::{Readers, is_busy};
-use self::row::{
-    groups_of_host, insert_members, load_candidates, member_kind, member_rows, read_groups,
-    read_hosts, row_json,
-};
 use self::writer::Writer;
-use super::host::{
-    self, Failure, GroupColumns, HostColumns, Kind, MemberRow, expected_revision, key, set_groups,
-    set_members, split_for_write, timestamps,
-};
-use super::index::{self, Dialect, Indexes};
+use super::document::{self};
+use super::error::Failure;
+use super::fail::DriverError;
+use super::group::{self};
+use super::index::Indexes;
 use super::names::{ClashingGroup, DuplicateGroupNames, GroupChange, Remaining};
-use super::query::{self, GroupsLoad, Hint, MemberLoad, Plan, Source};
-use super::walk::{self, Resume};
+use super::walk::Resume;
 use super::{Database, DbError, Options};
 
 /// How long a connection waits for another writer before giving up.
@@ -231,7 +220,7 @@ impl SqliteDb {
     /// How many member lists this handle has read.
     #[cfg(test)]
     pub(crate) fn member_reads(&self) -> u64 {
-        self.member_reads.load(Ordering::Relaxed)
+        self.member_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -342,7 +331,7 @@ pub(crate) async fn change_group_before_unique_names(
         let now = format_date_time(now());
         match &change {
             GroupChange::Rename(name) => {
-                let name_key = host::fold(name);
+                let name_key = document::fold(name);
                 let taken: Option<String> = tx
                     .query_row(
                         sql::OTHER_GROUP_WITH_NAME_KEY,
@@ -353,7 +342,7 @@ pub(crate) async fn change_group_before_unique_names(
                 if taken.is_some() {
                     return Err(Fail::Tenant(DbError::GroupNameTaken(name.clone())));
                 }
-                let doc = host::renamed_doc(&doc, name)?;
+                let doc = group::renamed_doc(&doc, name)?;
                 tx.execute(
                     sql::RENAME_GROUP,
                     params![tenant_id, id, name, name_key, doc, now],
@@ -373,728 +362,41 @@ pub(crate) async fn change_group_before_unique_names(
         .map_err(|e| DbError::Backend(Box::new(e)))??)
 }
 
-/// A failure inside a database call.
-#[derive(Debug)]
-enum Fail {
-    /// SQLite's own error.
-    Sql(rusqlite::Error),
-    /// A store-level answer (not found, conflict, …).
-    Store(StoreError),
-    /// A tenant- or database-level answer (no such tenant, duplicate
-    /// group names stopping a migration, …).
-    Tenant(DbError),
-    /// Pool, thread or schema trouble.
-    Other(String),
-}
+/// A failure inside an SQLite call.
+type Fail = super::fail::Fail<rusqlite::Error>;
 
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Sql(e)
-    }
-}
-
-impl From<StoreError> for Fail {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-impl From<Fail> for StoreError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Sql(e) => match e.sqlite_error() {
-                // The checks inside each transaction come first; these are
-                // the constraints behind them.
-                Some(s) if s.code == ErrorCode::ConstraintViolation => {
-                    if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
-                        StoreError::InvalidReference(
-                            "a member is not a User or Group of this tenant".to_owned(),
-                        )
-                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                        && e.to_string().contains("display_name_unique")
-                    {
-                        StoreError::Conflict(
-                            "displayName is already taken by another group (names are compared ignoring case)"
-                                .to_owned(),
-                        )
-                    } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                        || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                    {
-                        StoreError::Conflict(
-                            "a unique attribute's value is already taken".to_owned(),
-                        )
-                    } else {
-                        StoreError::backend(e)
-                    }
+impl DriverError for rusqlite::Error {
+    fn into_store_error(self) -> StoreError {
+        match self.sqlite_error() {
+            // The checks inside each transaction come first; these are
+            // the constraints behind them.
+            Some(s) if s.code == ErrorCode::ConstraintViolation => {
+                if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
+                    StoreError::InvalidReference(
+                        "a member is not a User or Group of this tenant".to_owned(),
+                    )
+                } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    && self.to_string().contains("display_name_unique")
+                {
+                    StoreError::Conflict(
+                        "displayName is already taken by another group (names are compared ignoring case)"
+                            .to_owned(),
+                    )
+                } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                {
+                    StoreError::Conflict("a unique attribute's value is already taken".to_owned())
+                } else {
+                    StoreError::backend(self)
                 }
-                _ => StoreError::backend(e),
-            },
-            Fail::Store(e) => e,
-            Fail::Tenant(e) => StoreError::backend(e),
-            Fail::Other(m) => StoreError::backend(Failure(m)),
-        }
-    }
-}
-
-impl From<Fail> for DbError {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Sql(e) => Self::Backend(Box::new(e)),
-            Fail::Store(e) => Self::Backend(Box::new(e)),
-            Fail::Tenant(e) => e,
-            Fail::Other(m) => Self::Backend(Box::new(Failure(m))),
-        }
-    }
-}
-
-/// Which version a write expects.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    /// Any (no `If-Match`).
-    Any,
-    /// This revision.
-    Revision(i64),
-    /// A version this store never issued: nothing matches.
-    Never,
-}
-
-impl Expect {
-    fn of(expected: Option<&Version>) -> Self {
-        match expected {
-            None => Self::Any,
-            Some(v) => expected_revision(v).map_or(Self::Never, Self::Revision),
-        }
-    }
-
-    /// Checks the current revision of a row (`None`: no row).
-    fn check(self, current: Option<i64>) -> Result<i64, StoreError> {
-        match (self, current) {
-            (_, None) => Err(StoreError::NotFound),
-            (Self::Any, Some(c)) => Ok(c),
-            (Self::Revision(r), Some(c)) if r == c => Ok(c),
-            _ => Err(StoreError::VersionMismatch),
+            }
+            _ => StoreError::backend(self),
         }
     }
 }
 
 fn immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
-}
-
-/// Checks, inside a write's transaction, that `tenant` still exists.
-///
-/// Every write of a tenant's rows starts here. It runs in the writer's
-/// `IMMEDIATE` transaction ([`writer`]), which holds SQLite's write lock
-/// from the check to its commit, and `tenant delete` (also one immediate
-/// transaction) runs entirely before or after it: a write accepted in the
-/// token cache's window after the deletion finds no tenant and writes
-/// nothing (answered `404`), instead of leaving rows no tenant owns.
-fn tenant_exists(tx: &Connection, tenant: &str) -> Result<(), Fail> {
-    if !tx
-        .prepare_cached(sql::TENANT_ID_EXISTS)?
-        .exists(params![tenant])?
-    {
-        return Err(StoreError::NotFound.into());
-    }
-    Ok(())
-}
-
-/// The group holding `cols`' name, when names are unique.
-fn unique_name_holder(
-    tx: &Connection,
-    tenant: &str,
-    cols: &GroupColumns,
-) -> rusqlite::Result<Option<String>> {
-    let Some(name) = &cols.display_name_unique else {
-        return Ok(None);
-    };
-    tx.prepare_cached(sql::GROUP_WITH_UNIQUE_NAME)?
-        .query_row(params![tenant, name], |r| r.get(0))
-        .optional()
-}
-
-fn revision(tx: &Connection, sql: &str, tenant: &str, id: &str) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached(sql)?
-        .query_row(params![tenant, id], |r| r.get(0))
-        .optional()
-}
-
-#[async_trait]
-impl ResourceStore for SqliteDb {
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        resource: Resource,
-    ) -> Result<Resource, StoreError> {
-        let _written = self.resume.write(tenant.as_str());
-        let kind = Kind::of(schema)?;
-        let tenant = tenant.as_str().to_owned();
-        let id = resource.id().as_str().to_owned();
-        let now = format_date_time(now());
-        let (created, last_modified) = timestamps(resource.json(), &now);
-        match kind {
-            Kind::Host => {
-                let cols = HostColumns::of(resource.json())?;
-                let (doc, _groups, json) =
-                    split_for_write(resource, Version::from_revision(1), key::GROUPS)?;
-                let index_rows = self
-                    .indexes
-                    .hosts
-                    .rows(schema, &index::read_view(&json, &last_modified));
-                self.write(move |tx: &Connection| {
-                    tenant_exists(tx, &tenant)?;
-                    if member_kind(tx, &tenant, &id)?.is_some() {
-                        return Err(host::id_taken(&id).into());
-                    }
-                    if tx
-                        .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
-                        .exists(params![tenant, cols.user_name_key])?
-                    {
-                        return Err(host::user_name_taken(&cols.user_name).into());
-                    }
-                    tx.prepare_cached(sql::INSERT_HOST)?.execute(host_row(
-                        &tenant,
-                        &id,
-                        &cols,
-                        &1_i64,
-                        &created,
-                        &last_modified,
-                        &doc,
-                    ))?;
-                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
-                    Ok(())
-                })
-                .await?;
-                Resource::from_json(json).map_err(StoreError::backend)
-            }
-            Kind::HostGroup => {
-                let cols = GroupColumns::of(schema, resource.json());
-                let (doc, members, json) =
-                    split_for_write(resource, Version::from_revision(1), key::MEMBERS)?;
-                // Shared with the write, which may run more than once.
-                let rows = Arc::new(MemberRow::list(members.as_ref())?);
-                let written = rows.clone();
-                let index_rows = self
-                    .indexes
-                    .groups
-                    .rows(schema, &index::read_view(&json, &last_modified));
-                let check = self.check_members;
-                self.write(move |tx: &Connection| {
-                    let rows = &*written;
-                    tenant_exists(tx, &tenant)?;
-                    if member_kind(tx, &tenant, &id)?.is_some() {
-                        return Err(host::id_taken(&id).into());
-                    }
-                    if unique_name_holder(tx, &tenant, &cols)?.is_some() {
-                        return Err(host::display_name_taken(&cols.display_name).into());
-                    }
-                    tx.prepare_cached(sql::INSERT_GROUP)?.execute(params![
-                        tenant,
-                        id,
-                        cols.display_name,
-                        cols.display_name_key,
-                        cols.external_id,
-                        1_i64,
-                        created,
-                        last_modified,
-                        doc,
-                        cols.display_name_unique,
-                    ])?;
-                    insert_members(tx, &tenant, &id, rows, 0, check)?;
-                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, false)?;
-                    Ok(())
-                })
-                .await?;
-                with_member_rows(json, Arc::unwrap_or_clone(rows))
-            }
-        }
-    }
-
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        id: &ResourceId,
-        projection: &Projection,
-    ) -> Result<Option<Resource>, StoreError> {
-        let kind = Kind::of(schema)?;
-        let tenant = tenant.as_str().to_owned();
-        let id = id.as_str().to_owned();
-        let with_groups = projection.includes(key::GROUPS);
-        let with_members = projection.includes(key::MEMBERS);
-        let member_reads = self.member_reads.clone();
-        let read = move |conn: &mut Connection| {
-            let tx = conn.transaction()?;
-            let found = match kind {
-                Kind::Host => {
-                    let sql = if with_groups {
-                        sql::HOST_BY_ID_WITH_GROUPS
-                    } else {
-                        sql::HOST_BY_ID
-                    };
-                    read_hosts(&tx, sql, params![tenant, id], with_groups)?.pop()
-                }
-                Kind::HostGroup => {
-                    match read_groups(&tx, sql::GROUP_BY_ID, params![tenant, id])?.pop() {
-                        Some(mut g) if with_members => {
-                            member_reads.fetch_add(1, Ordering::Relaxed);
-                            let rows = member_rows(&tx, &tenant, &id)?;
-                            let members = rows
-                                .into_iter()
-                                .map(row_json)
-                                .collect::<Result<Vec<_>, _>>()?;
-                            set_members(&mut g, Some(members))?;
-                            Some(g)
-                        }
-                        other => other,
-                    }
-                }
-            };
-            tx.finish()?;
-            Ok(found)
-        };
-        // A Group's members may be many rows: those are read on the pool.
-        let found = if kind == Kind::Host || !with_members {
-            self.read(read).await?
-        } else {
-            self.run(read).await?
-        };
-        Ok(found)
-    }
-
-    async fn replace(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        resource: Resource,
-        expected: &Version,
-    ) -> Result<Resource, StoreError> {
-        let _written = self.resume.write(tenant.as_str());
-        let kind = Kind::of(schema)?;
-        let tenant = tenant.as_str().to_owned();
-        let id = resource.id().as_str().to_owned();
-        let now = format_date_time(now());
-        let (created, last_modified) = timestamps(resource.json(), &now);
-        let expect = Expect::of(Some(expected));
-        let next = match expect {
-            Expect::Revision(r) => r.saturating_add(1),
-            // Fails the check below; the number is never written.
-            Expect::Any | Expect::Never => 0,
-        };
-        match kind {
-            Kind::Host => {
-                let cols = HostColumns::of(resource.json())?;
-                let (doc, _groups, json) = split_for_write(
-                    resource,
-                    Version::from_revision(host::revision_u64(next)),
-                    key::GROUPS,
-                )?;
-                let index_rows = self
-                    .indexes
-                    .hosts
-                    .rows(schema, &index::read_view(&json, &last_modified));
-                let groups = self
-                    .write(move |tx: &Connection| {
-                        tenant_exists(tx, &tenant)?;
-                        let current =
-                            expect.check(revision(tx, sql::HOST_REVISION, &tenant, &id)?)?;
-                        let holder: Option<String> = tx
-                            .prepare_cached(sql::HOST_WITH_USER_NAME_KEY)?
-                            .query_row(params![tenant, cols.user_name_key], |r| r.get(0))
-                            .optional()?;
-                        if holder.is_some_and(|h| h != id) {
-                            return Err(host::user_name_taken(&cols.user_name).into());
-                        }
-                        let mut params =
-                            host_row(&tenant, &id, &cols, &next, &created, &last_modified, &doc)
-                                .to_vec();
-                        params.push(&current);
-                        let changed = tx.prepare_cached(sql::UPDATE_HOST)?.execute(&*params)?;
-                        if changed != 1 {
-                            return Err(StoreError::VersionMismatch.into());
-                        }
-                        keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
-                        let groups = groups_of_host(tx, &tenant, &id)?;
-                        Ok(groups)
-                    })
-                    .await?;
-                let mut stored = Resource::from_json(json).map_err(StoreError::backend)?;
-                set_groups(&mut stored, groups)?;
-                Ok(stored)
-            }
-            Kind::HostGroup => {
-                let cols = GroupColumns::of(schema, resource.json());
-                let (doc, members, json) = split_for_write(
-                    resource,
-                    Version::from_revision(host::revision_u64(next)),
-                    key::MEMBERS,
-                )?;
-                // Shared with the write, which may run more than once.
-                let rows = Arc::new(MemberRow::list(members.as_ref())?);
-                let written = rows.clone();
-                let index_rows = self
-                    .indexes
-                    .groups
-                    .rows(schema, &index::read_view(&json, &last_modified));
-                let check = self.check_members;
-                self.write(move |tx: &Connection| {
-                    let rows = &*written;
-                    tenant_exists(tx, &tenant)?;
-                    let current = expect.check(revision(tx, sql::GROUP_REVISION, &tenant, &id)?)?;
-                    if unique_name_holder(tx, &tenant, &cols)?.is_some_and(|h| h != id) {
-                        return Err(host::display_name_taken(&cols.display_name).into());
-                    }
-                    let changed = tx.prepare_cached(sql::UPDATE_GROUP)?.execute(params![
-                        tenant,
-                        id,
-                        cols.display_name,
-                        cols.display_name_key,
-                        cols.external_id,
-                        next,
-                        created,
-                        last_modified,
-                        doc,
-                        current,
-                        cols.display_name_unique,
-                    ])?;
-                    if changed != 1 {
-                        return Err(StoreError::VersionMismatch.into());
-                    }
-                    keys::write_keys(tx, kind, &tenant, &id, &index_rows, true)?;
-                    // A rename re-sends every member: rewrite the rows
-                    // only if the list really changed.
-                    if member_rows(tx, &tenant, &id)? != *rows {
-                        tx.prepare_cached(sql::DELETE_ALL_MEMBERS)?
-                            .execute(params![tenant, id])?;
-                        insert_members(tx, &tenant, &id, rows, 0, check)?;
-                    }
-                    Ok(())
-                })
-                .await?;
-                with_member_rows(json, Arc::unwrap_or_clone(rows))
-            }
-        }
-    }
-
-    async fn delete(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        id: &ResourceId,
-        expected: Option<&Version>,
-    ) -> Result<(), StoreError> {
-        let _written = self.resume.write(tenant.as_str());
-        let kind = Kind::of(schema)?;
-        let tenant = tenant.as_str().to_owned();
-        let id = id.as_str().to_owned();
-        let expect = Expect::of(expected);
-        let now = format_date_time(now());
-        let indexes = self.indexes.clone();
-        self.write(move |tx: &Connection| {
-            tenant_exists(tx, &tenant)?;
-            let (revision_sql, bump, bump_keys, delete) = match kind {
-                Kind::Host => (
-                    sql::HOST_REVISION,
-                    sql::BUMP_GROUPS_OF_HOST,
-                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_HOST,
-                    sql::DELETE_HOST,
-                ),
-                Kind::HostGroup => (
-                    sql::GROUP_REVISION,
-                    sql::BUMP_GROUPS_OF_GROUP,
-                    sql::SET_LAST_MODIFIED_KEY_OF_GROUPS_OF_GROUP,
-                    sql::DELETE_GROUP,
-                ),
-            };
-            expect.check(revision(tx, revision_sql, &tenant, &id)?)?;
-            tx.prepare_cached(bump)?.execute(params![tenant, id, now])?;
-            // The resource's own index rows go by `ON DELETE CASCADE`.
-            keys::bump_last_modified(tx, &indexes.groups, bump_keys, &tenant, &id, &now)?;
-            tx.prepare_cached(delete)?.execute(params![tenant, id])?;
-            Ok(())
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn query(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        query: &ListQuery,
-    ) -> Result<QueryResult, StoreError> {
-        let kind = Kind::of(schema)?;
-        let plan = query::plan(kind, schema, query);
-        let tenant = tenant.as_str().to_owned();
-        if plan.members != MemberLoad::None {
-            self.member_reads.fetch_add(1, Ordering::Relaxed);
-        }
-        let (plan, tenant, candidates) = match (&plan.source, &query.filter) {
-            // No hint: the secondary indexes narrow the filter, or the
-            // tenant is scanned in batches within the budget.
-            (Source::Scan, Some(filter)) => {
-                let access = index::access(
-                    self.indexes.of(kind),
-                    kind,
-                    schema,
-                    filter,
-                    query,
-                    Dialect::Sqlite,
-                )?;
-                let matcher = filter
-                    .matcher(schema as &dyn SchemaFacts)
-                    .map_err(|e| StoreError::invalid_query(e.into()))?;
-                let budget = self.scan_budget;
-                let owned = query.clone();
-                let resume = self.resume.clone();
-                let (plan, tenant, loaded) = self
-                    .run(move |conn| {
-                        let loaded = keys::load(
-                            conn, &tenant, kind, &plan, &access, &matcher, budget, &owned, &resume,
-                        )?;
-                        Ok((plan, tenant, loaded))
-                    })
-                    .await?;
-                match loaded {
-                    keys::Loaded::Page(result) => return Ok(result),
-                    keys::Loaded::Matches(matches) => (plan, tenant, matches),
-                }
-            }
-            // No filter, with a cursor or a sort: a walk in SQL when an
-            // index serves the sort; else the evaluator sorts, within the
-            // scan budget.
-            (Source::Scan | Source::Page { .. }, None) => {
-                let walk = walk::plan(self.indexes.of(kind), schema, query, None)?;
-                let budget = self.scan_budget;
-                let owned = query.clone();
-                let resume = self.resume.clone();
-                let (plan, tenant, walked) = self
-                    .run(move |conn| {
-                        let tx = conn.transaction()?;
-                        let walked = match &walk {
-                            Some(walk) => Some(keys::walk_page(
-                                &tx, &tenant, kind, &plan, walk, &owned, &resume,
-                            )?),
-                            None => {
-                                let count = match kind {
-                                    Kind::Host => sql::HOSTS_COUNT,
-                                    Kind::HostGroup => sql::GROUPS_COUNT,
-                                };
-                                let total: i64 = tx
-                                    .prepare_cached(count)?
-                                    .query_row(params![tenant], |r| r.get(0))?;
-                                if u64::try_from(total).unwrap_or(0) > budget {
-                                    let by = owned.sort.as_ref().map(|s| s.by.to_string());
-                                    return Err(
-                                        index::too_many(kind, &Vec::from_iter(by), budget).into()
-                                    );
-                                }
-                                None
-                            }
-                        };
-                        tx.finish()?;
-                        Ok((plan, tenant, walked))
-                    })
-                    .await?;
-                if let Some(result) = walked {
-                    return Ok(result);
-                }
-                let load = {
-                    let (tenant, plan) = (tenant.clone(), plan.clone());
-                    move |conn: &mut Connection| load_candidates(conn, &tenant, kind, &plan)
-                };
-                let (candidates, _) = self.run(load).await?;
-                (plan, tenant, candidates)
-            }
-            _ => {
-                // Point reads (Entra ID's lookups) run inline on a reader
-                // connection; `read` may retry the load on the pool, so it
-                // shares the plan instead of moving it.
-                let point = is_point_read(kind, &plan);
-                let shared = Arc::new((tenant, plan));
-                let load = {
-                    let shared = shared.clone();
-                    move |conn: &mut Connection| load_candidates(conn, &shared.0, kind, &shared.1)
-                };
-                let (candidates, total) = if point {
-                    self.read(load).await?
-                } else {
-                    self.run(load).await?
-                };
-                if let Some(total) = total {
-                    // The page itself, cut in SQL.
-                    return Ok(QueryResult::new(total, candidates));
-                }
-                let (tenant, plan) = Arc::unwrap_or_clone(shared);
-                (plan, tenant, candidates)
-            }
-        };
-        let mut result = query::finish(schema, &plan, &candidates, query)?;
-        drop(candidates);
-        // After a scan, `groups` is computed for the page only. The
-        // evaluator cannot run inside the blocking closure (it needs the
-        // borrowed schema), so this is a second, short read: it sees
-        // memberships as of a moment later than the scan, as a later
-        // request would.
-        if kind == Kind::Host
-            && plan.groups == GroupsLoad::Returned
-            && plan.source == Source::Scan
-            && !result.resources.is_empty()
-        {
-            let ids: Vec<String> = result
-                .resources
-                .iter()
-                .map(|r| r.id().as_str().to_owned())
-                .collect();
-            let tenant = tenant.clone();
-            let groups = self
-                .run(move |conn| {
-                    let tx = conn.transaction()?;
-                    let mut out = Vec::with_capacity(ids.len());
-                    for id in &ids {
-                        out.push(groups_of_host(&tx, &tenant, id)?);
-                    }
-                    tx.finish()?;
-                    Ok(out)
-                })
-                .await?;
-            for (r, g) in result.resources.iter_mut().zip(groups) {
-                set_groups(r, g)?;
-            }
-        }
-        Ok(result)
-    }
-
-    async fn modify_members(
-        &self,
-        tenant: &TenantId,
-        schema: &ResourceSchema,
-        id: &ResourceId,
-        delta: &MemberDelta,
-        expected: Option<&Version>,
-        last_modified: OffsetDateTime,
-    ) -> Result<Version, StoreError> {
-        let _written = self.resume.write(tenant.as_str());
-        if Kind::of(schema)? != Kind::HostGroup {
-            return Err(host::no_members(schema));
-        }
-        let tenant = tenant.as_str().to_owned();
-        let id = id.as_str().to_owned();
-        let expect = Expect::of(expected);
-        let add = delta
-            .add
-            .iter()
-            .map(MemberRow::of)
-            .collect::<Result<Vec<_>, _>>()?;
-        let remove = delta.remove.clone();
-        let remove_all = delta.remove_all;
-        let last_modified = format_date_time(last_modified);
-        let check = self.check_members;
-        let indexes = self.indexes.clone();
-        let revision = self
-            .write(move |tx: &Connection| {
-                tenant_exists(tx, &tenant)?;
-                let current = revision(tx, sql::GROUP_REVISION, &tenant, &id)?;
-                expect.check(current)?;
-                let mut rows = 0;
-                if remove_all {
-                    rows += tx
-                        .prepare_cached(sql::DELETE_ALL_MEMBERS)?
-                        .execute(params![tenant, id])?;
-                }
-                if !remove.is_empty() {
-                    let mut delete = tx.prepare_cached(sql::DELETE_MEMBER)?;
-                    for member in &remove {
-                        rows += delete.execute(params![tenant, id, member])?;
-                    }
-                }
-                if !add.is_empty() {
-                    let last: i64 = tx
-                        .prepare_cached(sql::MAX_POSITION)?
-                        .query_row(params![tenant, id], |r| r.get(0))?;
-                    rows += insert_members(tx, &tenant, &id, &add, last, check)?;
-                }
-                if let (0, Some(current)) = (rows, current) {
-                    // Nothing changed (a retried add or remove): version and
-                    // lastModified stay.
-                    return Ok(current);
-                }
-                let revision: i64 = tx
-                    .prepare_cached(sql::BUMP_GROUP)?
-                    .query_row(params![tenant, id, last_modified], |r| r.get(0))?;
-                keys::bump_last_modified(
-                    tx,
-                    &indexes.groups,
-                    sql::SET_GROUP_LAST_MODIFIED_KEY,
-                    &tenant,
-                    &id,
-                    &last_modified,
-                )?;
-                Ok(revision)
-            })
-            .await?;
-        Ok(Version::from_revision(host::revision_u64(revision)))
-    }
-}
-
-/// Whether a query reads only the rows one key selects through an index
-/// (the id or `userName`, unique; a Group's `displayName`, in practice one)
-/// and no member list: cheap enough to run inline on the async thread.
-fn is_point_read(kind: Kind, plan: &Plan) -> bool {
-    match (kind, &plan.source) {
-        (Kind::Host, Source::Hint(Hint::Id(_) | Hint::UserNameKey(_))) => true,
-        (Kind::HostGroup, Source::Hint(Hint::Id(_) | Hint::DisplayNameKey(_))) => {
-            plan.members == MemberLoad::None
-        }
-        _ => false,
-    }
-}
-
-/// A stored Group's JSON with its members rebuilt from the rows written.
-fn with_member_rows(json: JsonObject, rows: Vec<MemberRow>) -> Result<Resource, StoreError> {
-    let mut stored = Resource::from_json(json).map_err(StoreError::backend)?;
-    let members = rows
-        .into_iter()
-        .map(row_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    set_members(&mut stored, Some(members))?;
-    Ok(stored)
-}
-
-/// The parameters `?1`–`?18` that `INSERT_HOST` and `UPDATE_HOST` share,
-/// in column order.
-// `&String`, not `&str`: an unsized `str` cannot become `&dyn ToSql`.
-#[allow(clippy::ptr_arg)]
-fn host_row<'a>(
-    tenant: &'a String,
-    id: &'a String,
-    cols: &'a HostColumns,
-    revision: &'a i64,
-    created: &'a String,
-    last_modified: &'a String,
-    doc: &'a String,
-) -> [&'a dyn ToSql; 18] {
-    [
-        tenant,
-        id,
-        &cols.user_name,
-        &cols.user_name_key,
-        &cols.external_id,
-        &cols.given_name,
-        &cols.family_name,
-        &cols.work_email,
-        &cols.other_email,
-        &cols.work_phone,
-        &cols.mobile_phone,
-        &cols.organization,
-        &cols.department,
-        &cols.visible,
-        revision,
-        created,
-        last_modified,
-        doc,
-    ]
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use scim_core::store::StoreError;
 use serde_json::Value;
 
 use super::{Fail, sql};
-use crate::db::host::{
-    self, Kind, MemberRow, assemble, group_ref, member_json, set_groups, set_members,
-};
+use crate::db::document::{assemble, fold};
+use crate::db::error::unknown_member;
+use crate::db::kind::Kind;
+use crate::db::members::{MemberRow, group_ref, member_json, set_groups, set_members};
 use crate::db::query::{GroupsLoad, Hint, MemberLoad, Plan, Source};
 
 /// Whether a member id names a host or a host group of the tenant.
@@ -65,7 +66,7 @@ pub(super) fn insert_members<'r>(
     for row in rows {
         let kind = member_kind(tx, tenant, &row.member_id)?;
         if kind.is_none() && check {
-            return Err(host::unknown_member(&row.member_id).into());
+            return Err(unknown_member(&row.member_id).into());
         }
         position += 1;
         let (as_host, as_group) = match kind {
@@ -99,7 +100,7 @@ pub(super) fn member_rows(
     let rows = stmt.query_map(params![tenant, group_id], |r| {
         let member_id: String = r.get(0)?;
         Ok(MemberRow {
-            member_key: host::fold(&member_id),
+            member_key: fold(&member_id),
             member_id,
             member_type: r.get(1)?,
             display: r.get(2)?,
