@@ -390,7 +390,10 @@ impl Walk {
                     let cut = match dialect {
                         Dialect::Sqlite => k.clone(),
                         Dialect::Postgres => {
-                            format!("substring({k} from 1 for {})", super::index::PG_KEY_LIMIT)
+                            format!(
+                                "substring({k}::bytea from 1 for {})",
+                                super::index::PG_KEY_LIMIT
+                            )
                         }
                     };
                     let (bound, beyond) = if descending { ("<=", "<") } else { (">=", ">") };

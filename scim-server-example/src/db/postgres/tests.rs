@@ -525,6 +525,65 @@ async fn entra_lookups_use_indexes() {
             .map(|r| r.get(0))
             .collect();
         assert!(plan.join("\n").contains("hosts_pkey"), "{plan:?}");
+
+        // A page of every host sorted by an index reads that index's range
+        // (no sort of the tenant), in both orders and after a position.
+        client
+            .batch_execute(
+                "INSERT INTO index_names (id, type, name) VALUES (900, 'User', 'plan.test');
+                 INSERT INTO host_keys (tenant_id, index_id, key, host_id)
+                 SELECT 't', 900, convert_to(md5(i::text), 'UTF8'), 'h' || i
+                 FROM generate_series(1, 3000) i;
+                 ANALYZE host_keys;",
+            )
+            .await
+            .unwrap();
+        for descending in [false, true] {
+            for after in [
+                None,
+                Some(scim_core::list::Position::after_key(b"7".to_vec(), "h1".to_owned())),
+            ] {
+                let walk = crate::db::walk::Walk {
+                    set: None,
+                    order: crate::db::walk::Order::Key { index: 900, descending },
+                    slice: crate::db::walk::Slice::After { after, limit: 10 },
+                };
+                let reads = walk.reads(
+                    crate::db::kind::Kind::Host,
+                    crate::db::index::Dialect::Postgres,
+                    3000,
+                    Some(3000),
+                );
+                assert_eq!(reads.len(), 1, "every host has a key");
+                let read = &reads[0];
+                let mut params: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> =
+                    vec![Box::new("t")];
+                for p in &read.params {
+                    match p {
+                        crate::db::index::Param::Text(t) => params.push(Box::new(t.clone())),
+                        crate::db::index::Param::Bytes(b) => params.push(Box::new(b.clone())),
+                    }
+                }
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| &**p as _).collect();
+                let plan: Vec<String> = client
+                    .query(&format!("EXPLAIN {}", read.sql), &refs)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let plan = plan.join("\n");
+                assert!(plan.contains("host_keys_pkey"), "{}\n{plan}", read.sql);
+                assert!(
+                    !plan.lines().any(|l| l.trim_start().starts_with("->  Sort")
+                        || l.starts_with("Sort")
+                        || l.contains("Seq Scan")),
+                    "{}\n{plan}",
+                    read.sql
+                );
+            }
+        }
     })
     .await;
 }

@@ -494,8 +494,8 @@ async fn entra_lookups_use_indexes() {
 async fn sorted_walks_over_every_host_read_index_ranges() {
     use scim_core::list::Position;
 
-    use crate::db::host::Kind;
     use crate::db::index::Dialect;
+    use crate::db::kind::Kind;
     use crate::db::walk::{Order, Slice, Walk};
 
     let dir = TempDir::new("sqlite-sorted-plans");
