@@ -47,6 +47,7 @@ mod endpoints;
 mod head;
 mod json;
 mod limits;
+mod operations;
 mod query;
 mod response;
 mod route;
