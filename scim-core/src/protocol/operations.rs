@@ -53,7 +53,7 @@ impl<'a> PatchAnswer<'a> {
             && match config.patch_response {
                 PatchResponse::NoContent => true,
                 PatchResponse::Resource => false,
-                PatchResponse::NoContentForGroups => rt.core().attribute("members").is_some(),
+                PatchResponse::NoContentForGroups => rt.membership().is_some(),
             };
         if no_content {
             Self::NoContent
@@ -118,7 +118,7 @@ pub(super) async fn patch(
     let request = PatchRequest::parse(value, &mut cx);
     call.info.fired.merge(cx.fired);
     let request = request?;
-    limits::check_patch(&call.inner.config, &request)?;
+    limits::check_patch(&call.inner.config, rt, &request)?;
     let mut cx = call.context();
     let delta = member_delta(rt, &request, &mut cx);
     call.info.fired.merge(cx.fired);

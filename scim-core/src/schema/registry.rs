@@ -130,7 +130,9 @@ impl RegistryBuilder {
             .schema(enterprise_user_schema())
             .resource_type(user)
             .resource_type(
-                ResourceType::new("Group", "/Groups", SchemaUrn::GROUP).with_description("Group"),
+                ResourceType::new("Group", "/Groups", SchemaUrn::GROUP)
+                    .with_description("Group")
+                    .with_default_membership("members"),
             );
         for (resource_type, paths) in STANDARD_INDEXES {
             for path in *paths {
@@ -268,8 +270,10 @@ impl RegistryBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidValue`] if a resource type names an unknown schema,
-    /// two types share an endpoint, an endpoint is malformed, or an
-    /// extension schema defines an attribute twice; if
+    /// two types share an endpoint, an endpoint is malformed, an extension
+    /// schema defines an attribute twice, or
+    /// [`ResourceType::with_membership`] names an attribute the core schema
+    /// has not as a multi-valued complex attribute with a `value`; if
     /// [`RegistryBuilder::configure`] names an unknown resource type, a
     /// path that does not parse, an unknown attribute, or a complex
     /// attribute without a sub-attribute; if a setting loosens a
@@ -327,10 +331,11 @@ impl RegistryBuilder {
             for schema in std::iter::once(&core).chain(extensions.iter().map(|(s, _)| s)) {
                 check_unique_names(&schema.attributes, &schema.id)?;
             }
+            let rt = check_membership(rt, &core)?;
             let common = common_attributes();
             let hidden_by_default = hidden_by_default(&common, &core, &extensions);
             let mut schema = ResourceSchema {
-                resource_type: rt.clone(),
+                resource_type: rt,
                 core,
                 extensions,
                 common,
@@ -452,6 +457,23 @@ pub(crate) struct HiddenPath {
     pub(crate) attr: String,
     /// The sub-attribute, if only that is hidden.
     pub(crate) sub: Option<String>,
+}
+
+/// The resource type as served: its membership attribute, if any, is a
+/// multi-valued complex attribute of the core schema with a `value`
+/// sub-attribute. A default one that is not is dropped.
+fn check_membership(rt: &ResourceType, core: &Schema) -> Result<ResourceType, Error> {
+    let Some(name) = rt.membership() else {
+        return Ok(rt.clone());
+    };
+    match find_attribute(&core.attributes, name) {
+        Some(a) if a.multi_valued && a.has_value_sub_attribute() => Ok(rt.clone()),
+        _ if !rt.membership_declared() => Ok(rt.clone().without_membership()),
+        _ => Err(Error::invalid_value(format!(
+            "resource type {} lists its members in {name:?}, which its core schema {} does not define as a multi-valued complex attribute with a \"value\"",
+            rt.name, core.id
+        ))),
+    }
 }
 
 fn check_unique_names(attrs: &[Attribute], schema: &SchemaUrn) -> Result<(), Error> {
@@ -608,6 +630,13 @@ impl ResourceSchema {
     /// The resource type's name (`User`).
     pub fn name(&self) -> &str {
         &self.resource_type.name
+    }
+
+    /// The attribute of the core schema that lists the resource's members
+    /// (Group `members`), if the type has members; `None` for `User`. See
+    /// [`ResourceType::with_membership`].
+    pub fn membership(&self) -> Option<&Attribute> {
+        self.core.attribute(self.resource_type.membership()?)
     }
 
     /// The core schema.

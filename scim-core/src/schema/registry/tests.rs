@@ -87,3 +87,42 @@ fn build_refuses_inconsistent_registrations() {
         .build();
     assert!(clash.is_err());
 }
+
+#[test]
+fn membership_is_declared_by_the_resource_type() {
+    let registry = Registry::standard();
+    let groups = registry.resource_type("Group").unwrap();
+    assert_eq!(
+        groups.membership().map(|a| a.name.as_str()),
+        Some("members")
+    );
+    assert!(users().membership().is_none());
+
+    // A type of an application's own has members only if it says so.
+    let team = |rt: ResourceType| RegistryBuilder::standard().resource_type(rt).build();
+    let plain = team(ResourceType::new("Team", "/Teams", SchemaUrn::GROUP)).unwrap();
+    assert!(plain.resource_type("Team").unwrap().membership().is_none());
+    let declared =
+        team(ResourceType::new("Team", "/Teams", SchemaUrn::GROUP).with_membership("MEMBERS"))
+            .unwrap();
+    let teams = declared.resource_type("Team").unwrap();
+    assert_eq!(teams.membership().map(|a| a.name.as_str()), Some("members"));
+
+    // The attribute must be a multi-valued complex one with a `value`.
+    for attribute in ["displayName", "nothing"] {
+        let bad =
+            team(ResourceType::new("Team", "/Teams", SchemaUrn::GROUP).with_membership(attribute));
+        assert!(matches!(bad, Err(Error::InvalidValue(_))), "{attribute}");
+    }
+
+    // A replacement Group schema without `members` drops the default.
+    let bare = Schema::new(SchemaUrn::GROUP, "Group", vec![]);
+    let registry = RegistryBuilder::standard().schema(bare).build().unwrap();
+    assert!(
+        registry
+            .resource_type("Group")
+            .unwrap()
+            .membership()
+            .is_none()
+    );
+}
