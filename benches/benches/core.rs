@@ -100,7 +100,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || group.clone(),
             |mut target| {
-                scim_core::store::apply_member_delta(&mut target, black_box(&delta));
+                scim_core::store::apply_member_delta(groups, &mut target, black_box(&delta));
                 target
             },
             BatchSize::LargeInput,

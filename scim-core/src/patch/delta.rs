@@ -14,8 +14,9 @@ use crate::schema::canonical::{identity_key, normalize};
 use crate::store::MemberDelta;
 use crate::tolerance::{Context, Tolerance};
 
-/// If a PATCH of a resource type with `members` changes nothing but
-/// `members`, the change as a [`MemberDelta`] that a store can apply
+/// If a PATCH of a resource type with members
+/// ([`ResourceSchema::membership`], Group `members`) changes nothing but
+/// them, the change as a [`MemberDelta`] that a store can apply
 /// without rewriting the group; `None` otherwise (apply it with [`apply`](super::apply)).
 ///
 /// # Errors
@@ -27,7 +28,7 @@ pub fn member_delta(
     request: &PatchRequest,
     cx: &mut Context,
 ) -> Result<Option<MemberDelta>, Error> {
-    let Some(members) = schema.core().attribute("members") else {
+    let Some(members) = schema.membership() else {
         return Ok(None);
     };
     if !members.multi_valued || identity_key(members).is_none() {

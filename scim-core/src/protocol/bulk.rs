@@ -4,18 +4,23 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::Arc;
 
-use http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
-use http::{HeaderValue, Method, Response, StatusCode};
+use http::{HeaderValue, Method, Response, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 
-use super::call::Call;
+use super::call::{Call, location_under};
 use super::json::parse_body;
-use super::response::{self, ErrorInfo, RequestInfo, SCIM_JSON};
-use super::route::{Dispatch, Route, route};
+use super::operations::{self, PatchAnswer, Patched, Target};
+use super::query::Params;
+use super::response::{self, ErrorInfo, RequestInfo};
+use super::route::{Endpoint, Route, route};
+use super::search;
 use crate::Error;
 use crate::error::{ErrorResponse, Payload, Refusal};
-use crate::schema::SchemaUrn;
+use crate::id::Version;
+use crate::resource::Resource;
+use crate::schema::{ResourceSchema, SchemaUrn};
 
 const BULK_ID_PREFIX: &str = "bulkId:";
 
@@ -28,13 +33,9 @@ struct Operation {
     data: Option<Value>,
 }
 
-/// Runs a bulk request, each operation through `dispatch` as if it were a
-/// request of its own.
-pub(super) async fn handle(
-    call: &mut Call<'_>,
-    body: &[u8],
-    dispatch: Dispatch,
-) -> Result<Response<Vec<u8>>, Error> {
+/// Runs a bulk request, each operation through the same endpoint table and
+/// operations as a request of its own.
+pub(super) async fn handle(call: &mut Call<'_>, body: &[u8]) -> Result<Response<Vec<u8>>, Error> {
     let max_operations = call.inner.config.bulk_max_operations;
     if max_operations == 0 {
         return Err(Error::not_implemented(
@@ -147,16 +148,15 @@ pub(super) async fn handle(
             results[i] = Some(failure(op, &error, target_location(call, op, &resolved)));
             errors += 1;
         } else {
-            let outcome = run_operation(call, dispatch, op, &resolved).await;
+            let outcome = run_operation(call, op, &resolved).await;
             executed += 1;
             let failed = match outcome {
-                Ok((result, created_id)) => {
-                    if let (Some(bulk_id), Some(id)) = (&op.bulk_id, created_id) {
-                        resolved.insert(bulk_id.clone(), id);
+                Ok(done) => {
+                    results[i] = Some(done.result(call, op, &resolved));
+                    if let (Some(bulk_id), Some(id)) = (&op.bulk_id, done.created_id()) {
+                        resolved.insert(bulk_id.clone(), id.to_owned());
                     }
-                    let failed = result_failed(&result);
-                    results[i] = Some(result);
-                    failed
+                    false
                 }
                 Err(e) => {
                     note_server_error(&mut *call.info, &e);
@@ -402,112 +402,194 @@ fn substitute(value: &mut Value, resolved: &BTreeMap<String, String>) {
     }
 }
 
-/// Runs one operation through the same endpoints as a direct request.
+/// What a successful operation did.
+enum Done {
+    /// A resource was created (`201`) or written and returned (`200`).
+    Resource(StatusCode, Arc<ResourceSchema>, Resource),
+    /// A PATCH answered `204`, with the resource's new version.
+    Patched(Version),
+    /// No resource to report: `204` for a DELETE, `200` for a search.
+    Status(StatusCode),
+}
+
+impl Done {
+    /// The id of the resource an operation created, which its `bulkId`
+    /// stands for in later operations.
+    fn created_id(&self) -> Option<&str> {
+        match self {
+            Self::Resource(StatusCode::CREATED, _, resource) => Some(resource.id().as_str()),
+            _ => None,
+        }
+    }
+
+    /// The operation's result (RFC 7644 §3.7.3), with what the response to
+    /// the same request on its own would carry: `location` from its
+    /// `Location` header or its resource's `meta.location`, else the URL
+    /// the operation addressed; `version` from its `ETag`.
+    fn result(
+        &self,
+        call: &Call<'_>,
+        op: &Operation,
+        resolved: &BTreeMap<String, String>,
+    ) -> Value {
+        let (status, location, version) = match self {
+            Self::Resource(status, rt, resource) => {
+                let url = location_under(call.operation_base_url(), rt, resource.id());
+                // A `201` names it in `Location`, and every resource's
+                // body in `meta.location` (unless `meta` is not an object).
+                let named = (*status == StatusCode::CREATED && is_header_text(&url))
+                    || matches!(resource.json().get("meta"), Some(Value::Object(_)));
+                let location = if named {
+                    Some(url)
+                } else {
+                    target_location(call, op, resolved)
+                };
+                (*status, location, Some(resource.version()))
+            }
+            Self::Patched(version) => (
+                StatusCode::NO_CONTENT,
+                target_location(call, op, resolved),
+                Some(version),
+            ),
+            Self::Status(status) => (*status, target_location(call, op, resolved), None),
+        };
+        let mut result = Map::new();
+        result.insert("method".to_owned(), Value::String(op.method.to_string()));
+        if let Some(id) = &op.bulk_id {
+            result.insert("bulkId".to_owned(), Value::String(id.clone()));
+        }
+        if let Some(location) = location {
+            result.insert("location".to_owned(), Value::String(location));
+        }
+        if let Some(version) = version.filter(|v| is_header_text(v.as_str())) {
+            result.insert(
+                "version".to_owned(),
+                Value::String(version.as_str().to_owned()),
+            );
+        }
+        result.insert(
+            "status".to_owned(),
+            Value::String(status.as_u16().to_string()),
+        );
+        Value::Object(result)
+    }
+}
+
+/// Runs one operation: its path is routed and its method looked up as a
+/// direct request's would be, then the endpoint's operation runs on the
+/// operation's `data` (its `bulkId`s replaced) and `version`.
 async fn run_operation(
     call: &mut Call<'_>,
-    dispatch: Dispatch,
     op: &Operation,
     resolved: &BTreeMap<String, String>,
-) -> Result<(Value, Option<String>), Error> {
-    let path: String = op
-        .path
-        .split('/')
-        .map(|segment| match segment.strip_prefix(BULK_ID_PREFIX) {
-            Some(id) => resolved
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| segment.to_owned()),
-            None => segment.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("/");
+) -> Result<Done, Error> {
+    let path = resolved_path(op, resolved);
     let full_path = format!("{}{}", call.inner.config.base_path, path);
     let route = route(call.inner, &full_path)?;
     if matches!(route, Route::Bulk) {
-        return Err(Error::invalid_value(
-            "a bulk operation cannot be another bulk request".to_owned(),
-        ));
+        return Err(nested_bulk());
     }
-    let mut builder = http::Request::builder()
-        .method(op.method.clone())
-        .uri(&full_path)
-        .header(CONTENT_TYPE, SCIM_JSON);
-    if let Some(host) = call.parts.headers.get(http::header::HOST) {
-        builder = builder.header(http::header::HOST, host.clone());
-    }
-    if let Some(version) = &op.version {
-        builder = builder.header(
-            IF_MATCH,
-            HeaderValue::from_str(version)
-                .map_err(|_| Error::invalid_value(format!("{version:?} is not a version")))?,
-        );
-    }
-    let (parts, ()) = builder
-        .body(())
-        .map_err(|e| Error::invalid_value(format!("invalid bulk operation path: {e}")))?
-        .into_parts();
-    let body = match &op.data {
-        Some(data) => {
-            let mut data = data.clone();
-            substitute(&mut data, resolved);
-            serde_json::to_vec(&data).map_err(|e| Error::invalid_value(e.to_string()))?
+    // `version` is the operation's `If-Match` (RFC 7644 §3.7), read as
+    // the header would be: refused if no header can carry it, ignored if
+    // it is not text.
+    let if_match = match &op.version {
+        Some(version) => HeaderValue::from_str(version)
+            .map_err(|_| Error::invalid_value(format!("{version:?} is not a version")))?
+            .to_str()
+            .is_ok()
+            .then_some(version.as_str()),
+        None => None,
+    };
+    let uri = Uri::try_from(full_path.as_str())
+        .map_err(|e| Error::invalid_value(format!("invalid bulk operation path: {e}")))?;
+    let query = uri.query();
+    let data = || -> Result<Value, Error> {
+        // Every method but DELETE has `data` (see `parse_operation`); a
+        // request of its own without a body would be refused so.
+        let mut data = op
+            .data
+            .clone()
+            .ok_or_else(|| Error::invalid_syntax("the request body is empty".to_owned()))?;
+        substitute(&mut data, resolved);
+        Ok(data)
+    };
+    let done = match route.endpoint(&op.method)? {
+        Endpoint::Create(rt) => {
+            // Read as the endpoint reads it, though bulk returns no body.
+            Params::from_query(query)?.projection(&rt)?;
+            let resource = operations::create(call, &rt, data()?).await?;
+            Done::Resource(StatusCode::CREATED, rt, resource)
         }
-        None => Vec::new(),
-    };
-    let location_of_path =
-        (op.method != Method::POST).then(|| format!("{}{path}", call.base_url()));
-    let mut sub = Call {
-        inner: call.inner,
-        parts: &parts,
-        principal: call.principal.clone(),
-        info: &mut *call.info,
-    };
-    let response = match dispatch(&mut sub, route, &body).await {
-        Ok(r) => r,
-        Err(e) => {
-            note_server_error(&mut *sub.info, &e);
-            return Ok((failure(op, &e, location_of_path), None));
+        Endpoint::Replace(rt, id) => {
+            let projection = Params::from_query(query)?.projection(&rt)?;
+            let target = Target {
+                rt: &rt,
+                id: &id,
+                if_match,
+            };
+            let resource = operations::replace(call, &target, data()?, &projection).await?;
+            Done::Resource(StatusCode::OK, rt.clone(), resource)
+        }
+        Endpoint::Patch(rt, id) => {
+            let params = Params::from_query(query)?;
+            let projection = params.projection(&rt)?;
+            let answer = PatchAnswer::new(&call.inner.config, &rt, &params, &projection);
+            let target = Target {
+                rt: &rt,
+                id: &id,
+                if_match,
+            };
+            match operations::patch(call, &target, data()?, answer).await? {
+                Patched::NoContent(version) => Done::Patched(version),
+                Patched::Resource(resource) => Done::Resource(StatusCode::OK, rt.clone(), resource),
+            }
+        }
+        Endpoint::Delete(rt, id) => {
+            let target = Target {
+                rt: &rt,
+                id: &id,
+                if_match,
+            };
+            operations::delete(call, &target).await?;
+            Done::Status(StatusCode::NO_CONTENT)
+        }
+        Endpoint::Search(rt) => {
+            let params = Params::from_search_request(data()?)?;
+            search::list(call, &rt, &params).await?;
+            Done::Status(StatusCode::OK)
+        }
+        Endpoint::RootSearch => {
+            search::root_search(call, data()?).await?;
+            Done::Status(StatusCode::OK)
+        }
+        // Refused above, before the operation's version and path are read.
+        Endpoint::Bulk => return Err(nested_bulk()),
+        Endpoint::NotAllowed(allowed) => {
+            return Err(Refusal::method_not_allowed(op.method.clone(), allowed).into());
+        }
+        // Only for GET, which `parse_operation` refuses already.
+        Endpoint::ServiceProviderConfig
+        | Endpoint::ResourceTypes(_)
+        | Endpoint::Schemas(_)
+        | Endpoint::List(_)
+        | Endpoint::Get(..) => {
+            return Err(Error::invalid_value(format!(
+                "a bulk operation cannot be a {}; use POST, PUT, PATCH or DELETE",
+                op.method
+            )));
         }
     };
-    let status = response.status();
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let mut result = Map::new();
-    result.insert("method".to_owned(), Value::String(op.method.to_string()));
-    if let Some(id) = &op.bulk_id {
-        result.insert("bulkId".to_owned(), Value::String(id.clone()));
-    }
-    let body: Option<Value> = serde_json::from_slice(response.body()).ok();
-    let location = header(LOCATION)
-        .or_else(|| {
-            body.as_ref()
-                .and_then(|b| b.get("meta")?.get("location")?.as_str().map(str::to_owned))
-        })
-        .or(location_of_path);
-    if let Some(location) = &location {
-        result.insert("location".to_owned(), Value::String(location.clone()));
-    }
-    if let Some(etag) = header(ETAG) {
-        result.insert("version".to_owned(), Value::String(etag));
-    }
-    result.insert(
-        "status".to_owned(),
-        Value::String(status.as_u16().to_string()),
-    );
-    if status.is_client_error() || status.is_server_error() {
-        if let Some(body) = body.clone() {
-            result.insert("response".to_owned(), body);
-        }
-    }
-    let created_id = (status == StatusCode::CREATED)
-        .then(|| body.as_ref()?.get("id")?.as_str().map(str::to_owned))
-        .flatten();
-    Ok((Value::Object(result), created_id))
+    Ok(done)
+}
+
+fn nested_bulk() -> Error {
+    Error::invalid_value("a bulk operation cannot be another bulk request".to_owned())
+}
+
+/// Whether a header could carry `s` and be read back as text, as a
+/// response's `Location` and `ETag` are.
+fn is_header_text(s: &str) -> bool {
+    HeaderValue::from_str(s).is_ok_and(|v| v.to_str().is_ok())
 }
 
 /// Keeps the first server error of a `/Bulk` request for its log line: the
@@ -548,24 +630,22 @@ fn target_location(
     if op.method == Method::POST {
         return None;
     }
-    let path: Vec<String> = op
-        .path
-        .split('/')
-        .map(|segment| match segment.strip_prefix(BULK_ID_PREFIX) {
-            Some(id) => resolved
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| segment.to_owned()),
-            None => segment.to_owned(),
-        })
-        .collect();
-    Some(format!("{}{}", call.base_url(), path.join("/")))
+    Some(format!(
+        "{}{}",
+        call.base_url(),
+        resolved_path(op, resolved)
+    ))
 }
 
-fn result_failed(result: &Value) -> bool {
-    result
-        .get("status")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<u16>().ok())
-        .is_some_and(|s| s >= 400)
+/// The operation's path with each `bulkId:` segment replaced by the id it
+/// stands for, once that is known.
+fn resolved_path(op: &Operation, resolved: &BTreeMap<String, String>) -> String {
+    op.path
+        .split('/')
+        .map(|segment| match segment.strip_prefix(BULK_ID_PREFIX) {
+            Some(id) => resolved.get(id).map_or(segment, String::as_str),
+            None => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -7,11 +7,10 @@ use super::call::Call;
 use super::limits::{self, Permit};
 use super::query::Params;
 use super::response::{self, RequestInfo};
-use super::route::{BoxedResponse, Route, check_content_type, route};
+use super::route::{Endpoint, Route, check_content_type, route};
 use super::{Inner, Principal, bulk, discovery, endpoints, json::parse_body, search};
 use crate::Error;
 use crate::error::{Payload, Refusal};
-use crate::id::ResourceId;
 
 /// The head step (see `head.rs`): routes the request, authenticates it
 /// unless it is public discovery, and checks the media type of a body to
@@ -73,67 +72,32 @@ pub(super) async fn run(
     dispatch(&mut call, route, body).await
 }
 
-/// Runs a routed request; also used by `/Bulk` for its operations.
-///
-/// Boxed so that `/Bulk`, which dispatches its operations through here, does
-/// not make the future type recursive.
-fn dispatch<'a>(call: &'a mut Call<'_>, route: Route, body: &'a [u8]) -> BoxedResponse<'a> {
-    Box::pin(dispatch_inner(call, route, body))
-}
-
-async fn dispatch_inner(
+/// Runs a routed request.
+async fn dispatch(
     call: &mut Call<'_>,
     route: Route,
     body: &[u8],
 ) -> Result<Response<Vec<u8>>, Error> {
     let method = call.parts.method.clone();
-    let get_only = || response::method_not_allowed(&[Method::GET], &method);
-    let post_only = || response::method_not_allowed(&[Method::POST], &method);
-    match route {
-        Route::ServiceProviderConfig if method == Method::GET => {
-            Ok(discovery::service_provider_config(call))
-        }
-        Route::ResourceTypes(id) if method == Method::GET => {
-            discovery::resource_types(call, id.as_deref())
-        }
-        Route::Schemas(id) if method == Method::GET => discovery::schemas(call, id.as_deref()),
-        Route::ServiceProviderConfig | Route::ResourceTypes(_) | Route::Schemas(_) => {
-            Ok(get_only())
-        }
-        Route::Me => Err(Error::not_implemented(
-            "this service does not support /Me; address users by id".to_owned(),
-        )),
-        Route::Bulk if method == Method::POST => bulk::handle(call, body, dispatch).await,
-        Route::RootSearch if method == Method::POST => search::root_search(call, body).await,
-        Route::Search(rt) if method == Method::POST => {
+    match route.endpoint(&method)? {
+        Endpoint::ServiceProviderConfig => Ok(discovery::service_provider_config(call)),
+        Endpoint::ResourceTypes(id) => discovery::resource_types(call, id.as_deref()),
+        Endpoint::Schemas(id) => discovery::schemas(call, id.as_deref()),
+        Endpoint::Bulk => bulk::handle(call, body).await,
+        Endpoint::RootSearch => search::root_search(call, parse_body(body)?).await,
+        Endpoint::Search(rt) => {
             let params = Params::from_search_request(parse_body(body)?)?;
             search::list(call, &rt, &params).await
         }
-        Route::Bulk | Route::RootSearch | Route::Search(_) => Ok(post_only()),
-        Route::Collection(rt) => match method {
-            Method::GET => {
-                let params = Params::from_query(call.parts.uri.query())?;
-                search::list(call, &rt, &params).await
-            }
-            Method::POST => endpoints::create(call, &rt, body).await,
-            _ => Ok(response::method_not_allowed(
-                &[Method::GET, Method::POST],
-                &method,
-            )),
-        },
-        Route::Resource(rt, id) => {
-            let id = ResourceId::new(id)
-                .map_err(|_| Error::not_found(format!("no {} with that id", rt.name())))?;
-            match method {
-                Method::GET => endpoints::get(call, &rt, &id).await,
-                Method::PUT => endpoints::replace(call, &rt, &id, body).await,
-                Method::PATCH => endpoints::patch(call, &rt, &id, body).await,
-                Method::DELETE => endpoints::delete(call, &rt, &id).await,
-                _ => Ok(response::method_not_allowed(
-                    &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
-                    &method,
-                )),
-            }
+        Endpoint::List(rt) => {
+            let params = Params::from_query(call.parts.uri.query())?;
+            search::list(call, &rt, &params).await
         }
+        Endpoint::Create(rt) => endpoints::create(call, &rt, body).await,
+        Endpoint::Get(rt, id) => endpoints::get(call, &rt, &id).await,
+        Endpoint::Replace(rt, id) => endpoints::replace(call, &rt, &id, body).await,
+        Endpoint::Patch(rt, id) => endpoints::patch(call, &rt, &id, body).await,
+        Endpoint::Delete(rt, id) => endpoints::delete(call, &rt, &id).await,
+        Endpoint::NotAllowed(allowed) => Ok(response::method_not_allowed(allowed, &method)),
     }
 }

@@ -20,10 +20,6 @@ use crate::patch::PatchRequest;
 use crate::schema::{JsonObject, ResourceSchema};
 use crate::store::TenantId;
 
-/// The attribute exempt from the per-attribute and size caps: stores keep
-/// group members in their own rows, and groups of 50,000 must work.
-const MEMBERS: &str = "members";
-
 /// Refuses a request with more than one `Authorization` header: which one
 /// counts would depend on who reads the request (a proxy may check the
 /// last, the service the first), so neither may.
@@ -68,8 +64,15 @@ pub(super) fn check_filter(
 /// [`ServiceConfig::max_patch_operations`] operations (`413`), path filters
 /// within [`ServiceConfig::max_filter_operands`] (`400 tooMany`), and no
 /// value list longer than [`ServiceConfig::max_values_per_attribute`]
-/// (`400 invalidValue`), except for `members`.
-pub(super) fn check_patch(config: &ServiceConfig, request: &PatchRequest) -> Result<(), Error> {
+/// (`400 invalidValue`), except for the members of a type with members
+/// ([`ResourceSchema::membership`]): stores keep them in their own rows,
+/// and groups of 50,000 must work.
+pub(super) fn check_patch(
+    config: &ServiceConfig,
+    schema: &ResourceSchema,
+    request: &PatchRequest,
+) -> Result<(), Error> {
+    let members = schema.membership().map(|a| a.name.as_str());
     let count = request.operations.len();
     let max = config.max_patch_operations;
     if count > max {
@@ -84,17 +87,13 @@ pub(super) fn check_patch(config: &ServiceConfig, request: &PatchRequest) -> Res
     for (index, op) in request.operations.iter().enumerate() {
         let mut exempt = false;
         if let Some(path) = op.path() {
-            exempt = path.attr().name().eq_ignore_ascii_case(MEMBERS);
+            exempt = members.is_some_and(|m| path.attr().name().eq_ignore_ascii_case(m));
             if let Some(filter) = path.filter() {
                 check_filter(config, filter, &format!("the path of operation {index}"))?;
             }
         }
         if let (Some(value), false) = (op.value(), exempt) {
-            let top = if op.path().is_none() {
-                Some(MEMBERS)
-            } else {
-                None
-            };
+            let top = if op.path().is_none() { members } else { None };
             if let Some(len) = longest_array(value, top) {
                 check_values(config, len, &format!("operation {index}"))?;
             }
@@ -130,13 +129,14 @@ pub(super) fn check_patch_filters_total(
 /// Checks a resource about to be stored: each multi-valued attribute has
 /// at most [`ServiceConfig::max_values_per_attribute`] values, and the
 /// serialized JSON is at most [`ServiceConfig::max_resource_size`] bytes;
-/// `members` counts for neither. `400 invalidValue` otherwise.
+/// the members of a type with members count for neither. `400
+/// invalidValue` otherwise.
 pub(super) fn check_resource(
     config: &ServiceConfig,
     schema: &ResourceSchema,
     json: &JsonObject,
 ) -> Result<(), Error> {
-    let exempt = schema.core().attribute(MEMBERS).map(|a| a.name.as_str());
+    let exempt = schema.membership().map(|a| a.name.as_str());
     let mut size = 2; // The braces.
     for (i, (key, value)) in json.iter().enumerate() {
         if exempt.is_some_and(|m| key.eq_ignore_ascii_case(m)) {
@@ -342,22 +342,25 @@ mod tests {
 
     #[test]
     fn patch_requests_are_capped_before_they_run() {
+        let registry = Registry::standard();
+        let users = registry.resource_type("User").unwrap();
+        let groups = registry.resource_type("Group").unwrap();
         let c = config();
         let three = patch(json!([
             {"op": "remove", "path": "title"},
             {"op": "remove", "path": "title"},
             {"op": "remove", "path": "title"},
         ]));
-        assert_eq!(check_patch(&c, &three).unwrap_err().status(), 413);
+        assert_eq!(check_patch(&c, users, &three).unwrap_err().status(), 413);
         let filtered = patch(json!([
             {"op": "remove", "path": "emails[value eq \"a\" or value eq \"b\" or value eq \"c\" or value eq \"d\"]"},
         ]));
-        let e = check_patch(&c, &filtered).unwrap_err();
+        let e = check_patch(&c, users, &filtered).unwrap_err();
         assert_eq!(e.scim_type().unwrap().as_str(), "tooMany");
         let values = patch(
             json!([{"op": "add", "path": "emails", "value": [{"value": "a"}, {"value": "b"}, {"value": "c"}]}]),
         );
-        let e = check_patch(&c, &values).unwrap_err();
+        let e = check_patch(&c, users, &values).unwrap_err();
         assert_eq!(e.scim_type().unwrap().as_str(), "invalidValue");
         let nested = patch(json!([{"op": "add", "value": {"emails": [1, 2, 3]}}]));
         // Filters are capped one by one here, and together below.
@@ -365,18 +368,20 @@ mod tests {
             {"op": "remove", "path": "emails[value eq \"a\" or value eq \"b\"]"},
             {"op": "remove", "path": "emails[value eq \"c\" or value eq \"d\"]"},
         ]));
-        assert!(check_patch(&c, &spread).is_ok());
+        assert!(check_patch(&c, users, &spread).is_ok());
         let e = check_patch_filters_total(&c, &spread).unwrap_err();
         assert!(e.to_string().contains("4 filter comparisons"), "{e}");
         assert!(check_patch_filters_total(&c, &filtered).is_err());
         assert!(check_patch_filters_total(&c, &three).is_ok());
-        assert!(check_patch(&c, &nested).is_err());
+        assert!(check_patch(&c, users, &nested).is_err());
         // Members are exempt, with and without a path.
         let members = patch(json!([
             {"op": "add", "path": "members", "value": [{"value": "1"}, {"value": "2"}, {"value": "3"}]},
             {"op": "add", "value": {"members": [{"value": "4"}, {"value": "5"}, {"value": "6"}]}},
         ]));
-        assert!(check_patch(&c, &members).is_ok());
+        assert!(check_patch(&c, groups, &members).is_ok());
+        // Only for a type with members: a User has no `members` to exempt.
+        assert!(check_patch(&c, users, &members).is_err());
     }
 
     #[test]

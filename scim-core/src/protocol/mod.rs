@@ -47,6 +47,7 @@ mod endpoints;
 mod head;
 mod json;
 mod limits;
+mod operations;
 mod query;
 mod response;
 mod route;
@@ -77,8 +78,10 @@ pub fn error_response(error: &crate::Error) -> http::Response<Vec<u8>> {
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum PatchResponse {
-    /// `200` with the resource for resource types without `members`, `204`
-    /// for groups: what Entra ID asks for, and cheap for large groups.
+    /// `200` with the resource for resource types without members, `204`
+    /// for groups and other types with members
+    /// ([`ResourceSchema::membership`](crate::schema::ResourceSchema::membership)):
+    /// what Entra ID asks for, and cheap for large groups.
     #[default]
     NoContentForGroups,
     /// Always `200` with the resource.

@@ -1,16 +1,16 @@
-//! Where a request goes: the route of a path, and the media type of a body.
+//! Where a request goes: the route of a path, the endpoint of a route and
+//! a method, and the media type of a body.
 
-use std::future::Future;
 use std::sync::Arc;
 
-use http::Response;
+use http::Method;
 use http::header::CONTENT_TYPE;
 use percent_encoding::percent_decode_str;
 
 use super::Inner;
-use super::call::Call;
 use crate::Error;
 use crate::error::Refusal;
+use crate::id::ResourceId;
 use crate::schema::ResourceSchema;
 
 /// Where a request goes.
@@ -33,15 +33,75 @@ impl Route {
             Self::ServiceProviderConfig | Self::ResourceTypes(_) | Self::Schemas(_)
         )
     }
+
+    /// The endpoint `method` asks for on this route: one table for direct
+    /// requests and `/Bulk` operations alike.
+    ///
+    /// # Errors
+    ///
+    /// `501` for `/Me`, and `404` for a resource id that cannot be one.
+    pub(super) fn endpoint(self, method: &Method) -> Result<Endpoint, Error> {
+        const GET: &[Method] = &[Method::GET];
+        const POST: &[Method] = &[Method::POST];
+        const COLLECTION: &[Method] = &[Method::GET, Method::POST];
+        const RESOURCE: &[Method] = &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE];
+        let get = *method == Method::GET;
+        let post = *method == Method::POST;
+        Ok(match self {
+            Self::ServiceProviderConfig if get => Endpoint::ServiceProviderConfig,
+            Self::ResourceTypes(id) if get => Endpoint::ResourceTypes(id),
+            Self::Schemas(id) if get => Endpoint::Schemas(id),
+            Self::ServiceProviderConfig | Self::ResourceTypes(_) | Self::Schemas(_) => {
+                Endpoint::NotAllowed(GET)
+            }
+            Self::Me => {
+                return Err(Error::not_implemented(
+                    "this service does not support /Me; address users by id".to_owned(),
+                ));
+            }
+            Self::Bulk if post => Endpoint::Bulk,
+            Self::RootSearch if post => Endpoint::RootSearch,
+            Self::Search(rt) if post => Endpoint::Search(rt),
+            Self::Bulk | Self::RootSearch | Self::Search(_) => Endpoint::NotAllowed(POST),
+            Self::Collection(rt) => match *method {
+                Method::GET => Endpoint::List(rt),
+                Method::POST => Endpoint::Create(rt),
+                _ => Endpoint::NotAllowed(COLLECTION),
+            },
+            Self::Resource(rt, id) => {
+                let id = ResourceId::new(id)
+                    .map_err(|_| Error::not_found(format!("no {} with that id", rt.name())))?;
+                match *method {
+                    Method::GET => Endpoint::Get(rt, id),
+                    Method::PUT => Endpoint::Replace(rt, id),
+                    Method::PATCH => Endpoint::Patch(rt, id),
+                    Method::DELETE => Endpoint::Delete(rt, id),
+                    _ => Endpoint::NotAllowed(RESOURCE),
+                }
+            }
+        })
+    }
 }
 
-/// A boxed, sendable response future.
-pub(super) type BoxedResponse<'a> =
-    std::pin::Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, Error>> + Send + 'a>>;
-
-/// Runs a routed request: what `/Bulk` is given to run its operations
-/// through, so that it needs not know the endpoints.
-pub(super) type Dispatch = for<'a, 'b> fn(&'a mut Call<'b>, Route, &'a [u8]) -> BoxedResponse<'a>;
+/// What a route and a method ask for.
+pub(super) enum Endpoint {
+    ServiceProviderConfig,
+    ResourceTypes(Option<String>),
+    Schemas(Option<String>),
+    Bulk,
+    RootSearch,
+    /// `POST /{type}/.search`.
+    Search(Arc<ResourceSchema>),
+    /// `GET /{type}`.
+    List(Arc<ResourceSchema>),
+    Create(Arc<ResourceSchema>),
+    Get(Arc<ResourceSchema>, ResourceId),
+    Replace(Arc<ResourceSchema>, ResourceId),
+    Patch(Arc<ResourceSchema>, ResourceId),
+    Delete(Arc<ResourceSchema>, ResourceId),
+    /// The route exists, but not for this method: `405`, allowing these.
+    NotAllowed(&'static [Method]),
+}
 
 /// Maps the path (below the base path) to a route.
 pub(super) fn route(inner: &Inner, path: &str) -> Result<Route, Error> {

@@ -7,8 +7,7 @@ use http::{Response, StatusCode};
 use serde_json::Value;
 
 use super::call::Call;
-use super::endpoints::store_error;
-use super::json::parse_body;
+use super::operations::store_error;
 use super::query::Params;
 use super::response;
 use crate::Error;
@@ -83,9 +82,9 @@ fn project_all(
 /// `POST /.search`: every resource type, in registry order.
 pub(super) async fn root_search(
     call: &mut Call<'_>,
-    body: &[u8],
+    body: Value,
 ) -> Result<Response<Vec<u8>>, Error> {
-    let params = Params::from_search_request(parse_body(body)?)?;
+    let params = Params::from_search_request(body)?;
     if params.cursor.is_some() {
         return Err(Error::invalid_value(
             "cursor paging is not available across resource types; search one type".to_owned(),

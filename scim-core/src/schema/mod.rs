@@ -8,6 +8,7 @@
 mod builtin;
 pub(crate) mod canonical;
 mod registry;
+mod resource_type;
 mod settings;
 pub(crate) mod tighten;
 mod urn;
@@ -19,9 +20,8 @@ pub use self::builtin::{
     service_provider_config_schema, user_schema,
 };
 pub use self::canonical::JsonObject;
-pub use self::registry::{
-    Registry, RegistryBuilder, ResolvedPath, ResourceSchema, ResourceType, SchemaExtension,
-};
+pub use self::registry::{Registry, RegistryBuilder, ResolvedPath, ResourceSchema};
+pub use self::resource_type::{ResourceType, SchemaExtension};
 pub use self::settings::AttributeSettings;
 pub use self::urn::SchemaUrn;
 

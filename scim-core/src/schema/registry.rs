@@ -3,79 +3,16 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use super::builtin::{common_attributes, enterprise_user_schema, group_schema, user_schema};
 use super::settings::AttributeSettings;
 use super::tighten::RequiredRule;
-use super::{Attribute, Returned, Schema, SchemaUrn, find_attribute};
+use super::{
+    Attribute, ResourceType, Returned, Schema, SchemaExtension, SchemaUrn, find_attribute,
+};
 use crate::Error;
 use crate::filter::AttrPath;
 use crate::filter::eval::{AttrFacts, AttrRef, SchemaFacts};
 use crate::index::IndexDef;
-
-/// A resource type (RFC 7643 §6): a name, an endpoint, a core schema and
-/// its extensions.
-#[derive(Clone, Debug, Deserialize, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct ResourceType {
-    /// The resource type's id and name, e.g. `User`.
-    pub name: String,
-    /// The endpoint relative to the base URL, e.g. `/Users`.
-    pub endpoint: String,
-    /// What the resource type is.
-    #[serde(default)]
-    pub description: String,
-    /// The core schema.
-    pub schema: SchemaUrn,
-    /// The extension schemas.
-    #[serde(default)]
-    pub schema_extensions: Vec<SchemaExtension>,
-}
-
-impl ResourceType {
-    /// A resource type without extensions.
-    pub fn new(name: impl Into<String>, endpoint: impl Into<String>, schema: SchemaUrn) -> Self {
-        Self {
-            name: name.into(),
-            endpoint: endpoint.into(),
-            description: String::new(),
-            schema,
-            schema_extensions: Vec::new(),
-        }
-    }
-
-    /// The same resource type with a description.
-    #[must_use]
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = description.into();
-        self
-    }
-
-    /// The endpoint's path segment without the leading slash (`Users`).
-    pub fn endpoint_segment(&self) -> &str {
-        self.endpoint.trim_start_matches('/')
-    }
-}
-
-/// An extension schema of a resource type (RFC 7643 §6
-/// `schemaExtensions`).
-#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct SchemaExtension {
-    /// The extension's schema URN.
-    pub schema: SchemaUrn,
-    /// Whether every resource of the type must carry the extension.
-    pub required: bool,
-}
-
-impl SchemaExtension {
-    /// An extension reference.
-    pub fn new(schema: SchemaUrn, required: bool) -> Self {
-        Self { schema, required }
-    }
-}
 
 /// Collects schemas and resource types at start-up; [`RegistryBuilder::build`]
 /// checks them and freezes them into a [`Registry`].
@@ -193,7 +130,9 @@ impl RegistryBuilder {
             .schema(enterprise_user_schema())
             .resource_type(user)
             .resource_type(
-                ResourceType::new("Group", "/Groups", SchemaUrn::GROUP).with_description("Group"),
+                ResourceType::new("Group", "/Groups", SchemaUrn::GROUP)
+                    .with_description("Group")
+                    .with_default_membership("members"),
             );
         for (resource_type, paths) in STANDARD_INDEXES {
             for path in *paths {
@@ -331,8 +270,10 @@ impl RegistryBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidValue`] if a resource type names an unknown schema,
-    /// two types share an endpoint, an endpoint is malformed, or an
-    /// extension schema defines an attribute twice; if
+    /// two types share an endpoint, an endpoint is malformed, an extension
+    /// schema defines an attribute twice, or
+    /// [`ResourceType::with_membership`] names an attribute the core schema
+    /// has not as a multi-valued complex attribute with a `value`; if
     /// [`RegistryBuilder::configure`] names an unknown resource type, a
     /// path that does not parse, an unknown attribute, or a complex
     /// attribute without a sub-attribute; if a setting loosens a
@@ -390,10 +331,11 @@ impl RegistryBuilder {
             for schema in std::iter::once(&core).chain(extensions.iter().map(|(s, _)| s)) {
                 check_unique_names(&schema.attributes, &schema.id)?;
             }
+            let rt = check_membership(rt, &core)?;
             let common = common_attributes();
             let hidden_by_default = hidden_by_default(&common, &core, &extensions);
             let mut schema = ResourceSchema {
-                resource_type: rt.clone(),
+                resource_type: rt,
                 core,
                 extensions,
                 common,
@@ -515,6 +457,23 @@ pub(crate) struct HiddenPath {
     pub(crate) attr: String,
     /// The sub-attribute, if only that is hidden.
     pub(crate) sub: Option<String>,
+}
+
+/// The resource type as served: its membership attribute, if any, is a
+/// multi-valued complex attribute of the core schema with a `value`
+/// sub-attribute. A default one that is not is dropped.
+fn check_membership(rt: &ResourceType, core: &Schema) -> Result<ResourceType, Error> {
+    let Some(name) = rt.membership() else {
+        return Ok(rt.clone());
+    };
+    match find_attribute(&core.attributes, name) {
+        Some(a) if a.multi_valued && a.has_value_sub_attribute() => Ok(rt.clone()),
+        _ if !rt.membership_declared() => Ok(rt.clone().without_membership()),
+        _ => Err(Error::invalid_value(format!(
+            "resource type {} lists its members in {name:?}, which its core schema {} does not define as a multi-valued complex attribute with a \"value\"",
+            rt.name, core.id
+        ))),
+    }
 }
 
 fn check_unique_names(attrs: &[Attribute], schema: &SchemaUrn) -> Result<(), Error> {
@@ -673,6 +632,13 @@ impl ResourceSchema {
         &self.resource_type.name
     }
 
+    /// The attribute of the core schema that lists the resource's members
+    /// (Group `members`), if the type has members; `None` for `User`. See
+    /// [`ResourceType::with_membership`].
+    pub fn membership(&self) -> Option<&Attribute> {
+        self.core.attribute(self.resource_type.membership()?)
+    }
+
     /// The core schema.
     pub fn core(&self) -> &Schema {
         &self.core
@@ -812,94 +778,4 @@ impl SchemaFacts for ResourceSchema {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::filter::eval::ValueKind;
-
-    fn users() -> Arc<ResourceSchema> {
-        Registry::standard().resource_type("user").unwrap().clone()
-    }
-
-    fn path(s: &str) -> AttrPath {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn paths_resolve_through_core_common_and_extension_schemas() {
-        let users = users();
-        let r = users.resolve(&path("NAME.GIVENNAME")).unwrap();
-        assert_eq!(r.display(), "name.givenName");
-        assert_eq!(users.resolve(&path("id")).unwrap().attr.name, "id");
-        assert_eq!(
-            users.resolve(&path("meta.lastModified")).unwrap().display(),
-            "meta.lastModified"
-        );
-        let r = users
-            .resolve(&path(
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
-            ))
-            .unwrap();
-        assert_eq!(r.top_key(), SchemaUrn::ENTERPRISE_USER.as_str());
-        assert_eq!(r.leaf().name, "value");
-        let r = users
-            .resolve(&path("urn:ietf:params:scim:schemas:core:2.0:User:userName"))
-            .unwrap();
-        assert!(r.extension.is_none());
-        assert!(users.resolve(&path("nope")).is_none());
-        assert!(users.resolve(&path("name.nope")).is_none());
-        assert!(users.resolve(&path("urn:example:x:userName")).is_none());
-    }
-
-    #[test]
-    fn legacy_dotted_extension_paths_resolve_and_say_so() {
-        let users = users();
-        let r = users
-            .resolve(&path(
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department",
-            ))
-            .unwrap();
-        assert!(r.legacy_dotted_urn);
-        assert_eq!(r.attr.name, "department");
-    }
-
-    #[test]
-    fn a_bare_extension_urn_names_the_extension() {
-        let users = users();
-        let p = path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
-        assert!(users.resolve(&p).is_none());
-        assert_eq!(
-            users.extension_of_path(&p).unwrap().id,
-            SchemaUrn::ENTERPRISE_USER
-        );
-    }
-
-    #[test]
-    fn facts_come_from_the_schema() {
-        let users = users();
-        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("emails.value")));
-        assert!(!facts.case_exact);
-        assert_eq!(facts.kind, Some(ValueKind::String));
-        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("id")));
-        assert!(facts.case_exact);
-        let facts = SchemaFacts::attribute(&*users, AttrRef::new(&path("active")));
-        assert_eq!(facts.kind, Some(ValueKind::Boolean));
-        assert!(users.is_core_schema("urn:ietf:params:scim:schemas:core:2.0:user"));
-        assert!(!users.is_core_schema(SchemaUrn::ENTERPRISE_USER.as_str()));
-    }
-
-    #[test]
-    fn build_refuses_inconsistent_registrations() {
-        let unknown = RegistryBuilder::standard()
-            .extend("User", SchemaUrn::from_static("urn:example:a:b"), false)
-            .build();
-        assert!(matches!(unknown, Err(Error::InvalidValue(_))));
-        let no_type = RegistryBuilder::standard()
-            .extend("Device", SchemaUrn::ENTERPRISE_USER, false)
-            .build();
-        assert!(no_type.is_err());
-        let clash = RegistryBuilder::standard()
-            .resource_type(ResourceType::new("People", "/users", SchemaUrn::USER))
-            .build();
-        assert!(clash.is_err());
-    }
-}
+mod tests;

@@ -147,7 +147,8 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
     /// given, only at that version), sets `meta.lastModified` to
     /// `last_modified`, and returns the group's new version.
     ///
-    /// The default reads the whole group, edits `members` and replaces it;
+    /// The default reads the whole group, edits its members (the attribute
+    /// [`ResourceSchema::membership`] names) and replaces it;
     /// stores with a membership table should override it so that one member
     /// change costs one row, not the group's size.
     async fn modify_members(
@@ -170,7 +171,7 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
         }
         let version = current.version().clone();
         let mut json = current.into_json();
-        apply_member_delta(&mut json, delta);
+        apply_member_delta(schema, &mut json, delta);
         if let Some(Value::Object(meta)) = json.get_mut("meta") {
             meta.insert(
                 "lastModified".to_owned(),
@@ -184,11 +185,20 @@ pub trait ResourceStore: Send + Sync + fmt::Debug {
 }
 
 /// Applies a membership change to a group's JSON in time linear in the
-/// group's size plus the change's, keeping the members' order.
-pub fn apply_member_delta(group: &mut crate::schema::JsonObject, delta: &MemberDelta) {
+/// group's size plus the change's, keeping the members' order. The members
+/// are the attribute [`ResourceSchema::membership`] names; a resource of a
+/// type without members is left as it is.
+pub fn apply_member_delta(
+    schema: &ResourceSchema,
+    group: &mut crate::schema::JsonObject,
+    delta: &MemberDelta,
+) {
     use std::collections::HashSet;
 
-    let mut members = match group.remove("members") {
+    let Some(key) = schema.membership().map(|a| a.name.as_str()) else {
+        return;
+    };
+    let mut members = match group.remove(key) {
         Some(Value::Array(items)) if !delta.remove_all => items,
         _ => Vec::new(),
     };
@@ -221,7 +231,7 @@ pub fn apply_member_delta(group: &mut crate::schema::JsonObject, delta: &MemberD
         }
     }
     if !members.is_empty() {
-        group.insert("members".to_owned(), Value::Array(members));
+        group.insert(key.to_owned(), Value::Array(members));
     }
 }
 
@@ -233,6 +243,8 @@ mod tests {
 
     #[test]
     fn member_delta_adds_once_and_removes_only_named() {
+        let registry = crate::schema::Registry::standard();
+        let groups = registry.resource_type("Group").unwrap();
         let Value::Object(mut g) = json!({"members": [{"value": "a"}, {"value": "b"}]}) else {
             unreachable!()
         };
@@ -245,9 +257,14 @@ mod tests {
             remove: vec!["a".into(), "zzz".into()],
             remove_all: false,
         };
-        apply_member_delta(&mut g, &delta);
+        apply_member_delta(groups, &mut g, &delta);
         assert_eq!(g["members"], json!([{"value": "b"}, {"value": "c"}]));
+        let users = registry.resource_type("User").unwrap();
+        let before = g.clone();
+        apply_member_delta(users, &mut g, &delta);
+        assert_eq!(g, before, "a type without members is left alone");
         apply_member_delta(
+            groups,
             &mut g,
             &MemberDelta {
                 remove_all: true,

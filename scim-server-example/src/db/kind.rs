@@ -16,11 +16,13 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// The table for a resource type; only `User` and `Group` are stored.
+    /// The table for a resource type; only `User` and `Group` are stored,
+    /// a group being the type whose schema declares members
+    /// ([`ResourceSchema::membership`]).
     pub(crate) fn of(schema: &ResourceSchema) -> Result<Self, StoreError> {
         if schema.name().eq_ignore_ascii_case("User") {
             Ok(Self::Host)
-        } else if schema.name().eq_ignore_ascii_case("Group") {
+        } else if schema.name().eq_ignore_ascii_case("Group") && schema.membership().is_some() {
             Ok(Self::HostGroup)
         } else {
             Err(StoreError::backend(UnsupportedType(
@@ -38,7 +40,7 @@ impl fmt::Display for UnsupportedType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the host database stores only User and Group resources, not {:?}",
+            "the host database stores only User resources and Group resources with members, not {:?}",
             self.0
         )
     }

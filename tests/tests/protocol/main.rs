@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod bulk;
+mod bulk_wire;
 mod concurrency;
 mod endpoints;
 mod entra;

@@ -75,14 +75,10 @@ pub(super) fn apply_delta(
     }
 }
 
-/// The key of `members`, if the type has a multi-valued `members` with a
-/// `value` sub-attribute (Groups).
+/// The key of the attribute listing members, if the type has members
+/// (Groups: `members`).
 pub(super) fn members_key(schema: &ResourceSchema) -> Option<String> {
-    schema
-        .core()
-        .attribute("members")
-        .filter(|a| a.multi_valued && a.has_value_sub_attribute())
-        .map(|a| a.name.clone())
+    schema.membership().map(|a| a.name.clone())
 }
 
 /// The key of the computed `groups`, if the type has a read-only `groups`
