@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use nom::bytes::complete::tag_no_case;
-use nom::character::complete::{char, multispace0, satisfy};
+use nom::character::complete::{char, satisfy};
 use nom::combinator::{cut, eof, not};
 use nom::error::ErrorKind;
 use nom::sequence::{preceded, terminated};
@@ -308,6 +308,52 @@ pub(crate) fn ascii_no_case<'a>(
     tag_no_case(tag.as_bytes())
 }
 
+/// `take_while` over bytes: the longest prefix whose bytes all satisfy
+/// `pred`. nom's `&str` version decodes every character first, which made
+/// scanning names, strings and whitespace the parser's largest cost.
+///
+/// `pred` must give one answer for every byte from 0x80 up (the bytes of
+/// non-ASCII characters): then the prefix ends before an ASCII byte or
+/// before a non-ASCII character's first byte, both character boundaries.
+pub(crate) fn bytes_while<'a>(
+    pred: impl Fn(u8) -> bool + Copy,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    debug_assert!((0x80..=0xFF).all(|b| pred(b) == pred(0x80)));
+    move |i: &'a str| {
+        let end = i.bytes().position(|b| !pred(b)).unwrap_or(i.len());
+        // A character boundary, as argued above; `split_at` checks it.
+        let (head, rest) = i.split_at(end);
+        Ok((rest, head))
+    }
+}
+
+/// [`bytes_while`] of at least one byte, or a recoverable `kind` error.
+pub(crate) fn bytes_while1<'a>(
+    pred: impl Fn(u8) -> bool + Copy,
+    kind: ErrorKind,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    let mut many = bytes_while(pred);
+    move |i: &'a str| match many.parse(i)? {
+        (_, "") => PError::error(i, Expected::Nom(kind)),
+        done => Ok(done),
+    }
+}
+
+/// `true` for the whitespace nom's `multispace` accepts.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Optional whitespace (nom's `multispace0`, over bytes).
+pub(crate) fn space0(i: &str) -> PResult<'_, &str> {
+    bytes_while(is_space).parse(i)
+}
+
+/// Some whitespace (nom's `multispace1`, over bytes).
+pub(crate) fn space1(i: &str) -> PResult<'_, &str> {
+    bytes_while1(is_space, ErrorKind::MultiSpace).parse(i)
+}
+
 /// Runs `parser`; where it fails recoverably, reports `expected` at the
 /// input it started on (still recoverably, so `cut` decides).
 pub(crate) fn expect<'a, P>(
@@ -337,7 +383,7 @@ pub(crate) fn closing<'a>(
     close: char,
     expected: Expected,
 ) -> impl Parser<&'a str, Output = char, Error = PError<'a>> {
-    preceded(multispace0, cut(expect(char(close), expected)))
+    preceded(space0, cut(expect(char(close), expected)))
 }
 
 /// Optional whitespace and then the end of the input, or a committed
@@ -345,7 +391,7 @@ pub(crate) fn closing<'a>(
 pub(crate) fn end_of_input<'a>(
     expected: Expected,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    preceded(multispace0, cut(expect(eof, expected)))
+    preceded(space0, cut(expect(eof, expected)))
 }
 
 #[cfg(test)]
