@@ -5,9 +5,8 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::take;
-use nom::character::complete::{char, one_of, satisfy};
-use nom::combinator::{cut, map_opt, not, peek, value};
+use nom::character::complete::char;
+use nom::combinator::{cut, map_opt, value};
 use nom::error::ErrorKind;
 use nom::multi::fold_many0;
 use nom::sequence::{delimited, preceded, terminated};
@@ -15,8 +14,8 @@ use nom::sequence::{delimited, preceded, terminated};
 use super::attr_path::{parse_attr_path, parse_opt_sub_attr};
 use super::value::parse_comp_value;
 use super::{
-    Expected, Limits, PError, PResult, closing, end_of_input, expect, is_word_char, keyword,
-    refuse, space0, space1,
+    Expected, Limits, PError, PResult, closing, end_of_input, expect, keyword, refuse, space0,
+    space1, take_bytes, word_boundary,
 };
 use crate::{AttrPath, CompValue, CompareOp, Filter, Operands, ValuePath};
 
@@ -142,11 +141,13 @@ fn parse_logical_keyword<'a>(
 fn parse_unary<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
     let group = |i| parse_group(state, i);
     let not_group = preceded((keyword("not"), space0), group).map(Filter::not);
-    // Only `not` and `(` start these: one character decides, before two
+    // Only `not` and `(` start these: one byte decides, before two
     // alternatives are tried.
-    match preceded(peek(one_of("nN(")), alt((not_group, group))).parse(i) {
-        Err(nom::Err::Error(_)) => {}
-        parenthesised => return parenthesised,
+    if matches!(i.as_bytes().first(), Some(b'n' | b'N' | b'(')) {
+        match alt((not_group, group)).parse(i) {
+            Err(nom::Err::Error(_)) => {}
+            parenthesised => return parenthesised,
+        }
     }
     // The last alternative, called directly: most operands are one, and
     // their result is the largest value a production returns.
@@ -224,8 +225,8 @@ fn parse_compare_op(i: &str) -> PResult<'_, CompareOp> {
     // Every operator is two letters: take two and look them up, rather
     // than trying nine tags in turn.
     terminated(
-        map_opt(take(2usize), CompareOp::from_keyword),
-        not(satisfy(is_word_char)),
+        map_opt(take_bytes(2), CompareOp::from_keyword),
+        word_boundary,
     )
     .parse(i)
 }

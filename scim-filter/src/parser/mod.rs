@@ -26,8 +26,8 @@ use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use nom::bytes::complete::tag_no_case;
-use nom::character::complete::{char, satisfy};
-use nom::combinator::{cut, eof, not};
+use nom::character::complete::char;
+use nom::combinator::{cut, eof};
 use nom::error::ErrorKind;
 use nom::sequence::{preceded, terminated};
 use nom::{Err, IResult, Parser};
@@ -294,7 +294,28 @@ pub(crate) fn is_word_char(c: char) -> bool {
 pub(crate) fn keyword<'a>(
     kw: &'static str,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    terminated(ascii_no_case(kw), not(satisfy(is_word_char)))
+    terminated(ascii_no_case(kw), word_boundary)
+}
+
+/// `not(satisfy(is_word_char))`, looking at one byte: every word character
+/// is ASCII, so the first byte decides, and the character need not be
+/// decoded.
+pub(crate) fn word_boundary(i: &str) -> PResult<'_, ()> {
+    match i.as_bytes().first() {
+        Some(&b) if is_word_char(char::from(b)) => PError::error(i, Expected::Nom(ErrorKind::Not)),
+        _ => Ok((i, ())),
+    }
+}
+
+/// `take` of `n` bytes, which must end on a character boundary; nom's
+/// `&str` version counts characters, decoding them.
+pub(crate) fn take_bytes<'a>(
+    n: usize,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    move |i: &'a str| match (i.get(..n), i.get(n..)) {
+        (Some(head), Some(rest)) => Ok((rest, head)),
+        _ => PError::error(i, Expected::Nom(ErrorKind::Eof)),
+    }
 }
 
 /// `tag_no_case` for an ASCII `tag`, comparing bytes: nom's `&str` version

@@ -5,15 +5,15 @@
 use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while_m_n};
-use nom::character::complete::{char, one_of, satisfy};
-use nom::combinator::{cut, eof, map_opt, not, opt, peek, recognize, value};
+use nom::character::complete::{char, one_of};
+use nom::combinator::{cut, eof, map_opt, opt, peek, recognize, value};
 use nom::error::ErrorKind;
 use nom::multi::fold_many0;
 use nom::sequence::{preceded, terminated};
 use serde_json::Number;
 
 use super::{
-    Expected, PError, PResult, bytes_while, bytes_while1, expect, is_word_char, keyword, refuse,
+    Expected, PError, PResult, bytes_while, bytes_while1, expect, keyword, refuse, word_boundary,
 };
 use crate::CompValue;
 
@@ -51,10 +51,7 @@ fn parse_number(i: &str) -> PResult<'_, Number> {
     let number = recognize((opt(char('-')), int, opt(frac), opt(exp)));
     let (rest, text) = preceded(
         peek(one_of("-0123456789")),
-        cut(expect(
-            terminated(number, not(satisfy(is_word_char))),
-            Expected::Number,
-        )),
+        cut(expect(terminated(number, word_boundary), Expected::Number)),
     )
     .parse(i)?;
     match json_number(text) {
