@@ -80,6 +80,11 @@ fn parse_sub_attr(i: &str) -> PResult<'_, &str> {
 /// `*1subAttr`: at most one `subAttr`, and a second one is an error where
 /// its dot is.
 pub(crate) fn parse_opt_sub_attr(i: &str) -> PResult<'_, Option<&str>> {
+    // Most paths have no sub-attribute: without a dot, both halves below
+    // would only fail and succeed where they start.
+    if !i.starts_with('.') {
+        return Ok((i, None));
+    }
     terminated(
         opt(parse_sub_attr),
         cut(expect(not(char('.')), Expected::SecondSubAttr)),

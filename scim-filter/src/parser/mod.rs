@@ -25,7 +25,6 @@ mod value;
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 
-use nom::bytes::complete::tag_no_case;
 use nom::character::complete::char;
 use nom::combinator::{cut, eof};
 use nom::error::ErrorKind;
@@ -321,12 +320,21 @@ pub(crate) fn take_bytes<'a>(
 /// `tag_no_case` for an ASCII `tag`, comparing bytes: nom's `&str` version
 /// lower-cases every character through Unicode's tables, which made it the
 /// parser's hottest function, and also matches non-ASCII characters such
-/// as the Kelvin sign to `k`. A match is all ASCII, so the split after it
-/// falls on a character boundary.
+/// as the Kelvin sign to `k`. Its byte version still cost some forty
+/// instructions a call, and it is called at every place a keyword may
+/// stand, so this compares the slices directly. A match is all ASCII, so
+/// the split after it falls on a character boundary.
 pub(crate) fn ascii_no_case<'a>(
     tag: &'static str,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    tag_no_case(tag.as_bytes())
+    debug_assert!(tag.is_ascii());
+    move |i: &'a str| match i.as_bytes().get(..tag.len()) {
+        Some(head) if head.eq_ignore_ascii_case(tag.as_bytes()) => {
+            let (matched, rest) = i.split_at(tag.len());
+            Ok((rest, matched))
+        }
+        _ => PError::error(i, Expected::Nom(ErrorKind::Tag)),
+    }
 }
 
 /// `take_while` over bytes: the longest prefix whose bytes all satisfy
