@@ -2,12 +2,11 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::take_while;
 use nom::character::complete::{char, satisfy};
 use nom::combinator::{cut, eof, not, opt, recognize};
 use nom::sequence::{preceded, terminated};
 
-use super::{Expected, PError, PResult, ascii_no_case, expect};
+use super::{Expected, PError, PResult, ascii_no_case, bytes_while, expect};
 use crate::AttrPath;
 use crate::error::{PathError, PathErrorKind};
 
@@ -34,7 +33,7 @@ pub(crate) fn parse_attr_path(i: &str) -> PResult<'_, AttrPath> {
 /// contain a colon, while the URN may contain dots.
 fn parse_urn_attr_path(i: &str) -> PResult<'_, AttrPath> {
     let urn_scheme = expect(ascii_no_case("urn:"), Expected::AttrName);
-    let (rest, token) = recognize((urn_scheme, take_while(is_urn_char))).parse(i)?;
+    let (rest, token) = recognize((urn_scheme, bytes_while(is_urn_byte))).parse(i)?;
     // The token starts with "urn:", so it has a colon; a colon is one byte,
     // so both slices below start and end on character boundaries.
     let split = token.rfind(':').unwrap_or(0);
@@ -60,7 +59,7 @@ pub(crate) fn parse_attr_name(i: &str) -> PResult<'_, &str> {
         alt((
             recognize((
                 satisfy(|c| c.is_ascii_alphabetic()),
-                take_while(is_name_char),
+                bytes_while(is_name_byte),
             )),
             terminated(ascii_no_case("$ref"), not(satisfy(is_name_char))),
         )),
@@ -81,6 +80,11 @@ fn parse_sub_attr(i: &str) -> PResult<'_, &str> {
 /// `*1subAttr`: at most one `subAttr`, and a second one is an error where
 /// its dot is.
 pub(crate) fn parse_opt_sub_attr(i: &str) -> PResult<'_, Option<&str>> {
+    // Most paths have no sub-attribute: without a dot, both halves below
+    // would only fail and succeed where they start.
+    if !i.starts_with('.') {
+        return Ok((i, None));
+    }
     terminated(
         opt(parse_sub_attr),
         cut(expect(not(char('.')), Expected::SecondSubAttr)),
@@ -90,6 +94,16 @@ pub(crate) fn parse_opt_sub_attr(i: &str) -> PResult<'_, Option<&str>> {
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// [`is_name_char`] for one byte of the input.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// [`is_urn_char`] for one byte of the input.
+fn is_urn_byte(b: u8) -> bool {
+    is_urn_char(char::from(b))
 }
 
 fn has_urn_scheme(i: &str) -> bool {

@@ -5,9 +5,8 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::take;
-use nom::character::complete::{char, multispace0, multispace1, one_of, satisfy};
-use nom::combinator::{cut, map_opt, not, peek, value};
+use nom::character::complete::char;
+use nom::combinator::{cut, map_opt, value};
 use nom::error::ErrorKind;
 use nom::multi::fold_many0;
 use nom::sequence::{delimited, preceded, terminated};
@@ -15,7 +14,8 @@ use nom::sequence::{delimited, preceded, terminated};
 use super::attr_path::{parse_attr_path, parse_opt_sub_attr};
 use super::value::parse_comp_value;
 use super::{
-    Expected, Limits, PError, PResult, closing, end_of_input, expect, is_word_char, keyword, refuse,
+    Expected, Limits, PError, PResult, closing, end_of_input, expect, keyword, refuse, space0,
+    space1, take_bytes, word_boundary,
 };
 use crate::{AttrPath, CompValue, CompareOp, Filter, Operands, ValuePath};
 
@@ -69,7 +69,7 @@ impl<'a> State<'a> {
 pub(super) fn parse_complete_filter(limits: Limits, i: &str) -> PResult<'_, Filter> {
     let state = State::new(limits, i);
     delimited(
-        multispace0,
+        space0,
         |i| parse_filter(state, i),
         end_of_input(Expected::End),
     )
@@ -131,14 +131,7 @@ fn parse_logical_keyword<'a>(
             )))
         }
     };
-    value(
-        (),
-        (
-            alt((multispace1, after_delimiter)),
-            keyword(kw),
-            multispace0,
-        ),
-    )
+    value((), (alt((space1, after_delimiter)), keyword(kw), space0))
 }
 
 /// `*1"not" "(" FILTER ")"` (`valFilter`'s `*1"not" "(" valFilter ")"`
@@ -147,12 +140,14 @@ fn parse_logical_keyword<'a>(
 /// named "not".
 fn parse_unary<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
     let group = |i| parse_group(state, i);
-    let not_group = preceded((keyword("not"), multispace0), group).map(Filter::not);
-    // Only `not` and `(` start these: one character decides, before two
+    let not_group = preceded((keyword("not"), space0), group).map(Filter::not);
+    // Only `not` and `(` start these: one byte decides, before two
     // alternatives are tried.
-    match preceded(peek(one_of("nN(")), alt((not_group, group))).parse(i) {
-        Err(nom::Err::Error(_)) => {}
-        parenthesised => return parenthesised,
+    if matches!(i.as_bytes().first(), Some(b'n' | b'N' | b'(')) {
+        match alt((not_group, group)).parse(i) {
+            Err(nom::Err::Error(_)) => {}
+            parenthesised => return parenthesised,
+        }
     }
     // The last alternative, called directly: most operands are one, and
     // their result is the largest value a production returns.
@@ -166,7 +161,7 @@ fn parse_unary<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
 fn parse_group<'a>(state: State<'a>, i: &'a str) -> PResult<'a, Filter> {
     let (inner, state) = state.open('(').parse(i)?;
     cut(delimited(
-        multispace0,
+        space0,
         |i| parse_filter(state, i),
         closing(')', Expected::CloseParen),
     ))
@@ -210,15 +205,12 @@ impl AttrTest {
 /// path must be followed by one of them.
 fn parse_attr_test(i: &str) -> PResult<'_, AttrTest> {
     preceded(
-        cut(expect(multispace1, Expected::CompareOp)),
+        cut(expect(space1, Expected::CompareOp)),
         alt((
             keyword("pr").map(|_| AttrTest::Present),
             (
                 parse_compare_op,
-                preceded(
-                    cut(expect(multispace1, Expected::CompValue)),
-                    parse_comp_value,
-                ),
+                preceded(cut(expect(space1, Expected::CompValue)), parse_comp_value),
             )
                 .map(|(op, value)| AttrTest::Compare(op, value)),
             refuse(Expected::CompareOp),
@@ -233,8 +225,8 @@ fn parse_compare_op(i: &str) -> PResult<'_, CompareOp> {
     // Every operator is two letters: take two and look them up, rather
     // than trying nine tags in turn.
     terminated(
-        map_opt(take(2usize), CompareOp::from_keyword),
-        not(satisfy(is_word_char)),
+        map_opt(take_bytes(2), CompareOp::from_keyword),
+        word_boundary,
     )
     .parse(i)
 }
@@ -280,7 +272,7 @@ pub(super) fn parse_bracketed_filter<'a>(
     }
     let (inner, state) = state.open('[').parse(bracket)?;
     let (rest, filter) = cut(terminated(
-        preceded(multispace0, |i| parse_val_filter(state, i)),
+        preceded(space0, |i| parse_val_filter(state, i)),
         closing(']', Expected::CloseBracket),
     ))
     .parse(inner)?;

@@ -25,9 +25,8 @@ mod value;
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 
-use nom::bytes::complete::tag_no_case;
-use nom::character::complete::{char, multispace0, satisfy};
-use nom::combinator::{cut, eof, not};
+use nom::character::complete::char;
+use nom::combinator::{cut, eof};
 use nom::error::ErrorKind;
 use nom::sequence::{preceded, terminated};
 use nom::{Err, IResult, Parser};
@@ -294,18 +293,94 @@ pub(crate) fn is_word_char(c: char) -> bool {
 pub(crate) fn keyword<'a>(
     kw: &'static str,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    terminated(ascii_no_case(kw), not(satisfy(is_word_char)))
+    terminated(ascii_no_case(kw), word_boundary)
+}
+
+/// `not(satisfy(is_word_char))`, looking at one byte: every word character
+/// is ASCII, so the first byte decides, and the character need not be
+/// decoded.
+pub(crate) fn word_boundary(i: &str) -> PResult<'_, ()> {
+    match i.as_bytes().first() {
+        Some(&b) if is_word_char(char::from(b)) => PError::error(i, Expected::Nom(ErrorKind::Not)),
+        _ => Ok((i, ())),
+    }
+}
+
+/// `take` of `n` bytes, which must end on a character boundary; nom's
+/// `&str` version counts characters, decoding them.
+pub(crate) fn take_bytes<'a>(
+    n: usize,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    move |i: &'a str| match (i.get(..n), i.get(n..)) {
+        (Some(head), Some(rest)) => Ok((rest, head)),
+        _ => PError::error(i, Expected::Nom(ErrorKind::Eof)),
+    }
 }
 
 /// `tag_no_case` for an ASCII `tag`, comparing bytes: nom's `&str` version
 /// lower-cases every character through Unicode's tables, which made it the
 /// parser's hottest function, and also matches non-ASCII characters such
-/// as the Kelvin sign to `k`. A match is all ASCII, so the split after it
-/// falls on a character boundary.
+/// as the Kelvin sign to `k`. Its byte version still cost some forty
+/// instructions a call, and it is called at every place a keyword may
+/// stand, so this compares the slices directly. A match is all ASCII, so
+/// the split after it falls on a character boundary.
 pub(crate) fn ascii_no_case<'a>(
     tag: &'static str,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    tag_no_case(tag.as_bytes())
+    debug_assert!(tag.is_ascii());
+    move |i: &'a str| match i.as_bytes().get(..tag.len()) {
+        Some(head) if head.eq_ignore_ascii_case(tag.as_bytes()) => {
+            let (matched, rest) = i.split_at(tag.len());
+            Ok((rest, matched))
+        }
+        _ => PError::error(i, Expected::Nom(ErrorKind::Tag)),
+    }
+}
+
+/// `take_while` over bytes: the longest prefix whose bytes all satisfy
+/// `pred`. nom's `&str` version decodes every character first, which made
+/// scanning names, strings and whitespace the parser's largest cost.
+///
+/// `pred` must give one answer for every byte from 0x80 up (the bytes of
+/// non-ASCII characters): then the prefix ends before an ASCII byte or
+/// before a non-ASCII character's first byte, both character boundaries.
+pub(crate) fn bytes_while<'a>(
+    pred: impl Fn(u8) -> bool + Copy,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    debug_assert!((0x80..=0xFF).all(|b| pred(b) == pred(0x80)));
+    move |i: &'a str| {
+        let end = i.bytes().position(|b| !pred(b)).unwrap_or(i.len());
+        // A character boundary, as argued above; `split_at` checks it.
+        let (head, rest) = i.split_at(end);
+        Ok((rest, head))
+    }
+}
+
+/// [`bytes_while`] of at least one byte, or a recoverable `kind` error.
+pub(crate) fn bytes_while1<'a>(
+    pred: impl Fn(u8) -> bool + Copy,
+    kind: ErrorKind,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
+    let mut many = bytes_while(pred);
+    move |i: &'a str| match many.parse(i)? {
+        (_, "") => PError::error(i, Expected::Nom(kind)),
+        done => Ok(done),
+    }
+}
+
+/// `true` for the whitespace nom's `multispace` accepts.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Optional whitespace (nom's `multispace0`, over bytes).
+pub(crate) fn space0(i: &str) -> PResult<'_, &str> {
+    bytes_while(is_space).parse(i)
+}
+
+/// Some whitespace (nom's `multispace1`, over bytes).
+pub(crate) fn space1(i: &str) -> PResult<'_, &str> {
+    bytes_while1(is_space, ErrorKind::MultiSpace).parse(i)
 }
 
 /// Runs `parser`; where it fails recoverably, reports `expected` at the
@@ -337,7 +412,7 @@ pub(crate) fn closing<'a>(
     close: char,
     expected: Expected,
 ) -> impl Parser<&'a str, Output = char, Error = PError<'a>> {
-    preceded(multispace0, cut(expect(char(close), expected)))
+    preceded(space0, cut(expect(char(close), expected)))
 }
 
 /// Optional whitespace and then the end of the input, or a committed
@@ -345,7 +420,7 @@ pub(crate) fn closing<'a>(
 pub(crate) fn end_of_input<'a>(
     expected: Expected,
 ) -> impl Parser<&'a str, Output = &'a str, Error = PError<'a>> {
-    preceded(multispace0, cut(expect(eof, expected)))
+    preceded(space0, cut(expect(eof, expected)))
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! `PATH = attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2).
 
 use nom::Parser;
-use nom::character::complete::multispace0;
 use nom::combinator::cut;
 use nom::sequence::delimited;
 
 use super::attr_path::{parse_attr_path, parse_opt_sub_attr};
 use super::expr::{State, parse_bracketed_filter};
-use super::{Expected, Limits, PResult, end_of_input};
+use super::{Expected, Limits, PResult, end_of_input, space0};
 use crate::PatchPath;
 
 /// `PATH = attrPath / valuePath [subAttr]`, spanning the whole input
@@ -16,7 +15,7 @@ use crate::PatchPath;
 pub(crate) fn parse_complete_path(limits: Limits, i: &str) -> PResult<'_, PatchPath> {
     let state = State::new(limits, i);
     delimited(
-        multispace0,
+        space0,
         cut(|i| parse_path(state, i)),
         end_of_input(Expected::PathEnd),
     )

@@ -4,14 +4,17 @@
 
 use nom::Parser;
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
-use nom::character::complete::{char, one_of, satisfy};
-use nom::combinator::{cut, eof, map_opt, not, opt, peek, recognize, value};
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::character::complete::{char, one_of};
+use nom::combinator::{cut, eof, map_opt, opt, peek, recognize, value};
+use nom::error::ErrorKind;
 use nom::multi::fold_many0;
 use nom::sequence::{preceded, terminated};
 use serde_json::Number;
 
-use super::{Expected, PError, PResult, expect, is_word_char, keyword, refuse};
+use super::{
+    Expected, PError, PResult, bytes_while, bytes_while1, expect, keyword, refuse, word_boundary,
+};
 use crate::CompValue;
 
 /// `compValue = false / null / true / number / string`.
@@ -37,21 +40,18 @@ pub(crate) fn parse_comp_value(i: &str) -> PResult<'_, CompValue> {
 /// Fails recoverably unless the input starts with `-` or a digit; every
 /// error after that is reported where the number starts.
 fn parse_number(i: &str) -> PResult<'_, Number> {
-    // `take_while`, not `digit0`/`digit1`: in nom 8.0.0 those return an
-    // empty rest detached from the input when they run to its end inside
-    // `recognize`, which then measures the wrong length ("-12" as "-1").
-    let digits0 = || take_while(|c: char| c.is_ascii_digit());
-    let digits1 = || take_while1(|c: char| c.is_ascii_digit());
+    // Not `digit0`/`digit1`: in nom 8.0.0 those return an empty rest
+    // detached from the input when they run to its end inside `recognize`,
+    // which then measures the wrong length ("-12" as "-1").
+    let digits0 = || bytes_while(|b| b.is_ascii_digit());
+    let digits1 = || bytes_while1(|b| b.is_ascii_digit(), ErrorKind::TakeWhile1);
     let int = alt((tag("0"), recognize((one_of("123456789"), digits0()))));
     let frac = (char('.'), digits1());
     let exp = (one_of("eE"), opt(one_of("+-")), digits1());
     let number = recognize((opt(char('-')), int, opt(frac), opt(exp)));
     let (rest, text) = preceded(
         peek(one_of("-0123456789")),
-        cut(expect(
-            terminated(number, not(satisfy(is_word_char))),
-            Expected::Number,
-        )),
+        cut(expect(terminated(number, word_boundary), Expected::Number)),
     )
     .parse(i)?;
     match json_number(text) {
@@ -107,7 +107,7 @@ fn parse_string(i: &str) -> PResult<'_, String> {
     );
     // Most strings have no escape: one run up to the closing quote, copied
     // once, without the fold.
-    let plain = terminated(take_while(is_unescaped), char('"')).map(str::to_owned);
+    let plain = terminated(bytes_while(is_unescaped_byte), char('"')).map(str::to_owned);
     preceded(
         char('"'),
         cut(alt((
@@ -120,12 +120,13 @@ fn parse_string(i: &str) -> PResult<'_, String> {
 
 /// `unescaped = %x20-21 / %x23-5B / %x5D-10FFFF`, one or more.
 fn parse_unescaped(i: &str) -> PResult<'_, &str> {
-    take_while1(is_unescaped).parse(i)
+    bytes_while1(is_unescaped_byte, ErrorKind::TakeWhile1).parse(i)
 }
 
-/// `true` for the characters of `unescaped`.
-fn is_unescaped(c: char) -> bool {
-    c != '"' && c != '\\' && c >= ' '
+/// `true` for the bytes of `unescaped` characters: every byte of a
+/// non-ASCII character is one.
+fn is_unescaped_byte(b: u8) -> bool {
+    b != b'"' && b != b'\\' && b >= b' '
 }
 
 /// `escape ( %x22 / %x5C / %x2F / %x62 / %x66 / %x6E / %x72 / %x74 /
