@@ -47,7 +47,7 @@ pub use self::refusal::{Payload, Refusal};
 #[doc(hidden)]
 pub use self::scim_type::PrivOwnedStr;
 pub use self::scim_type::ScimType;
-pub use self::store::{QueryError, StoreError};
+pub use self::store::{Conflict, InvalidReference, QueryError, StoreError};
 use crate::filter::ParseError;
 use crate::filter::eval::EvalError;
 
@@ -319,7 +319,8 @@ impl Error {
         match self {
             Self::Store(e) => match e {
                 StoreError::NotFound => "resource not found".to_owned(),
-                StoreError::Conflict(what) | StoreError::InvalidReference(what) => what.clone(),
+                StoreError::Conflict(c) => c.detail().as_str().to_owned(),
+                StoreError::InvalidReference(r) => r.detail().as_str().to_owned(),
                 StoreError::InvalidQuery(q) => q.to_string(),
                 StoreError::VersionMismatch => {
                     "the resource was changed by another request; read it again and retry"
@@ -569,13 +570,13 @@ mod tests {
                 "resource not found",
             ),
             (
-                Error::Store(StoreError::Conflict("userName taken".into())),
+                Error::Store(StoreError::conflict_on("userName", "userName taken")),
                 409,
                 Some("uniqueness"),
                 "userName taken",
             ),
             (
-                Error::Store(StoreError::InvalidReference("no such member".into())),
+                Error::Store(StoreError::invalid_reference_to("42", "no such member")),
                 400,
                 Some("invalidValue"),
                 "no such member",
@@ -706,6 +707,37 @@ mod tests {
         assert!(!body.detail.unwrap_or_default().contains("hunter2"));
         // The cause stays in the source chain, for the embedder's log.
         assert!(error_chain(&error).contains("hunter2"));
+    }
+
+    #[test]
+    fn store_refusals_keep_what_they_name_and_tell_the_client_their_detail() {
+        let e = StoreError::conflict_on("userName", "userName \"bjensen\" is already taken");
+        let StoreError::Conflict(c) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(c.attribute(), Some("userName"));
+        let wire = Error::Store(e);
+        assert_eq!(wire.status(), StatusCode::CONFLICT);
+        assert_eq!(wire.scim_type(), Some(ScimType::Uniqueness));
+        assert_eq!(wire.detail(), "userName \"bjensen\" is already taken");
+        let StoreError::Conflict(c) = StoreError::conflict("taken") else {
+            unreachable!()
+        };
+        assert_eq!(c.attribute(), None);
+
+        let e = StoreError::invalid_reference_to("42", "member \"42\" does not exist");
+        let StoreError::InvalidReference(r) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(r.reference(), Some("42"));
+        let wire = Error::Store(e);
+        assert_eq!(wire.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(wire.scim_type(), Some(ScimType::InvalidValue));
+        assert_eq!(wire.detail(), "member \"42\" does not exist");
+        assert_eq!(
+            Error::Store(StoreError::invalid_reference("\"members\" must be a list")).detail(),
+            "\"members\" must be a list"
+        );
     }
 
     #[test]

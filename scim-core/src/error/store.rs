@@ -16,17 +16,18 @@ pub enum StoreError {
     /// No resource with that id (in that tenant and type).
     #[error("resource not found")]
     NotFound,
-    /// A uniqueness constraint would be violated; the message names the
-    /// attribute and is shown to the client.
+    /// A uniqueness constraint would be violated: which attribute, and the
+    /// detail shown to the client. `409 uniqueness`.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// The resource changed since the caller read it.
     #[error("version mismatch")]
     VersionMismatch,
-    /// A membership names a resource that does not exist; the message is
-    /// shown to the client.
+    /// A reference names no resource (a member that does not exist), or a
+    /// resource cannot hold it: which reference, and the detail shown to
+    /// the client. `400 invalidValue`.
     #[error("{0}")]
-    InvalidReference(String),
+    InvalidReference(InvalidReference),
     /// The query cannot be answered as asked: a filter that orders a boolean
     /// or complex value, a cursor the store did not issue, a query too
     /// costly to answer. Answered with the [`QueryError`]'s status and
@@ -39,6 +40,45 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A uniqueness conflict, with the `detail` shown to the client; see
+    /// [`StoreError::conflict_on`] when the store knows the attribute.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict(Conflict {
+            attribute: None,
+            detail: Detail::new(detail),
+        })
+    }
+
+    /// A uniqueness conflict on `attribute` (as the client names it:
+    /// `userName`, `displayName`, `id`), with the `detail` shown to the
+    /// client.
+    pub fn conflict_on(attribute: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Conflict(Conflict {
+            attribute: Some(attribute.into()),
+            detail: Detail::new(detail),
+        })
+    }
+
+    /// A reference the store refuses, with the `detail` shown to the
+    /// client; see [`StoreError::invalid_reference_to`] when one value is
+    /// to blame.
+    pub fn invalid_reference(detail: impl Into<String>) -> Self {
+        Self::InvalidReference(InvalidReference {
+            reference: None,
+            detail: Detail::new(detail),
+        })
+    }
+
+    /// A reference the store refuses: `reference` is the value as the
+    /// client sent it (a member's `value`), `detail` what the client is
+    /// told.
+    pub fn invalid_reference_to(reference: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::InvalidReference(InvalidReference {
+            reference: Some(reference.into()),
+            detail: Detail::new(detail),
+        })
+    }
+
     /// A query the store refuses, from the [`Error`] that
     /// [`crate::list::evaluate`], [`crate::index::plan`] or the filter
     /// matcher (through [`Error::from`]) returned: the same as
@@ -84,6 +124,61 @@ impl From<Error> for StoreError {
             Error::Store(s) => s,
             other => Self::backend(other),
         }
+    }
+}
+
+/// A uniqueness conflict ([`StoreError::Conflict`]); made with
+/// [`StoreError::conflict_on`] or [`StoreError::conflict`].
+#[derive(Debug)]
+pub struct Conflict {
+    attribute: Option<String>,
+    detail: Detail,
+}
+
+impl Conflict {
+    /// The attribute whose value is taken, as the client names it, when
+    /// the store knows it.
+    pub fn attribute(&self) -> Option<&str> {
+        self.attribute.as_deref()
+    }
+
+    /// What the client is told.
+    pub fn detail(&self) -> &Detail {
+        &self.detail
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.detail.fmt(f)
+    }
+}
+
+/// A reference a store refuses ([`StoreError::InvalidReference`]); made
+/// with [`StoreError::invalid_reference_to`] or
+/// [`StoreError::invalid_reference`].
+#[derive(Debug)]
+pub struct InvalidReference {
+    reference: Option<String>,
+    detail: Detail,
+}
+
+impl InvalidReference {
+    /// The reference as the client sent it (a member's `value`), when one
+    /// value is to blame.
+    pub fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+
+    /// What the client is told.
+    pub fn detail(&self) -> &Detail {
+        &self.detail
+    }
+}
+
+impl std::fmt::Display for InvalidReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.detail.fmt(f)
     }
 }
 

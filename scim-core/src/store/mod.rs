@@ -39,7 +39,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use crate::error::{QueryError, StoreError};
+pub use crate::error::{Conflict, InvalidReference, QueryError, StoreError};
 use crate::id::{ResourceId, Version};
 use crate::list::{ListQuery, QueryResult};
 use crate::project::Projection;

@@ -22,30 +22,37 @@ impl std::error::Error for Failure {}
 
 /// The conflict message for a taken `userName`.
 pub(crate) fn user_name_taken(user_name: &str) -> StoreError {
-    StoreError::Conflict(format!("userName {user_name:?} is already taken"))
+    StoreError::conflict_on(
+        "userName",
+        format!("userName {user_name:?} is already taken"),
+    )
 }
 
 /// The conflict for a taken group `displayName` (compared ignoring case).
 pub(crate) fn display_name_taken(display_name: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "displayName {display_name:?} is already taken by another group (names are compared ignoring case)"
-    ))
+    StoreError::conflict_on(
+        "displayName",
+        format!(
+            "displayName {display_name:?} is already taken by another group (names are compared ignoring case)"
+        ),
+    )
 }
 
 /// The conflict for a taken `id` (ids are unique across the resource
 /// types of a tenant, RFC 7643 §3.1).
 pub(crate) fn id_taken(id: &str) -> StoreError {
-    StoreError::Conflict(format!("a resource with id {id:?} already exists"))
+    StoreError::conflict_on("id", format!("a resource with id {id:?} already exists"))
 }
 
 /// The answer to a membership change on a type without members.
 pub(crate) fn no_members(schema: &ResourceSchema) -> StoreError {
-    StoreError::InvalidReference(format!("{} resources have no members", schema.name()))
+    StoreError::invalid_reference(format!("{} resources have no members", schema.name()))
 }
 
 /// The message for a member that is neither a host nor a host group.
 pub(crate) fn unknown_member(id: &str) -> StoreError {
-    StoreError::InvalidReference(format!(
-        "member {id:?} is not a User or Group of this tenant"
-    ))
+    StoreError::invalid_reference_to(
+        id,
+        format!("member {id:?} is not a User or Group of this tenant"),
+    )
 }

@@ -36,13 +36,13 @@ impl MemberRow {
     /// [`StoreError::InvalidReference`] if it has no string `value`.
     pub(crate) fn of(member: &Value) -> Result<Self, StoreError> {
         let Some(obj) = member.as_object() else {
-            return Err(StoreError::InvalidReference(
-                "every member must be an object with a \"value\"".to_owned(),
+            return Err(StoreError::invalid_reference(
+                "every member must be an object with a \"value\"",
             ));
         };
         let Some(member_id) = text(obj.get(key::VALUE)) else {
-            return Err(StoreError::InvalidReference(
-                "every member needs a string \"value\"".to_owned(),
+            return Err(StoreError::invalid_reference(
+                "every member needs a string \"value\"",
             ));
         };
         let mut rest = Map::new();
@@ -79,9 +79,7 @@ impl MemberRow {
             Some(Value::Array(items)) => items,
             None | Some(Value::Null) => &[],
             Some(_) => {
-                return Err(StoreError::InvalidReference(
-                    "\"members\" must be a list".to_owned(),
-                ));
+                return Err(StoreError::invalid_reference("\"members\" must be a list"));
             }
         };
         let mut seen = HashSet::with_capacity(items.len());

@@ -230,7 +230,7 @@ impl TeamMember {
             return Err(unmappable(format!("a member is {member}")));
         };
         if let Some(key) = fields.keys().find(|k| !MEMBER_KEYS.contains(&k.as_str())) {
-            return Err(StoreError::InvalidReference(format!(
+            return Err(StoreError::invalid_reference(format!(
                 "members.{key} cannot be stored: this service keeps only value, display, type and $ref of a member"
             )));
         }
@@ -374,7 +374,7 @@ mod tests {
         assert!(member.is_ok());
         let refused = TeamMember::from_json(&json!({"value": "a", "weight": 3}));
         assert!(
-            matches!(&refused, Err(StoreError::InvalidReference(m)) if m.contains("members.weight")),
+            matches!(&refused, Err(StoreError::InvalidReference(r)) if r.detail().as_str().contains("members.weight")),
             "{refused:?}"
         );
     }

@@ -548,7 +548,11 @@ where
             match r {
                 Err(StoreError::Conflict(message)) => ensure!(
                     cx,
-                    message.to_lowercase().contains("username"),
+                    message
+                        .detail()
+                        .as_str()
+                        .to_lowercase()
+                        .contains("username"),
                     "the conflict message must name the attribute: {message:?}"
                 ),
                 other => cx.fail(format_args!(

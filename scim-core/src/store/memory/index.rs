@@ -154,10 +154,10 @@ impl Collection {
                     .get(key)
                     .is_some_and(|ids| ids.iter().any(|other| other != id))
                 {
-                    return Err(StoreError::Conflict(format!(
-                        "{} {value:?} is already taken",
-                        ix.label
-                    )));
+                    return Err(StoreError::conflict_on(
+                        ix.label.clone(),
+                        format!("{} {value:?} is already taken", ix.label),
+                    ));
                 }
             }
         }

@@ -117,9 +117,10 @@ pub(super) fn check_members_exist<'a>(
         let exists = ResourceId::new(id)
             .is_ok_and(|id| collections.values().any(|c| c.resources.contains_key(&id)));
         if !exists {
-            return Err(StoreError::InvalidReference(format!(
-                "member {id:?} does not exist"
-            )));
+            return Err(StoreError::invalid_reference_to(
+                id,
+                format!("member {id:?} does not exist"),
+            ));
         }
     }
     Ok(())

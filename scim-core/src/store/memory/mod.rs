@@ -183,10 +183,10 @@ impl ResourceStore for MemoryStore {
 
         // Checks.
         if collections.values().any(|c| c.resources.contains_key(&id)) {
-            return Err(StoreError::Conflict(format!(
-                "a resource with id {:?} already exists",
-                id.as_str()
-            )));
+            return Err(StoreError::conflict_on(
+                "id",
+                format!("a resource with id {:?} already exists", id.as_str()),
+            ));
         }
         let members = match members_key(schema) {
             Some(key) => member_ids(resource.json(), &key),
@@ -410,7 +410,7 @@ impl ResourceStore for MemoryStore {
             return Err(StoreError::VersionMismatch);
         }
         if collection.members_key.is_none() {
-            return Err(StoreError::InvalidReference(format!(
+            return Err(StoreError::invalid_reference(format!(
                 "{} resources have no members",
                 schema.name()
             )));

@@ -99,7 +99,9 @@ async fn versions_are_revisions_and_conflicts_name_the_attribute() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Conflict(m) if m == "userName \"BJensen\" is already taken"),
+        matches!(&err, StoreError::Conflict(c)
+            if c.detail().as_str() == "userName \"BJensen\" is already taken"
+                && c.attribute() == Some("userName")),
         "{err:?}"
     );
     let replaced = store

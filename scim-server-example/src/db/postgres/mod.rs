@@ -333,16 +333,19 @@ impl DriverError for tokio_postgres::Error {
         match self.code() {
             Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
                 let constraint = self.as_db_error().and_then(|d| d.constraint());
-                StoreError::Conflict(if constraint == Some(sql::GROUP_NAME_INDEX) {
-                    "displayName is already taken by another group (names are compared ignoring case)"
-                        .to_owned()
+                if constraint == Some(sql::GROUP_NAME_INDEX) {
+                    StoreError::conflict_on(
+                        "displayName",
+                        "displayName is already taken by another group (names are compared \
+                         ignoring case)",
+                    )
                 } else {
-                    "a unique attribute's value is already taken".to_owned()
-                })
+                    StoreError::conflict("a unique attribute's value is already taken")
+                }
             }
-            Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::InvalidReference(
-                "a member is not a User or Group of this tenant".to_owned(),
-            ),
+            Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => {
+                StoreError::invalid_reference("a member is not a User or Group of this tenant")
+            }
             _ => StoreError::backend(self),
         }
     }

@@ -372,20 +372,19 @@ impl DriverError for rusqlite::Error {
             // the constraints behind them.
             Some(s) if s.code == ErrorCode::ConstraintViolation => {
                 if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY {
-                    StoreError::InvalidReference(
-                        "a member is not a User or Group of this tenant".to_owned(),
-                    )
+                    StoreError::invalid_reference("a member is not a User or Group of this tenant")
                 } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     && self.to_string().contains("display_name_unique")
                 {
-                    StoreError::Conflict(
-                        "displayName is already taken by another group (names are compared ignoring case)"
-                            .to_owned(),
+                    StoreError::conflict_on(
+                        "displayName",
+                        "displayName is already taken by another group (names are compared \
+                         ignoring case)",
                     )
                 } else if s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                     || s.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
                 {
-                    StoreError::Conflict("a unique attribute's value is already taken".to_owned())
+                    StoreError::conflict("a unique attribute's value is already taken")
                 } else {
                     StoreError::backend(self)
                 }

@@ -552,7 +552,10 @@ pub(crate) async fn racing_creates(a: &Database, b: &Database) {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(_) => wins += 1,
-                Err(StoreError::Conflict(m)) => assert!(m.starts_with("userName "), "{m}"),
+                Err(StoreError::Conflict(c)) => assert!(
+                    c.attribute() == Some("userName") && c.to_string().starts_with("userName "),
+                    "{c:?}"
+                ),
                 Err(e) => panic!("unexpected {e:?}"),
             }
         }

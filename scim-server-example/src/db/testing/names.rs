@@ -49,7 +49,10 @@ fn renamed(schema: &ResourceSchema, current: &Resource, name: &str) -> Resource 
 
 fn assert_name_conflict(result: Result<Resource, StoreError>) {
     match result {
-        Err(StoreError::Conflict(m)) => assert!(m.contains("displayName"), "{m}"),
+        Err(StoreError::Conflict(c)) => assert!(
+            c.attribute() == Some("displayName") && c.to_string().contains("displayName"),
+            "{c:?}"
+        ),
         other => panic!("expected a displayName conflict, got {other:?}"),
     }
 }
@@ -80,7 +83,10 @@ pub(crate) async fn racing_group_names(a: &Database, b: &Database) {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(_) => wins += 1,
-                Err(StoreError::Conflict(m)) => assert!(m.contains("displayName"), "{m}"),
+                Err(StoreError::Conflict(c)) => assert!(
+                    c.attribute() == Some("displayName") && c.to_string().contains("displayName"),
+                    "{c:?}"
+                ),
                 Err(e) => panic!("unexpected {e:?}"),
             }
         }

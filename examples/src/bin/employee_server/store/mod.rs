@@ -196,7 +196,10 @@ impl ResourceStore for EmployeeStore {
         self.write(|tx| {
             let id = resource.id().as_str();
             if exists(tx, tenant, Kind::Employee, id)? || exists(tx, tenant, Kind::Team, id)? {
-                return Err(StoreError::Conflict(format!("a resource with id {id:?} already exists")));
+                return Err(StoreError::conflict_on(
+                    "id",
+                    format!("a resource with id {id:?} already exists"),
+                ));
             }
             match kind {
                 Kind::Employee => insert_employee(tx, tenant, &Employee::from_resource(&resource)?)?,
@@ -368,7 +371,7 @@ impl ResourceStore for EmployeeStore {
         last_modified: OffsetDateTime,
     ) -> Result<Version, StoreError> {
         if kind(schema)? != Kind::Team {
-            return Err(StoreError::InvalidReference(format!(
+            return Err(StoreError::invalid_reference(format!(
                 "{} resources have no members",
                 schema.name()
             )));

@@ -99,9 +99,10 @@ pub(super) fn check_members_exist<'a>(
 ) -> Result<(), StoreError> {
     for id in ids {
         if !exists(conn, tenant, Kind::Employee, id)? && !exists(conn, tenant, Kind::Team, id)? {
-            return Err(StoreError::InvalidReference(format!(
-                "member {id:?} does not exist"
-            )));
+            return Err(StoreError::invalid_reference_to(
+                id,
+                format!("member {id:?} does not exist"),
+            ));
         }
     }
     Ok(())
@@ -183,9 +184,10 @@ pub(super) fn update_employee(
 /// a backend failure.
 pub(super) fn taken(err: rusqlite::Error, user_name: &str) -> StoreError {
     match err.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            StoreError::Conflict(format!("userName {user_name:?} is already taken"))
-        }
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::conflict_on(
+            "userName",
+            format!("userName {user_name:?} is already taken"),
+        ),
         _ => StoreError::backend(err),
     }
 }
