@@ -1,7 +1,7 @@
 //! One tenant sending the heaviest requests the caps allow does not take
 //! the server from another: the other tenant's reads stay within a
 //! generous ratio of their unloaded latency. (The heavy tenant's excess
-//! concurrency is answered `429`: tests/tests/protocol/hostile.rs.)
+//! concurrency is answered `429`: tests/tests/protocol/hostile_limits.rs.)
 
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,8 @@ mod concurrency;
 mod endpoints;
 mod entra;
 mod hostile;
+mod hostile_limits;
+mod hostile_parsing;
 mod profile;
 mod regressions;
 mod request_info;
