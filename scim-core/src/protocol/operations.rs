@@ -18,8 +18,11 @@ use crate::resource::{self, Meta, Resource, prepare_create, prepare_replace};
 use crate::schema::{Registry, ResourceSchema};
 use crate::store::{MemberDelta, StoreError};
 
-/// How often a write that lost a race without `If-Match` is retried.
-const WRITE_ATTEMPTS: usize = 16;
+/// How often a write that lost a race without `If-Match` is tried at
+/// most. Each of n writes racing on one resource can lose to each of the
+/// others once, so this is more than the concurrent writes one resource
+/// sees (Entra ID sends a few); [`write_with_retries`] also backs off.
+const WRITE_ATTEMPTS: usize = 32;
 
 /// The existing resource an operation addresses.
 pub(super) struct Target<'a> {
@@ -211,6 +214,9 @@ impl Written {
 /// applies the change, and writes it expecting the version it read (or
 /// answers without writing). A write that lost the race is tried again,
 /// up to [`WRITE_ATTEMPTS`] times, unless `If-Match` named the version.
+/// After each lost race it yields to the executor once more than the last
+/// time, so that the writes it raced with (which read before it) can
+/// finish instead of all of them reading and losing again together.
 async fn write_with_retries(
     call: &mut Call<'_>,
     target: &Target<'_>,
@@ -223,6 +229,9 @@ async fn write_with_retries(
             Err(e) => retry_or_fail(target, attempt, e)?,
         }
         attempt += 1;
+        for _ in 0..attempt {
+            crate::coop::yield_now().await;
+        }
     }
 }
 
