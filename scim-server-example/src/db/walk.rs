@@ -82,6 +82,19 @@ pub(crate) enum Slice {
     },
 }
 
+impl Slice {
+    /// Where the page starts after: the previous page's last resource
+    /// (cursor and continued index pages), `None` for a first page or an
+    /// `OFFSET`.
+    fn after(&self) -> Option<&Position> {
+        match self {
+            Self::After { after, .. } => after.as_ref(),
+            Self::Resumed { after, .. } => Some(after),
+            Self::Offset { .. } => None,
+        }
+    }
+}
+
 /// A sorted, paged read of an exact id set in SQL; see the module docs.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub(crate) struct Walk {
@@ -315,11 +328,7 @@ impl Walk {
                 }
             }
             Slice::After { .. } | Slice::Resumed { .. } => {
-                let after = match &self.slice {
-                    Slice::After { after, .. } => after.as_ref(),
-                    Slice::Resumed { after, .. } => Some(after),
-                    Slice::Offset { .. } => None,
-                };
+                let after = self.slice.after();
                 let start = match after.map(Position::sort) {
                     Some(SortPosition::Key(_)) => Some(Part::Keyed),
                     Some(SortPosition::Missing) => Some(Part::Missing),
@@ -487,11 +496,7 @@ impl Walk {
                 let _ = write!(tail, " LIMIT {limit} OFFSET {offset}");
             }
             Slice::After { .. } | Slice::Resumed { .. } => {
-                let after = match &self.slice {
-                    Slice::After { after, .. } => after.as_ref(),
-                    Slice::Resumed { after, .. } => Some(after),
-                    Slice::Offset { .. } => None,
-                };
+                let after = self.slice.after();
                 if let Some(after) = after {
                     let after_id = bind(Param::Text(after.id().to_owned()), &mut params);
                     let descending = matches!(
